@@ -1,0 +1,216 @@
+"""VideoSource implementations. Sources open lazily in `open()`, so constructing one never touches a device,
+and they are used from the capture thread only."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import cv2
+import numpy as np
+
+from emotune.capture.errors import SourceLost, SourceUnavailable
+from emotune.core.types import Frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+
+
+@runtime_checkable
+class VideoSource(Protocol):
+    """Where frames come from. `read()` returns None at the end of a finite source."""
+
+    description: str
+    fps: float  # the rate the source delivers at (for pacing files); 0 if unknown
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+class _SourceBase:
+    description = ""
+    fps = 0.0
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class CameraSource(_SourceBase):
+    """A camera by index. Several failed reads in a row mean the camera is gone: SourceLost."""
+
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480, max_failures: int = 15) -> None:
+        self.index, self.width, self.height, self.max_failures = index, width, height, max_failures
+        self.description = f"Camera {index}"
+        self._cap: cv2.VideoCapture | None = None
+        self._count = 0
+
+    def open(self) -> None:
+        cap = cv2.VideoCapture(self.index)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceUnavailable(
+                f"No camera found at index {self.index}.",
+                "Connect a camera or close the app using it, or open a video or image file instead.",
+            )
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 30.0)
+        self._cap = cap
+
+    def read(self) -> Frame | None:
+        if self._cap is None:
+            raise SourceUnavailable(f"{self.description} is not open.")
+        for _ in range(self.max_failures):
+            ok, image = self._cap.read()
+            if ok and image is not None:
+                self._count += 1
+                return Frame(image, time.monotonic(), self._count - 1, self.description)
+            time.sleep(0.02)
+        raise SourceLost(
+            f"{self.description} stopped sending frames.",
+            "Check that it is plugged in and not used by another app, then press Start to retry.",
+        )
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class VideoFileSource(_SourceBase):
+    """A video file; with `loop` it starts again at the end and timestamps keep increasing."""
+
+    def __init__(self, path: str | Path, loop: bool = False) -> None:
+        self.path, self.loop = Path(path), loop
+        self.description = self.path.name
+        self._cap: cv2.VideoCapture | None = None
+        self._count = 0
+        self._offset = 0.0
+        self._last_ts = 0.0
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise SourceUnavailable(f"Video file not found: {self.path}.", "Check the path and try again.")
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            cap.release()
+            raise SourceUnavailable(
+                f"Cannot read {self.path.name} as a video.", "Try another file (MP4, AVI, MKV, WebM, …)."
+            )
+        self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        if not 1.0 <= self.fps <= 240.0:
+            self.fps = 25.0
+        self._cap, self._count, self._offset = cap, 0, 0.0
+
+    def read(self) -> Frame | None:
+        if self._cap is None:
+            raise SourceUnavailable(f"{self.description} is not open.")
+        ok, image = self._cap.read()
+        if not ok:
+            if not self.loop or self._count == 0:
+                return None
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._offset = self._last_ts + 1.0 / self.fps
+            ok, image = self._cap.read()
+            if not ok:
+                return None
+        media_ts = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        index = self._count
+        self._last_ts = self._offset + (media_ts if media_ts > 0 or index == 0 else index / self.fps)
+        self._count += 1
+        return Frame(image, self._last_ts, index, self.description)
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class ImageSource(_SourceBase):
+    """Still images as a slideshow: each image is shown for `seconds_per_image` (as `fps` frames)."""
+
+    def __init__(self, paths: Sequence[str | Path], seconds_per_image: float = 3.0, fps: float = 10.0,
+                 loop: bool = False) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.fps, self.loop = fps, loop
+        self._repeats = max(1, round(seconds_per_image * fps))
+        self.description = self.paths[0].name if len(self.paths) == 1 else f"{len(self.paths)} images"
+        self._count = 0
+        self._current: tuple[int, np.ndarray] | None = None
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, **kwargs) -> ImageSource:
+        paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not paths:
+            raise SourceUnavailable(f"No images in {folder}.", "Choose a folder with JPEG or PNG files.")
+        return cls(paths, **kwargs)
+
+    def open(self) -> None:
+        if not self.paths:
+            raise SourceUnavailable("No images to show.")
+        self._count, self._current = 0, None
+        self._image(0)  # fail early on a broken first image
+
+    def read(self) -> Frame | None:
+        slot = self._count // self._repeats
+        if slot >= len(self.paths):
+            if not self.loop:
+                return None
+            slot %= len(self.paths)
+        frame = Frame(self._image(slot), self._count / self.fps, self._count, self.paths[slot].name)
+        self._count += 1
+        return frame
+
+    def close(self) -> None:
+        self._current = None
+
+    def _image(self, slot: int) -> np.ndarray:
+        if self._current is None or self._current[0] != slot:
+            self._current = (slot, read_image(self.paths[slot]))
+        return self._current[1]
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Reads an image as BGR uint8 or raises SourceUnavailable saying why (missing, not an image)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceUnavailable(f"File not found: {path}.")
+    image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SourceUnavailable(f"Cannot read {path.name} as an image.", "The file may be damaged or not an image.")
+    return image
+
+
+def open_source(spec: str | int | Path, loop: bool = False) -> VideoSource:
+    """A source from what a user typed: a camera index, an image, a folder of images or a video file."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.strip().isdigit()):
+        return CameraSource(int(spec))
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return ImageSource.from_folder(path, loop=loop)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource([path], loop=loop)
+    return VideoFileSource(path, loop=loop)
+
+
+def list_cameras(max_index: int = 4) -> list[int]:
+    """Indices of cameras that open. Probing costs up to a second per index, so call it off the GUI thread."""
+    found = []
+    for index in range(max_index):
+        cap = cv2.VideoCapture(index)
+        try:
+            if cap.isOpened():
+                found.append(index)
+        finally:
+            cap.release()
+    return found

@@ -1,0 +1,106 @@
+"""A mood history: the snapshots of the last minutes and the figures the analysis and journal need.
+
+JSON format (what `MoodHistory.to_json` writes and `emotune analyze --history` reads):
+{"format": "emotune.mood-history", "version": 1, "snapshots": [MoodSnapshot.to_json(), ...]}
+"""
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from emotune.core.emotions import EMOTIONS, valence_arousal
+from emotune.core.mood import MoodSnapshot
+
+FORMAT = "emotune.mood-history"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class MoodSummary:
+    """What was measured over a history, nothing more: the input of the analysis."""
+
+    shares: dict[str, float]        # mean distribution over the period
+    dominant: str
+    dominant_held_s: float          # how long the latest dominant emotion has held
+    trend: str
+    valence: float
+    arousal: float
+    face_count: int                 # most faces seen at once
+    duration_s: float
+    samples: int
+    manual: bool = False
+
+
+class MoodHistory:
+    """Snapshots kept for `max_age_s` seconds (the 'last minutes' the analysis looks at)."""
+
+    def __init__(self, snapshots: Iterable[MoodSnapshot] = (), max_age_s: float = 300.0) -> None:
+        self.max_age_s = max_age_s
+        self._items: deque[MoodSnapshot] = deque()
+        for snap in snapshots:
+            self.add(snap)
+
+    def add(self, snapshot: MoodSnapshot) -> None:
+        self._items.append(snapshot)
+        newest = snapshot.timestamp
+        while self._items and newest - self._items[0].timestamp > self.max_age_s:
+            self._items.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    @property
+    def latest(self) -> MoodSnapshot | None:
+        return self._items[-1] if self._items else None
+
+    def summary(self) -> MoodSummary | None:
+        """Shares per emotion, dominant emotion and its hold, trend and valence/arousal; None if empty."""
+        if not self._items:
+            return None
+        dists = np.array([s.distribution for s in self._items])
+        mean = dists.mean(axis=0)
+        v, a = valence_arousal(mean)
+        last = self._items[-1]
+        return MoodSummary(
+            shares={e: round(float(p), 3) for e, p in zip(EMOTIONS, mean)},
+            dominant=last.dominant,
+            dominant_held_s=round(last.held_s, 1),
+            trend=last.trend,
+            valence=round(v, 3),
+            arousal=round(a, 3),
+            face_count=max(s.face_count for s in self._items),
+            duration_s=round(last.timestamp - self._items[0].timestamp, 1),
+            samples=len(self._items),
+            manual=last.manual,
+        )
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "snapshots": [s.to_json() for s in self._items]}
+
+    @classmethod
+    def from_json(cls, data: dict | list, max_age_s: float = float("inf")) -> MoodHistory:
+        """Reads the format above; a bare list of snapshots or a single snapshot are accepted too."""
+        if isinstance(data, dict) and "snapshots" in data:
+            if data.get("version", VERSION) > VERSION:
+                raise ValueError(f"mood history version {data['version']} is newer than this EmoTune reads")
+            items = data["snapshots"]
+        elif isinstance(data, dict):
+            items = [data]
+        else:
+            items = data
+        return cls((MoodSnapshot.from_json(d) for d in items), max_age_s=max_age_s)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> MoodHistory:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))

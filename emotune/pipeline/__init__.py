@@ -1,0 +1,1 @@
+"""The frame pipeline: source → detector → classifier → mood."""

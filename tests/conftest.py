@@ -1,0 +1,68 @@
+"""Shared fixtures. Tests never touch the user's real settings or data: EMOTUNE_HOME points at a temp folder."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("EMOTUNE_SHARED", REPO.parent / "shared"))
+FER_DIR = SHARED / "datasets" / "fer2013"
+MUSIC_DIR = SHARED / "datasets" / "music"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("emotune-home")
+    monkeypatch.setenv("EMOTUNE_HOME", str(home))
+    return home
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.exists():
+        pytest.skip(f"{what} not found at {path}: set EMOTUNE_SHARED to the folder holding datasets/")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fer_dir() -> Path:
+    """The FER2013 image folders (../shared/datasets/fer2013); tests that need them skip with a reason."""
+    return _require(FER_DIR, "FER2013 data")
+
+
+@pytest.fixture(scope="session")
+def music_dir() -> Path:
+    return _require(MUSIC_DIR, "music datasets")
+
+
+def fer_test_faces(fer_dir: Path, per_class: int, split: str = "PrivateTest") -> list[tuple[Path, str]]:
+    """A fixed, sorted sample of `per_class` faces per emotion from the given split of test/."""
+    out = []
+    for class_dir in sorted((fer_dir / "test").iterdir()):
+        files = sorted(class_dir.glob(f"{split}_*"))[:per_class]
+        out += [(f, class_dir.name) for f in files]
+    return out
+
+
+def compose_frame(faces: list[np.ndarray], size: tuple[int, int] = (640, 480), face_px: int = 160) -> np.ndarray:
+    """A BGR frame with each gray face image scaled to `face_px` and pasted side by side on a plain
+    background, the way a webcam would see people at arm's length."""
+    import cv2
+
+    w, h = size
+    frame = np.full((h, w, 3), 90, np.uint8)
+    x = 40
+    for face in faces:
+        big = cv2.resize(face, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
+        if big.ndim == 2:
+            big = cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)
+        y = (h - face_px) // 2
+        frame[y:y + face_px, x:x + face_px] = big
+        x += face_px + 40
+    return frame
