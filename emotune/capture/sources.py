@@ -94,9 +94,8 @@ class VideoFileSource(_SourceBase):
         self.path, self.loop = Path(path), loop
         self.description = self.path.name
         self._cap: cv2.VideoCapture | None = None
-        self._count = 0
-        self._offset = 0.0
-        self._last_ts = 0.0
+        self._count = self._pos = 0
+        self._offset = self._last_ts = 0.0
 
     def open(self) -> None:
         if not self.path.is_file():
@@ -110,7 +109,7 @@ class VideoFileSource(_SourceBase):
         self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         if not 1.0 <= self.fps <= 240.0:
             self.fps = 25.0
-        self._cap, self._count, self._offset = cap, 0, 0.0
+        self._cap, self._count, self._pos, self._offset = cap, 0, 0, 0.0
 
     def read(self) -> Frame | None:
         if self._cap is None:
@@ -120,14 +119,15 @@ class VideoFileSource(_SourceBase):
             if not self.loop or self._count == 0:
                 return None
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            self._offset = self._last_ts + 1.0 / self.fps
+            self._offset, self._pos = self._last_ts + 1.0 / self.fps, 0
             ok, image = self._cap.read()
             if not ok:
                 return None
-        media_ts = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        # Media time from the frame position: CAP_PROP_POS_MSEC is unreliable after a seek on some backends.
         index = self._count
-        self._last_ts = self._offset + (media_ts if media_ts > 0 or index == 0 else index / self.fps)
+        self._last_ts = self._offset + self._pos / self.fps
         self._count += 1
+        self._pos += 1
         return Frame(image, self._last_ts, index, self.description)
 
     def close(self) -> None:

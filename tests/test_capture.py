@@ -1,0 +1,81 @@
+"""Frame sources: video files written here with OpenCV, images, folders, missing cameras and broken files."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emotune.capture import (CameraSource, ImageSource, SourceLost, SourceUnavailable, VideoFileSource,
+                             open_source)
+
+
+def write_video(path, n=10, fps=10.0, size=(160, 120)):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n):
+        writer.write(np.full((size[1], size[0], 3), i * 20, np.uint8))
+    writer.release()
+    return path
+
+
+def test_video_file_frames_carry_increasing_timestamps(tmp_path):
+    with VideoFileSource(write_video(tmp_path / "v.avi")) as src:
+        frames = []
+        while (f := src.read()) is not None:
+            frames.append(f)
+    assert len(frames) == 10
+    assert [f.index for f in frames] == list(range(10))
+    ts = [f.timestamp for f in frames]
+    assert ts == sorted(ts) and ts[-1] == pytest.approx(0.9, abs=0.05)
+    assert src.fps == pytest.approx(10.0)
+
+
+def test_video_file_loops_with_timestamps_still_rising(tmp_path):
+    with VideoFileSource(write_video(tmp_path / "v.avi", n=5), loop=True) as src:
+        frames = [src.read() for _ in range(12)]
+    assert all(f is not None for f in frames)
+    ts = [f.timestamp for f in frames]
+    assert all(b > a for a, b in zip(ts, ts[1:]))
+
+
+def test_missing_camera_raises_typed_error_with_hint():
+    src = CameraSource(index=97)
+    with pytest.raises(SourceUnavailable) as info:
+        src.open()
+    assert "No camera" in str(info.value) and info.value.hint
+
+
+def test_missing_and_broken_files(tmp_path):
+    with pytest.raises(SourceUnavailable, match="not found"):
+        VideoFileSource(tmp_path / "nope.mp4").open()
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    with pytest.raises(SourceUnavailable, match="Cannot read"):
+        VideoFileSource(bad).open()
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 garbage")
+    with pytest.raises(SourceUnavailable, match="Cannot read broken.jpg"):
+        ImageSource([broken]).open()
+
+
+def test_image_slideshow_and_folder(tmp_path):
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((40, 50, 3), 100 * i, np.uint8))
+    src = open_source(tmp_path)
+    src.open()
+    frames = []
+    while (f := src.read()) is not None:
+        frames.append(f)
+    assert isinstance(src, ImageSource)
+    assert len(frames) == 2 * 30  # 3 s per image at 10 fps
+    assert frames[0].image.mean() == 0 and frames[-1].image.mean() == 100
+
+
+def test_open_source_picks_the_right_kind(tmp_path):
+    assert isinstance(open_source("0"), CameraSource)
+    assert isinstance(open_source(tmp_path / "x.mp4"), VideoFileSource)
+    assert isinstance(open_source(tmp_path / "x.JPG"), ImageSource)
+
+
+def test_source_lost_is_a_capture_error():
+    err = SourceLost("Camera 0 stopped sending frames.", "Check the cable.")
+    assert str(err) == "Camera 0 stopped sending frames. Check the cable."
