@@ -1,7 +1,8 @@
 """From stored likes and skips to the FeedbackBoosts the recommender adds to its score.
 
 Why these numbers: a like is a strong, deliberate signal (+1), a skip a weaker one (-0.6: people skip for many
-reasons); old feedback fades with a 60-day half-life so tastes can change; tanh keeps every boost in (-1, 1)
+reasons); feedback fades with a 60-day half-life so tastes can change, down to a quarter of its weight
+(a favourite from last year still counts a little); tanh keeps every boost in (-1, 1)
 however much feedback piles up. An artist inherits half of its tracks' feedback, so a liked track lifts the
 artist's other tracks a little. "Not for this mood" removes the track for that mood only, and says nothing
 about taste, so it leaves the artist alone; a later like for the same mood brings the track back.
@@ -21,6 +22,7 @@ _ALIASES = {"liked": LIKE, "skipped": SKIP, "not for this mood": NOT_FOR_MOOD, "
             "not_for_this_mood": NOT_FOR_MOOD, "dislike": SKIP}
 WEIGHTS = {LIKE: 1.0, SKIP: -0.6}
 HALF_LIFE_DAYS = 60.0
+DECAY_FLOOR = 0.25
 ARTIST_SHARE = 0.5
 ARTIST_SEPARATOR = "; "    # how a list of artists is stored in one text column
 
@@ -80,4 +82,4 @@ def compute_boosts(mood: str, rows: Iterable[FeedbackRow], now: float) -> Feedba
 
 
 def _decay(age_s: float) -> float:
-    return 0.5 ** (max(age_s, 0.0) / (HALF_LIFE_DAYS * 86400.0))
+    return DECAY_FLOOR + (1 - DECAY_FLOOR) * 0.5 ** (max(age_s, 0.0) / (HALF_LIFE_DAYS * 86400.0))

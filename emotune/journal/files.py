@@ -86,12 +86,26 @@ def _connect(path: Path, busy_timeout_s: float, uri: str | None = None) -> sqlit
     return conn
 
 
+def _connect_ro(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    """A read-only connection. A WAL file in a folder we can't write has no shared-memory file to open, so
+    it is then read as immutable (safe: nothing can write to it from here either)."""
+    conn = _connect(path, busy_timeout_s, f"{path.as_uri()}?mode=ro")
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if os.access(path.parent, os.W_OK) or not isinstance(translate(exc, path, ""), JournalReadOnlyError):
+            raise
+    return _connect(path, busy_timeout_s, f"{path.as_uri()}?mode=ro&immutable=1")
+
+
 def _inspect(path: Path, busy_timeout_s: float) -> None:
     """Raises _Unusable when the file is not an SQLite database, fails its check, or is from a newer app."""
     with path.open("rb") as fh:
         if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
             raise _Unusable("corrupt", "it is not an SQLite database")
-    conn = _connect(path, busy_timeout_s, f"{path.as_uri()}?mode=ro")
+    conn = _connect_ro(path, busy_timeout_s)
     try:
         try:
             result = conn.execute("PRAGMA quick_check").fetchall()
@@ -104,8 +118,7 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
         if result != [("ok",)]:
             raise _Unusable("corrupt", "; ".join(r[0] for r in result[:3]))
         if version > SCHEMA_VERSION:
-            raise _Unusable(f"v{version}", f"it was written by a newer EmoTune (journal format {version}; "
-                                           f"this version reads up to {SCHEMA_VERSION})")
+            raise _Unusable(f"v{version}", f"journal format {version}; this version reads up to {SCHEMA_VERSION}")
     finally:
         conn.close()
 
@@ -163,7 +176,7 @@ def _open_read_only(path: Path, busy_timeout_s: float, notice: str | None) -> Op
     if not path.exists():
         raise JournalReadOnlyError(text, path)
     try:
-        conn = _connect(path, busy_timeout_s, f"{path.as_uri()}?mode=ro")
+        conn = _connect_ro(path, busy_timeout_s)
         if version_of(conn) < SCHEMA_VERSION:
             conn.close()
             raise JournalReadOnlyError(text + " It also needs an upgrade, which needs write access.", path)
