@@ -123,7 +123,11 @@ def test_schema_holds_no_blobs_and_a_snapshot_stores_only_numbers_and_labels(sto
     names = [r[1] for r in store.query("PRAGMA table_info(snapshots)")]
     for name, value in zip(names, row):
         assert isinstance(value, (int, float)) or value in (*EMOTIONS, "steady", "rising", "falling"), (name, value)
+    blobs = [(t, c) for t in TABLES for c in [r[1] for r in store.query(f"PRAGMA table_info({t})")]
+             if store.query(f"SELECT COUNT(*) FROM {t} WHERE typeof({c}) = 'blob'")[0][0]]
     assert blobs == []
+    assert {p.name for p in store.path.parent.iterdir()} <= {"journal.sqlite3", "journal.sqlite3-wal",
+                                                              "journal.sqlite3-shm"}   # no side files of images
 
 
 def test_recorder_writes_at_most_one_snapshot_per_interval():
