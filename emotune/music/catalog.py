@@ -1,0 +1,318 @@
+"""The music catalog: tracks as numpy columns, and its compact file format.
+
+Why columns: scoring a million tracks must be one vectorised pass, and loading must not build a million
+Python objects. Strings stay as one UTF-8 blob plus offsets and are decoded only for the tracks shown.
+Rows are sorted by Spotify id, so an id lookup is a binary search and the same tracks always give the same
+bytes (the shipped file is reproducible).
+
+File layout (little-endian), optionally gzip'd (mtime 0):
+    b"EMOCAT1\\n", uint32 header length, header JSON {"format", "version", "count", "vocab", "arrays"},
+    then each array of "arrays" ([name, dtype, length]) as raw bytes, in that order.
+"""
+from __future__ import annotations
+
+import bisect
+import gzip
+import io
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from emotune.music.track import FEATURES, Track
+
+MAGIC = b"EMOCAT1\n"
+FORMAT = "emotune.catalog"
+VERSION = 1
+SHIPPED_NAME = "catalog.emocat"
+
+
+class CatalogError(ValueError):
+    """A catalog file or CSV that cannot be used; the text says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StringColumn:
+    """Strings as one UTF-8 blob and n+1 offsets: cheap to load, decoded one at a time."""
+
+    blob: bytes
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> StringColumn:
+        encoded = [v.encode("utf-8") for v in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.blob[int(self.offsets[i]):int(self.offsets[i + 1])].decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Ragged:
+    """Several small integers per track (genre or artist ids): a CSR pair `ptr` (n+1) and `ids`."""
+
+    ptr: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[int]], dtype: str) -> Ragged:
+        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=ptr[1:])
+        flat = np.fromiter((x for r in rows for x in r), dtype=dtype, count=int(ptr[-1]))
+        return cls(ptr, flat)
+
+    def row(self, i: int) -> np.ndarray:
+        return self.ids[self.ptr[i]:self.ptr[i + 1]]
+
+    def owners(self) -> np.ndarray:
+        """For each entry of `ids`, the track it belongs to."""
+        return np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
+
+    def any_of(self, wanted: np.ndarray) -> np.ndarray:
+        """Boolean per track: has at least one id in `wanted` (vectorised)."""
+        mask = np.zeros(len(self.ptr) - 1, dtype=bool)
+        hits = np.isin(self.ids, wanted)
+        mask[self.owners()[hits]] = True
+        return mask
+
+    def first(self, missing: int = -1) -> np.ndarray:
+        """The first id per track (the primary artist), `missing` where a track has none."""
+        out = np.full(len(self.ptr) - 1, missing, dtype=np.int64)
+        has = np.diff(self.ptr) > 0
+        out[has] = self.ids[self.ptr[:-1][has]]
+        return out
+
+
+class Catalog:
+    """Immutable after construction; safe to share between threads (derived caches are idempotent)."""
+
+    def __init__(self, ids: np.ndarray, titles: StringColumn, albums: StringColumn, artists: Ragged,
+                 artist_names: StringColumn, genres: Ragged, genre_names: Sequence[str], language: np.ndarray,
+                 language_names: Sequence[str], year: np.ndarray, popularity: np.ndarray, explicit: np.ndarray,
+                 features: np.ndarray, tempo: np.ndarray, source: str = "") -> None:
+        self.ids = ids                      # |S22, sorted
+        self.titles = titles
+        self.albums = albums
+        self.artists = artists              # ids into artist_names
+        self.artist_names = artist_names    # sorted by casefolded name
+        self.genre_ids = genres             # ids into genre_names
+        self.genre_names = tuple(genre_names)
+        self.language = language            # uint8 codes into language_names ("" = unknown at 0)
+        self.language_names = tuple(language_names)
+        self.year = year                    # int16, 0 unknown
+        self.popularity = popularity        # int8, -1 unknown
+        self.explicit = explicit            # int8, -1 unknown
+        self.features = features            # float32 (n, len(FEATURES)), NaN unknown
+        self.tempo = tempo                  # float32 BPM
+        self.source = source
+        self._artist_keys: list[str] | None = None
+        self._primary: np.ndarray | None = None
+
+    # ---- queries ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def genres(self) -> list[str]:
+        """The genres present, sorted: the list the LLM may choose from and the GUI's genre menu."""
+        return sorted(self.genre_names)
+
+    def languages(self) -> list[str]:
+        return sorted(n for n in self.language_names if n)
+
+    def index_of(self, track_ids: Iterable[str]) -> np.ndarray:
+        """Row indices of the ids present in the catalog (unknown ids are skipped)."""
+        keys = np.array([t.encode("ascii", "ignore") for t in track_ids], dtype="S22")
+        if not len(keys) or not len(self.ids):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.ids, keys)
+        pos = np.clip(pos, 0, len(self.ids) - 1)
+        return np.unique(pos[self.ids[pos] == keys])
+
+    def artist_index(self, name: str) -> int:
+        """Id of an artist by case-insensitive name, or -1 (binary search on the sorted vocabulary)."""
+        if self._artist_keys is None:
+            self._artist_keys = [self.artist_names[i].casefold() for i in range(len(self.artist_names))]
+        key = name.casefold()
+        i = bisect.bisect_left(self._artist_keys, key)
+        return i if i < len(self._artist_keys) and self._artist_keys[i] == key else -1
+
+    def primary_artist(self) -> np.ndarray:
+        if self._primary is None:
+            self._primary = self.artists.first()
+        return self._primary
+
+    def genre_mask(self, names: Iterable[str]) -> np.ndarray:
+        wanted = np.array([i for i, g in enumerate(self.genre_names) if g in {n.lower() for n in names}])
+        if not len(wanted):
+            return np.zeros(len(self), dtype=bool)
+        return self.genre_ids.any_of(wanted)
+
+    def language_mask(self, names: Iterable[str]) -> np.ndarray:
+        codes = [i for i, n in enumerate(self.language_names) if n and n in {x.lower() for x in names}]
+        return np.isin(self.language, codes)
+
+    def track(self, i: int) -> Track:
+        f = self.features[i]
+        ex = int(self.explicit[i])
+        return Track(
+            id=self.ids[i].decode("ascii"), title=self.titles[i],
+            artists=tuple(self.artist_names[int(a)] for a in self.artists.row(i)), album=self.albums[i],
+            year=int(self.year[i]), popularity=int(self.popularity[i]),
+            genres=tuple(self.genre_names[int(g)] for g in self.genre_ids.row(i)),
+            language=self.language_names[int(self.language[i])], explicit=None if ex < 0 else bool(ex),
+            valence=float(f[0]), energy=float(f[1]), danceability=float(f[2]), acousticness=float(f[3]),
+            tempo=float(self.tempo[i]),
+        )
+
+    def tracks(self) -> Iterator[Track]:
+        return (self.track(i) for i in range(len(self)))
+
+    # ---- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_tracks(cls, tracks: Iterable[Track], source: str = "") -> Catalog:
+        """Builds the columns; tracks with the same id must already be merged (see sources.merge_tracks)."""
+        rows = sorted(tracks, key=lambda t: t.id)
+        names: dict[str, str] = {}
+        for t in rows:
+            for a in t.artists:
+                names.setdefault(a.casefold(), a)
+        artist_keys = sorted(names)
+        artist_id = {k: i for i, k in enumerate(artist_keys)}
+        genre_names = sorted({g for t in rows for g in t.genres})
+        genre_id = {g: i for i, g in enumerate(genre_names)}
+        language_names = [""] + sorted({t.language for t in rows if t.language})
+        lang_id = {n: i for i, n in enumerate(language_names)}
+        if len(language_names) > 255:
+            raise CatalogError("more than 255 languages in one catalog")
+        return cls(
+            ids=np.array([t.id.encode("ascii") for t in rows], dtype="S22"),
+            titles=StringColumn.of(t.title for t in rows),
+            albums=StringColumn.of(t.album for t in rows),
+            artists=Ragged.of([[artist_id[a.casefold()] for a in _unique(t.artists)] for t in rows], "<u4"),
+            artist_names=StringColumn.of(names[k] for k in artist_keys),
+            genres=Ragged.of([[genre_id[g] for g in sorted(set(t.genres))] for t in rows], "<u2"),
+            genre_names=genre_names,
+            language=np.array([lang_id[t.language] for t in rows], dtype=np.uint8),
+            language_names=language_names,
+            year=np.array([t.year for t in rows], dtype=np.int16),
+            popularity=np.array([t.popularity for t in rows], dtype=np.int8),
+            explicit=np.array([-1 if t.explicit is None else int(t.explicit) for t in rows], dtype=np.int8),
+            features=np.array([[getattr(t, f) for f in FEATURES] for t in rows], dtype=np.float32).reshape(-1, 4),
+            tempo=np.array([t.tempo for t in rows], dtype=np.float32),
+            source=source,
+        )
+
+    # ---- file format --------------------------------------------------------------------------
+    def _arrays(self) -> list[tuple[str, np.ndarray]]:
+        return [
+            ("ids", self.ids), ("titles.offsets", self.titles.offsets.astype("<i8")),
+            ("titles.bytes", np.frombuffer(self.titles.blob, np.uint8)),
+            ("albums.offsets", self.albums.offsets.astype("<i8")),
+            ("albums.bytes", np.frombuffer(self.albums.blob, np.uint8)),
+            ("artists.ptr", self.artists.ptr.astype("<i8")), ("artists.ids", self.artists.ids.astype("<u4")),
+            ("artist_names.offsets", self.artist_names.offsets.astype("<i8")),
+            ("artist_names.bytes", np.frombuffer(self.artist_names.blob, np.uint8)),
+            ("genres.ptr", self.genre_ids.ptr.astype("<i8")), ("genres.ids", self.genre_ids.ids.astype("<u2")),
+            ("language", self.language), ("year", self.year.astype("<i2")),
+            ("popularity", self.popularity), ("explicit", self.explicit),
+            ("features", self.features.astype("<f4").reshape(-1)), ("tempo", self.tempo.astype("<f4")),
+        ]
+
+    def to_bytes(self, compress: bool = True) -> bytes:
+        arrays = self._arrays()
+        header = {
+            "format": FORMAT, "version": VERSION, "count": len(self),
+            "vocab": {"genre": list(self.genre_names), "language": list(self.language_names)},
+            "arrays": [[name, a.dtype.str, int(a.size)] for name, a in arrays],
+        }
+        head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        raw = b"".join([MAGIC, struct.pack("<I", len(head)), head] + [a.tobytes() for _, a in arrays])
+        if not compress:
+            return raw
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9, mtime=0, filename="") as gz:
+            gz.write(raw)
+        return out.getvalue()
+
+    def save(self, path: Path, compress: bool = True) -> None:
+        """Writes atomically (a temp file renamed over the target), so a crash never leaves half a catalog."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(self.to_bytes(compress))
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "") -> Catalog:
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise CatalogError(f"{source or 'catalog'}: damaged compressed data ({exc})") from None
+        if data[:len(MAGIC)] != MAGIC:
+            raise CatalogError(f"{source or 'catalog'} is not an EmoTune catalog file")
+        try:
+            (hlen,) = struct.unpack_from("<I", data, len(MAGIC))
+            pos = len(MAGIC) + 4
+            header = json.loads(data[pos:pos + hlen])
+            pos += hlen
+            if header.get("format") != FORMAT or header.get("version", 0) > VERSION:
+                raise CatalogError(f"{source or 'catalog'}: format {header.get('version')} is newer than this EmoTune")
+            arr: dict[str, np.ndarray] = {}
+            for name, dtype, size in header["arrays"]:
+                dt = np.dtype(dtype)
+                arr[name] = np.frombuffer(data, dtype=dt, count=size, offset=pos)
+                pos += dt.itemsize * size
+            n = header["count"]
+            return cls(
+                ids=arr["ids"], titles=StringColumn(arr["titles.bytes"].tobytes(), arr["titles.offsets"]),
+                albums=StringColumn(arr["albums.bytes"].tobytes(), arr["albums.offsets"]),
+                artists=Ragged(arr["artists.ptr"], arr["artists.ids"]),
+                artist_names=StringColumn(arr["artist_names.bytes"].tobytes(), arr["artist_names.offsets"]),
+                genres=Ragged(arr["genres.ptr"], arr["genres.ids"]), genre_names=header["vocab"]["genre"],
+                language=arr["language"], language_names=header["vocab"]["language"], year=arr["year"],
+                popularity=arr["popularity"], explicit=arr["explicit"], features=arr["features"].reshape(n, 4),
+                tempo=arr["tempo"], source=source,
+            )
+        except (KeyError, ValueError, TypeError, struct.error) as exc:
+            if isinstance(exc, CatalogError):
+                raise
+            raise CatalogError(f"{source or 'catalog'} is damaged ({exc}); rebuild or re-import it") from None
+
+    @classmethod
+    def load(cls, path: Path) -> Catalog:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
+        return cls.from_bytes(data, source=str(path))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for x in items:
+        if x.casefold() not in seen:
+            seen.add(x.casefold())
+            out.append(x)
+    return out
+
+
+def merge_catalogs(catalogs: Sequence[Catalog]) -> Catalog:
+    """One catalog from several (the shipped one and the user's); a later catalog wins on shared ids."""
+    if len(catalogs) == 1:
+        return catalogs[0]
+    from emotune.music.sources import merge_tracks
+
+    return Catalog.from_tracks(merge_tracks(t for c in catalogs for t in c.tracks()),
+                               source=" + ".join(c.source for c in catalogs))

@@ -1,0 +1,264 @@
+"""Tracks for a mood: vectorised scoring over the whole catalog, then a short greedy pass for diversity.
+
+Score of a track for list position k (higher is better):
+    - distance to the position's target in weighted (valence, energy, danceability, acousticness) space
+    + POPULARITY_WEIGHT * (popularity - 50) / 100       a mild prior: known hits first among equals
+    + feedback boosts (this track, its artists)          what the user liked or skipped for this mood
+    + SUGGESTED_BONUS if it has a genre the LLM suggested
+    - RELAX_PENALTY per user filter it breaks            filters are strong preferences, not walls: a
+                                                         filtered track that fits loses to nothing, an
+                                                         unfiltered one must fit much better to get in,
+                                                         and every such pick is named in a notice
+Hard rules: no track the user excluded or already saw this session, no explicit track with --no-explicit,
+no artist twice in a list, and (without a genre filter) a spread across genres.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from emotune.core.feedback import FeedbackBoosts
+from emotune.core.mood import MoodSnapshot
+from emotune.music.catalog import Catalog
+from emotune.music.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
+from emotune.music.reasons import describe_notices, reason_for
+from emotune.music.track import Track
+
+log = logging.getLogger(__name__)
+
+POPULARITY_WEIGHT = 0.04
+TRACK_FEEDBACK_WEIGHT = 0.15
+ARTIST_FEEDBACK_WEIGHT = 0.08
+SUGGESTED_BONUS = 0.03
+RELAX_PENALTY = 0.4
+GENRE_SPREAD_PENALTY = 0.04
+MAX_N = 100
+
+
+@dataclass(frozen=True)
+class RecommendationRequest:
+    """Everything one recommendation depends on. `genres`/`languages` are the user's filters;
+    `suggested_genres` and the targets come from the LLM analysis and only nudge the ranking."""
+
+    mood: MoodSnapshot
+    mode: str = "match"
+    n: int = 10
+    target_valence: float | None = None
+    target_energy: float | None = None
+    genres: tuple[str, ...] = ()
+    suggested_genres: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    allow_explicit: bool = True
+    exclude_ids: frozenset[str] = frozenset()
+    feedback: FeedbackBoosts | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    track: Track
+    reason: str
+    position: int
+    score: float
+    distance: float                       # to this position's target (0 = perfect fit)
+    relaxed: tuple[str, ...] = ()         # "genre", "language": filters this track is outside of
+    liked: str = ""                       # "track", "artist" or "" (feedback that lifted it)
+
+    def to_json(self) -> dict:
+        return {"position": self.position, "reason": self.reason, "score": round(self.score, 4),
+                "distance": round(self.distance, 4), "relaxed": list(self.relaxed), "liked": self.liked or None,
+                "track": self.track.to_json()}
+
+
+@dataclass(frozen=True)
+class RecommendationResult:
+    items: tuple[Recommendation, ...]
+    notices: tuple[str, ...]
+    target: MoodTarget
+
+    @property
+    def tracks(self) -> list[Track]:
+        return [r.track for r in self.items]
+
+
+class RecommendationSession:
+    """The tracks shown so far in one listening session, so "refresh" brings new ones. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._shown: set[str] = set()
+
+    def shown(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._shown)
+
+    def mark_shown(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            self._shown.update(ids)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._shown.clear()
+
+
+@dataclass
+class _Pool:
+    """Per-request arrays over the whole catalog (never shared between calls)."""
+
+    base: np.ndarray            # score without the distance term; -inf = not allowed
+    violations: np.ndarray      # list of filter names per bit: 1 genre, 2 language
+    liked: np.ndarray           # 0 none, 1 artist, 2 track
+    notices: list[str] = field(default_factory=list)
+
+
+class Recommender:
+    """Ranks one catalog. Immutable after construction: one instance serves every thread."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        x = np.nan_to_num(np.asarray(catalog.features, dtype=np.float32), nan=0.5)
+        self._sqrt_w = np.sqrt(FEATURE_WEIGHTS).astype(np.float32)
+        self._z = np.ascontiguousarray(x * self._sqrt_w)
+        self._zz = np.einsum("ij,ij->i", self._z, self._z)
+        pop = np.asarray(catalog.popularity, dtype=np.float32)
+        self._prior = np.where(pop >= 0, POPULARITY_WEIGHT * (pop - 50.0) / 100.0, 0.0).astype(np.float32)
+        self._primary = catalog.primary_artist()
+        self._artist_owners = catalog.artists.owners()
+
+    def recommend(self, request: RecommendationRequest, session: RecommendationSession | None = None
+                  ) -> RecommendationResult:
+        """N tracks for the request; with a session, skips what it has shown and records the new ones.
+        Runs in the caller's thread (a worker in the GUI)."""
+        n = max(1, min(int(request.n), MAX_N))
+        target = mood_target(request.mood, request.mode, n, request.target_valence, request.target_energy)
+        pool = self._pool(request, session)
+        if not np.isfinite(pool.base).any():
+            return RecommendationResult((), tuple(pool.notices) or ("no tracks in the catalog",), target)
+        picks = self._select(pool, target, n, spread=not request.genres)
+        items = tuple(self._recommendation(i, k, s, d, pool, request, target) for k, (i, s, d) in enumerate(picks))
+        notices = pool.notices + describe_notices(items, request, n, target)
+        if session is not None:
+            session.mark_shown(r.track.id for r in items)
+        return RecommendationResult(items, tuple(notices), target)
+
+    # ---- scoring --------------------------------------------------------------------------------
+    def _pool(self, request: RecommendationRequest, session: RecommendationSession | None) -> _Pool:
+        cat = self.catalog
+        size = len(cat)
+        base = self._prior.copy()
+        notices: list[str] = []
+        allowed = np.ones(size, dtype=bool)
+        if not request.allow_explicit:
+            allowed &= cat.explicit != 1
+            if not allowed.any():
+                notices.append("every track in the catalog is marked explicit")
+        fb = request.feedback or FeedbackBoosts()
+        hard_excluded = cat.index_of(set(request.exclude_ids) | set(fb.excluded))
+        allowed[hard_excluded] = False
+        if session is not None:
+            seen = cat.index_of(session.shown())
+            still = allowed.copy()
+            still[seen] = False
+            if np.count_nonzero(still) < max(1, min(request.n, MAX_N)) and len(seen):
+                notices.append("you have seen every track that fits in this session: starting over")
+                session.reset()
+            else:
+                allowed = still
+        liked = np.zeros(size, dtype=np.int8)
+        if fb.artists:
+            boost = np.zeros(len(cat.artist_names), dtype=np.float32)
+            for name, value in fb.artists.items():
+                a = cat.artist_index(name)
+                if a >= 0:
+                    boost[a] = float(value)
+            if boost.any():
+                per_track = np.bincount(self._artist_owners, weights=boost[cat.artists.ids], minlength=size)
+                base += ARTIST_FEEDBACK_WEIGHT * per_track.astype(np.float32)
+                liked[per_track > 0] = 1
+        for track_id, value in fb.tracks.items():
+            idx = cat.index_of([track_id])
+            if len(idx):
+                base[idx] += TRACK_FEEDBACK_WEIGHT * float(value)
+                if value > 0:
+                    liked[idx] = 2
+        if request.suggested_genres:
+            base += SUGGESTED_BONUS * cat.genre_mask(request.suggested_genres)
+        violations = np.zeros(size, dtype=np.int8)
+        if request.genres:
+            violations += (~cat.genre_mask(request.genres)).astype(np.int8)
+            unknown = [g for g in request.genres if g.lower() not in cat.genre_names]
+            if unknown:
+                notices.append(f"genre {', '.join(unknown)} is not in the catalog "
+                               f"(it has {', '.join(cat.genres()[:12])}…)")
+        if request.languages:
+            violations += 2 * (~cat.language_mask(request.languages)).astype(np.int8)
+        penalty = RELAX_PENALTY * ((violations & 1) + ((violations >> 1) & 1))
+        base = np.where(allowed, base - penalty, -np.inf).astype(np.float32)
+        return _Pool(base, violations, liked, notices)
+
+    def _distances(self, points: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Weighted Euclidean distance of tracks (all, or `rows`) to each target point: (tracks, points)."""
+        z = self._z if rows is None else self._z[rows]
+        zz = self._zz if rows is None else self._zz[rows]
+        tz = points * self._sqrt_w
+        d2 = zz[:, None] - 2.0 * (z @ tz.T) + np.einsum("ij,ij->i", tz, tz)[None, :]
+        return np.sqrt(np.maximum(d2, 0.0))
+
+    def _select(self, pool: _Pool, target: MoodTarget, n: int, spread: bool) -> list[tuple[int, float, float]]:
+        points, position_of = np.unique(target.as_array(), axis=0, return_inverse=True)
+        position_of = np.asarray(position_of).reshape(-1)
+        finite = np.isfinite(pool.base)
+        available = int(np.count_nonzero(finite))
+        dist_all = self._distances(points)
+        best = pool.base - dist_all.min(axis=1)
+        c = min(available, max(200, 30 * n))
+        cand = np.argpartition(-best, c - 1)[:c] if c < len(best) else np.arange(len(best))
+        cand = cand[np.isfinite(best[cand])]
+        cand = cand[np.argsort(-best[cand], kind="stable")]
+        scores = pool.base[cand][:, None] - dist_all[cand]            # (c, unique points)
+        dists = dist_all[cand]
+        artists = self._primary[cand]
+        genre_matrix = self._genre_matrix(cand) if spread else None
+        genre_used = np.zeros(genre_matrix.shape[1] if genre_matrix is not None else 0, dtype=np.float32)
+        free = np.ones(len(cand), dtype=bool)
+        used_artists: set[int] = set()
+        picks: list[tuple[int, float, float]] = []
+        for k in range(min(n, len(cand))):
+            col = position_of[min(k, len(position_of) - 1)]
+            s = scores[:, col].copy()
+            s[~free] = -np.inf
+            if used_artists:
+                repeat = np.isin(artists, list(used_artists)) & (artists >= 0)
+                if np.isfinite(s[~repeat]).any():
+                    s[repeat] = -np.inf
+            if genre_matrix is not None and genre_used.any():
+                s -= GENRE_SPREAD_PENALTY * (genre_matrix * genre_used).max(axis=1)
+            j = int(np.argmax(s))
+            if not np.isfinite(s[j]):
+                break
+            free[j] = False
+            if artists[j] >= 0:
+                used_artists.add(int(artists[j]))
+            if genre_matrix is not None:
+                genre_used += genre_matrix[j]
+            picks.append((int(cand[j]), float(scores[j, col]), float(dists[j, col])))
+        return picks
+
+    def _genre_matrix(self, cand: np.ndarray) -> np.ndarray:
+        g = self.catalog.genre_ids
+        m = np.zeros((len(cand), max(1, len(self.catalog.genre_names))), dtype=np.float32)
+        for r, i in enumerate(cand):
+            m[r, g.row(int(i))] = 1.0
+        return m
+
+    def _recommendation(self, i: int, k: int, score: float, dist: float, pool: _Pool,
+                        request: RecommendationRequest, target: MoodTarget) -> Recommendation:
+        track = self.catalog.track(i)
+        v = int(pool.violations[i])
+        relaxed = tuple(name for bit, name in ((1, "genre"), (2, "language")) if v & bit)
+        liked = {0: "", 1: "artist", 2: "track"}[int(pool.liked[i])]
+        reason = reason_for(track, k, target, request, relaxed, liked)
+        return Recommendation(track, reason, k, score, dist, relaxed, liked)
