@@ -48,7 +48,7 @@ def timeline(store, start: float | None = None, end: float | None = None) -> lis
         for row in store.rows(table, start, end):
             ts = row.get("ts", row.get("started_at"))
             flat = {c: row.get(c, "") for c in CSV_COLUMNS}
-            flat.update(record=_RECORD[table], time=_iso(ts), _ts=ts)
+            flat.update(record=_RECORD[table], time=_iso(ts), _ts=(ts, TABLES.index(table)))
             if table == "sessions":
                 flat.update(session_id=row["id"], source=row["source"], text=f"ended {_iso(row['ended_at'])}" if row["ended_at"] else "")
             elif table == "snapshots":
@@ -56,7 +56,7 @@ def timeline(store, start: float | None = None, end: float | None = None) -> lis
             elif table == "feedback":
                 flat["feedback"] = row["kind"]
             out.append(flat)
-    out.sort(key=lambda r: (r["_ts"], r["record"]))
+    out.sort(key=lambda r: r["_ts"])          # by time; at the same time, the session before its entries
     for r in out:
         del r["_ts"]
     return out
