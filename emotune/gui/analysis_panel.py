@@ -1,0 +1,56 @@
+"""The analysis of the mood, streamed in as the local language model writes it, with a line saying where it
+came from (the local LLM, its deterministic fallback, or the plain summary)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from emotune.gui.services import AnalysisView
+
+SOURCE_WORDS = {
+    "llm": "Written by the local language model",
+    "fallback": "Computed from the measured mood (the language model's answer was not usable)",
+    "summary": "Computed from the measured mood (no language model)",
+}
+
+
+class AnalysisPanel(QWidget):
+    """GUI thread."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source_label = QLabel("")
+        self.source_label.setEnabled(False)
+        self.source_label.setWordWrap(True)
+        self.text = QTextBrowser()
+        self.text.setOpenExternalLinks(False)
+        self.text.setPlaceholderText("Press “Capture mood” for a short reading of your mood, written on this computer.")
+        self.text.setMinimumHeight(70)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.source_label)
+        self.last: AnalysisView | None = None
+
+    def begin(self, note: str = "Thinking…") -> None:
+        self.text.clear()
+        self.source_label.setText(note)
+
+    def append_text(self, chunk: str) -> None:
+        """Adds streamed text at the end without moving the user's selection."""
+        cursor = self.text.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(chunk)
+        self.text.ensureCursorVisible()
+
+    def finish(self, view: AnalysisView) -> None:
+        self.last = view
+        if self.text.toPlainText().strip() != view.text.strip():
+            self.text.setPlainText(view.text)
+        note = SOURCE_WORDS.get(view.source, view.source)
+        self.source_label.setText(f"{note}. {view.note}" if view.note and view.source != "summary" else f"{note}.")
+
+    def show_error(self, text: str) -> None:
+        self.source_label.setText(text)
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()

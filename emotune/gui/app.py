@@ -1,0 +1,135 @@
+"""The composition root: the one place that constructs the window's parts and wires them together.
+
+Everything the window uses is passed in here (settings, source opener, camera probe, detector and classifier
+factories, analysis and music services), so tests and the self-test swap any of them through the same
+interfaces the app uses. The adapters to the LLM and music engines live in `engines.py`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from emotune import __version__
+from emotune.appdirs import AppDirs
+from emotune.capture import VideoSource, list_cameras, open_source
+from emotune.gui import settings as keys
+from emotune.gui.crash import CrashReporter
+from emotune.gui.inference_worker import InferenceWorker
+from emotune.gui.main_window import MainWindow, SourceSpec
+from emotune.gui.pipeline_controller import PipelineController
+from emotune.gui.services import AnalysisService, MusicService
+from emotune.gui.session import MoodSession
+from emotune.gui.settings import Settings
+from emotune.gui.tasks import TaskRunner
+from emotune.inference.classifier import EmotionClassifier
+from emotune.resources import asset_path
+from emotune.vision.detection import FaceDetector, HaarFaceDetector
+
+log = logging.getLogger(__name__)
+
+
+def default_classifier() -> EmotionClassifier:
+    """The shipped Keras emotion model (imported here, in the inference thread, so TensorFlow loads there)."""
+    from emotune.inference.keras_classifier import KerasEmotionClassifier
+
+    return KerasEmotionClassifier()
+
+
+@dataclass
+class Parts:
+    """What `build` made; tests reach into it, `shutdown` stops all of it."""
+
+    window: MainWindow
+    controller: PipelineController
+    session: MoodSession
+    settings: Settings
+    runners: list[TaskRunner] = field(default_factory=list)
+    journal: object | None = None
+
+    def shutdown(self) -> None:
+        self.window.shutdown()
+
+    def threads_running(self) -> list[str]:
+        busy = [r.name for r in self.runners if r.pool.activeThreadCount()]
+        return self.controller.threads_running() + busy
+
+
+def build(settings: Settings, *, dirs: AppDirs | None = None,
+          source_opener: Callable[[SourceSpec], VideoSource] = open_source,
+          camera_probe: Callable[[], list[int]] | None = list_cameras,
+          detector_factory: Callable[[], FaceDetector] = HaarFaceDetector,
+          classifier_factory: Callable[[], EmotionClassifier] = default_classifier,
+          analyst: AnalysisService | None = None, music: MusicService | None = None,
+          journal: bool = True) -> Parts:
+    """Builds the window and its workers (nothing starts until `window.start`). GUI thread."""
+    from emotune.gui import engines
+
+    dirs = dirs or AppDirs.default()
+    prefs = settings.preferences()
+    analyst = analyst or engines.make_analyst(prefs, dirs)
+    music = music or engines.make_music(prefs, dirs)
+    interval = settings.get(keys.INFERENCE_INTERVAL_MS)
+    controller = PipelineController(
+        lambda slot: InferenceWorker(detector_factory, classifier_factory, slot, interval_ms=interval))
+    llm_tasks, music_tasks, misc_tasks = TaskRunner("llm", 1), TaskRunner("music", 1), TaskRunner("misc", 2)
+    session = MoodSession(analyst, music, settings, llm_tasks, music_tasks)
+    window = MainWindow(controller, session, settings, misc_tasks, source_opener=source_opener,
+                        camera_probe=camera_probe, network_status=engines.network_status(music))
+    parts = Parts(window, controller, session, settings, [llm_tasks, music_tasks, misc_tasks])
+    for runner in parts.runners:
+        window.shutdown_hooks.append(runner.shutdown)
+    if journal and settings.get(keys.JOURNAL_ENABLED):
+        parts.journal = engines.attach_journal(window, session, dirs)
+    return parts
+
+
+def make_qapplication(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with names, icon and DPI policy set (call once, before any widget)."""
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    QCoreApplication.setOrganizationName("EmoTune")
+    QCoreApplication.setApplicationName("EmoTune")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setDesktopFileName("emotune")
+    icon = asset_path("emotune.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def parse_source(text: str | None) -> SourceSpec | None:
+    if text is None or text == "":
+        return None
+    return int(text) if text.strip().isdigit() else os.path.abspath(os.path.expanduser(text))
+
+
+def run_gui(source: str | None = None, verbose: bool = False) -> int:
+    """`emotune gui`: the window until the user closes it."""
+    try:
+        from emotune.logging_setup import setup_app_logging
+
+        setup_app_logging(verbose=verbose)
+    except ImportError:
+        pass
+    app = make_qapplication()
+    crash = CrashReporter().install()
+    dirs = AppDirs.default().ensure()
+    settings = Settings.for_user(dirs)
+    parts = build(settings, dirs=dirs)
+    parts.window.show()
+    parts.window.start(parse_source(source))
+    try:
+        return app.exec()
+    finally:
+        parts.shutdown()
+        crash.uninstall()

@@ -1,0 +1,108 @@
+"""The toolbar: source picker (cameras found + "Open video or image…"), start/stop, "Capture mood", auto mode,
+the manual mood override and settings. It only emits what the user asked for; the window acts on it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QToolBar, QWidget
+
+from emotune.core.emotions import EMOTIONS
+from emotune.gui.style import label
+
+OPEN_FILE = "__open__"
+
+
+class Controls(QToolBar):
+    """GUI thread."""
+
+    source_chosen = Signal(object)      # int camera index or str file path
+    open_file_requested = Signal()
+    start_stop_requested = Signal()
+    capture_requested = Signal()
+    auto_changed = Signal(bool)
+    manual_mood_changed = Signal(str)   # "" means "use the detected mood"
+    settings_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Controls", parent)
+        self.setMovable(False)
+        self.source = QComboBox()
+        self.source.setMinimumContentsLength(18)
+        self.source.setToolTip("Camera, video or image to read the mood from")
+        self.source.addItem("Looking for cameras…", None)
+        self.source.addItem("Open video or image…", OPEN_FILE)
+        self.source.activated.connect(self._on_source_activated)
+
+        self.open_action = QAction("Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_file_requested)
+        self.start_action = QAction("▶ Start", self, shortcut=QKeySequence("Space"))
+        self.start_action.setToolTip("Start or stop reading the camera (Space)")
+        self.start_action.triggered.connect(self.start_stop_requested)
+        self.capture_action = QAction("Capture mood", self, shortcut=QKeySequence("Ctrl+Return"))
+        self.capture_action.setToolTip("Freeze the current mood and find tracks for it (Ctrl+Enter)")
+        self.capture_action.triggered.connect(self.capture_requested)
+        self.settings_action = QAction("Settings…", self, shortcut=QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.settings_requested)
+
+        self.auto = QCheckBox("Auto")
+        self.auto.setToolTip("Fetch new tracks by itself when your mood changes and stays changed")
+        self.auto.toggled.connect(self.auto_changed)
+        self.manual = QComboBox()
+        self.manual.setToolTip("Set the mood by hand when detection fails or you want other music")
+        self.manual.addItem("Detected mood", "")
+        for emotion in EMOTIONS:
+            self.manual.addItem(f"I feel: {label(emotion)}", emotion)
+        self.manual.currentIndexChanged.connect(lambda _: self.manual_mood_changed.emit(self.manual.currentData()))
+
+        self.addWidget(QLabel(" Source "))
+        self.addWidget(self.source)
+        self.addAction(self.open_action)
+        self.addAction(self.start_action)
+        self.addSeparator()
+        self.addAction(self.capture_action)
+        self.addWidget(self.auto)
+        self.addWidget(self.manual)
+        self.addSeparator()
+        self.addAction(self.settings_action)
+
+    def set_cameras(self, indices: list[int], selected: int | None = None) -> None:
+        current = self.source.currentData()
+        files = [(self.source.itemText(i), self.source.itemData(i)) for i in range(self.source.count())
+                 if isinstance(self.source.itemData(i), str) and self.source.itemData(i) != OPEN_FILE]
+        self.source.clear()
+        for index in indices:
+            self.source.addItem(f"Camera {index}", index)
+        if not indices:
+            self.source.addItem("No camera found", None)
+        for text, data in files:
+            self.source.addItem(text, data)
+        self.source.addItem("Open video or image…", OPEN_FILE)
+        want = current if current is not None else selected
+        pos = self.source.findData(want) if want is not None else -1
+        self.source.setCurrentIndex(pos if pos >= 0 else 0)
+
+    def show_source(self, spec: int | str) -> None:
+        """Selects (adding if needed) the entry for a camera index or a file path."""
+        pos = self.source.findData(spec)
+        if pos < 0:
+            text = f"Camera {spec}" if isinstance(spec, int) else Path(spec).name
+            pos = self.source.count() - 1
+            self.source.insertItem(pos, text, spec)
+            self.source.setItemData(pos, str(spec), 3)  # tooltip role: the full path
+        self.source.setCurrentIndex(pos)
+
+    def set_running(self, running: bool) -> None:
+        self.start_action.setText("■ Stop" if running else "▶ Start")
+
+    def set_manual(self, emotion: str) -> None:
+        self.manual.setCurrentIndex(max(0, self.manual.findData(emotion)))
+
+    def _on_source_activated(self, index: int) -> None:
+        data = self.source.itemData(index)
+        if data == OPEN_FILE:
+            self.open_file_requested.emit()
+        elif data is not None:
+            self.source_chosen.emit(data)

@@ -1,0 +1,268 @@
+"""The "Journal" tab: mood over a day and over the last weeks, the tracks liked per mood, and deleting.
+
+All database work runs in a one-thread pool (TaskRunner); results come back to the GUI thread by signal, so
+a slow disk or a locked journal never freezes the window, and a journal error shows as a line of text here.
+Deleting always asks first; the confirmation and the range dialog are injectable so tests drive them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from emotune.core.emotions import index_of
+from emotune.gui.journal_chart import ChartBar, MoodChart, MoodLegend
+from emotune.gui.style import MOOD_WORDS, label
+from emotune.gui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+WEEKS = 8
+BIN_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class JournalData:
+    """Everything the tab shows, loaded in one background job."""
+
+    day: dt.date
+    day_bins: tuple
+    week_first: dt.date
+    week_bins: tuple
+    liked: dict
+    counts: dict
+
+
+def load_journal_data(store, day: dt.date, today: dt.date) -> JournalData:
+    """Runs in the pool thread: every query the tab needs (aggregated in SQL, so it stays fast)."""
+    from emotune.journal.queries import liked_by_mood, mood_by_day, mood_over_day
+
+    first = today - dt.timedelta(days=WEEKS * 7 - 1)
+    return JournalData(day, tuple(mood_over_day(store, day, BIN_MINUTES)), first,
+                       tuple(mood_by_day(store, first, today)), liked_by_mood(store), store.counts())
+
+
+def _tip(when: str, b) -> str:
+    return (f"{when}\n{MOOD_WORDS[b.dominant]} ({b.distribution[index_of(b.dominant)]:.0%})\n"
+            f"valence {b.valence:+.2f} · {b.count} samples")
+
+
+def _ask_confirm(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _ask_range(parent: QWidget, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Delete journal entries")
+    start, end = QDateEdit(QDate(today - dt.timedelta(days=7))), QDateEdit(QDate(today))
+    for edit in (start, end):
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+    form = QFormLayout(dialog)
+    form.addRow(QLabel("Delete everything recorded on these days, both included:"))
+    form.addRow("From", start)
+    form.addRow("To", end)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    a, b = start.date().toPython(), end.date().toPython()
+    return (min(a, b), max(a, b))
+
+
+class JournalView(QWidget):
+    """GUI thread. `store` is a JournalStore (or None: the journal is off or could not be opened)."""
+
+    loaded = Signal(object)      # JournalData, after each refresh
+    deleted = Signal(int)        # number of entries deleted
+    failed = Signal(str)         # user text of a journal error
+
+    def __init__(self, store, runner: TaskRunner | None = None, parent: QWidget | None = None, *,
+                 today: Callable[[], dt.date] = dt.date.today,
+                 confirm: Callable[[QWidget, str, str], bool] = _ask_confirm,
+                 ask_range: Callable[[QWidget, dt.date], tuple[dt.date, dt.date] | None] = _ask_range) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._own_runner = runner is None
+        self.runner = runner or TaskRunner("journal", 1)
+        self._today, self._confirm, self._ask_range = today, confirm, ask_range
+        self.data: JournalData | None = None
+        self._build()
+        self.set_store(store)
+
+    # -- layout ----------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.day_edit = QDateEdit(QDate(self._today()))
+        self.day_edit.setCalendarPopup(True)
+        self.day_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.day_edit.dateChanged.connect(lambda _d: self.refresh())
+        prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
+        prev_btn.setToolTip("previous day")
+        next_btn.setToolTip("next day")
+        prev_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(-1)))
+        next_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(1)))
+        self.refresh_btn = QPushButton("Refresh")
+        self.refresh_btn.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<b>Mood over the day</b>"))
+        top.addStretch(1)
+        for w in (prev_btn, self.day_edit, next_btn, self.refresh_btn):
+            top.addWidget(w)
+        self.day_chart = MoodChart("No moods recorded on this day")
+        self.week_chart = MoodChart("No moods recorded in the last weeks")
+        self.liked = QTreeWidget()
+        self.liked.setHeaderLabels(["Liked tracks", "Artist", "Likes"])
+        self.liked.setRootIsDecorated(True)
+        charts = QWidget()
+        cl = QVBoxLayout(charts)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addLayout(top)
+        cl.addWidget(self.day_chart, 1)
+        cl.addWidget(QLabel(f"<b>Mood over the last {WEEKS} weeks</b> (one bar a day)"))
+        cl.addWidget(self.week_chart, 1)
+        cl.addWidget(MoodLegend())
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(charts)
+        split.addWidget(self.liked)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.delete_range_btn = QPushButton("Delete a range…")
+        self.delete_all_btn = QPushButton("Delete everything…")
+        self.delete_range_btn.clicked.connect(self._on_delete_range)
+        self.delete_all_btn.clicked.connect(self.delete_all)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.delete_range_btn)
+        bottom.addWidget(self.delete_all_btn)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+
+    # -- public ----------------------------------------------------------------------------------------------
+
+    def set_store(self, store) -> None:
+        """Swaps the journal (None when the user turned it off or it could not be opened)."""
+        self.store = store
+        enabled = store is not None
+        writable = enabled and not getattr(store, "read_only", False)
+        self.refresh_btn.setEnabled(enabled)
+        self.delete_range_btn.setEnabled(writable)
+        self.delete_all_btn.setEnabled(writable)
+        if not enabled:
+            self.status.setText("The mood journal is off. Turn on “Keep a mood journal” in Settings to record "
+                                "your moods on this computer.")
+            self._show(None)
+            return
+        self.status.setText(getattr(store, "notice", None) or "Loading the journal…")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reloads the charts and lists in the background."""
+        if self.store is None:
+            return
+        store, day, today = self.store, self.day_edit.date().toPython(), self._today()
+        self.runner.run(lambda report, cancel: load_journal_data(store, day, today),
+                        on_done=self._show, on_error=self._on_error)
+
+    def delete_range(self, first: dt.date, last: dt.date) -> bool:
+        """Deletes the entries of the days first..last (both included) after the user confirms."""
+        if self.store is None:
+            return False
+        text = (f"Delete every mood, analysis and feedback recorded from {first:%d %b %Y} to {last:%d %b %Y}? "
+                "This can't be undone.")
+        if not self._confirm(self, "Delete journal entries", text):
+            return False
+        start = dt.datetime.combine(first, dt.time()).timestamp()
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).timestamp()
+        store = self.store
+        self.runner.run(lambda report, cancel: store.delete_range(start, end), on_done=self._on_deleted,
+                        on_error=self._on_error)
+        return True
+
+    def delete_all(self) -> bool:
+        if self.store is None:
+            return False
+        if not self._confirm(self, "Delete the whole journal",
+                             "Delete everything in your mood journal: all moods, analyses, tracks and feedback? "
+                             "Recommendations forget what you liked. This can't be undone."):
+            return False
+        store = self.store
+        self.runner.run(lambda report, cancel: store.delete_all(), on_done=self._on_deleted, on_error=self._on_error)
+        return True
+
+    def shutdown(self) -> None:
+        """Waits for a running query (the window calls this on close)."""
+        if self._own_runner:
+            self.runner.shutdown()
+
+    # -- results (GUI thread) --------------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.refresh()
+
+    def _on_delete_range(self) -> None:
+        picked = self._ask_range(self, self._today())
+        if picked:
+            self.delete_range(*picked)
+
+    def _on_deleted(self, n: int) -> None:
+        self.status.setText(f"Deleted {n} journal entries.")
+        self.deleted.emit(int(n))
+        self.refresh()
+
+    def _on_error(self, exc: Exception) -> None:
+        text = getattr(exc, "user_text", None) or f"The journal could not be read: {exc}"
+        log.warning("journal view: %s", text)
+        self.status.setText(text)
+        self.failed.emit(text)
+
+    def _show(self, data: JournalData | None) -> None:
+        self.data = data
+        if data is None:
+            self.day_chart.set_bars([], [])
+            self.week_chart.set_bars([], [])
+            self.liked.clear()
+            return
+        width = BIN_MINUTES / (24 * 60)
+        day0 = dt.datetime.combine(data.day, dt.time()).timestamp()
+        self.day_chart.set_bars(
+            [ChartBar((b.start - day0) / 86400, width, b.distribution, b.valence,
+                      _tip(f"{data.day:%a %d %b} {b.label}", b)) for b in data.day_bins],
+            [(h / 24, f"{h:02d}:00") for h in range(0, 25, 3)])
+        days = WEEKS * 7
+        bars = []
+        for b in data.week_bins:
+            offset = (dt.date.fromisoformat(b.label) - data.week_first).days
+            bars.append(ChartBar(offset / days, 1 / days, b.distribution, b.valence, _tip(b.label, b)))
+        ticks = [(i / days, f"{data.week_first + dt.timedelta(days=i):%d %b}") for i in range(0, days, 7)]
+        self.week_chart.set_bars(bars, ticks)
+        self.liked.clear()
+        for mood, tracks in sorted(data.liked.items()):
+            parent = QTreeWidgetItem([f"{label(mood)} ({len(tracks)})" if mood else "Any mood", "", ""])
+            for t in tracks:
+                QTreeWidgetItem(parent, [t.title or t.track_id, t.artist.replace("; ", ", "), str(t.likes)])
+            self.liked.addTopLevelItem(parent)
+            parent.setExpanded(True)
+        if not data.liked:
+            self.liked.addTopLevelItem(QTreeWidgetItem(["Like a track in the list to see it here", "", ""]))
+        n = data.counts.get("snapshots", 0)
+        if not (self.store and self.store.notice and self.status.text() == self.store.notice):
+            self.status.setText(f"{n} mood samples, {data.counts.get('feedback', 0)} feedback entries, stored only "
+                                f"on this computer ({self.store.path if self.store else ''}).")
+        self.loaded.emit(data)

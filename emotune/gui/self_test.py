@@ -1,0 +1,149 @@
+"""`emotune gui --self-test`: the real window, offscreen, fed the bundled sample through the whole pipeline
+(detection, emotion, analysis, offline recommendation); prints ONE line of JSON and exits 0, or exits 1 with
+the JSON's "error" (and stderr) saying which part is missing. The packaged bundle runs the same code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+SAMPLE = "sample_faces.jpg"
+MIN_RESULTS = 3
+
+
+class SelfTestFailure(RuntimeError):
+    pass
+
+
+def _wait(predicate: Callable[[], bool], timeout_s: float, what: str, fail: Callable[[], str | None]) -> None:
+    """Runs the Qt event loop until `predicate` holds; raises with `what` on timeout or when `fail` says why."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if predicate() or fail() else None)
+    timer.start(20)
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        problem = fail()
+        if problem:
+            raise SelfTestFailure(problem)
+        if time.monotonic() > deadline:
+            raise SelfTestFailure(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        loop.exec()
+    timer.stop()
+
+
+def run_self_test(source: str | None = None, timeout_s: float = 180.0, screenshot: str | None = None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["EMOTUNE_NO_CRASH_DIALOG"] = "1"
+    t_start = time.monotonic()
+    summary: dict = {"ok": False}
+    try:
+        summary = _run(source, timeout_s, screenshot, t_start)
+        code = 0
+    except SelfTestFailure as exc:
+        summary["error"] = str(exc)
+        print(f"EmoTune self-test failed: {exc}", file=sys.stderr)
+        code = 1
+    print(json.dumps(summary, separators=(",", ":")), flush=True)
+    return code
+
+
+def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
+    from emotune.capture import ImageSource, open_source
+    from emotune.gui.app import build, make_qapplication
+    from emotune.gui.settings import Settings
+    from emotune.resources import asset_path
+
+    path = Path(source) if source else asset_path(SAMPLE)
+    if not path.exists():
+        raise SelfTestFailure(f"the sample {path} is missing: reinstall EmoTune (assets/{SAMPLE})")
+    app = make_qapplication()
+    with tempfile.TemporaryDirectory(prefix="emotune-selftest-") as tmp:
+        settings = Settings.at(Path(tmp) / "settings.ini")
+
+        def opener(spec):
+            p = Path(str(spec))
+            return ImageSource([p], seconds_per_image=1e6, fps=10.0, loop=True) if p.is_file() and \
+                p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else open_source(spec, loop=True)
+
+        parts = build(settings, source_opener=opener, camera_probe=None, journal=False)
+        try:
+            return _drive(app, parts, path, timeout_s, screenshot, t_start)
+        finally:
+            parts.shutdown()
+            leftover = parts.threads_running()
+            if leftover:
+                raise SelfTestFailure(f"threads still running after shutdown: {leftover}")
+
+
+def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
+    window, controller, session = parts.window, parts.controller, parts.session
+    outputs, errors, events = [], [], {}
+    batches, analyses = [], []
+    controller.result.connect(lambda o: outputs.append(o) if o.result.classified else None)
+    controller.source_failed.connect(lambda kind, msg, hint: errors.append(f"source {kind}: {msg} {hint}"))
+    controller.models_ready.connect(lambda s: events.setdefault("models", time.monotonic()))
+    session.analysis_done.connect(lambda v: (analyses.append(v), events.setdefault("analysis", time.monotonic())))
+    session.tracks_ready.connect(lambda b: (batches.append(b), events.setdefault("tracks", time.monotonic())))
+    session.tracks_failed.connect(lambda text: errors.append(text))
+    window.resize(1280, 800)
+    window.show()
+    window.start(str(path))
+
+    def failure() -> str | None:
+        status = controller.model_status
+        if status is not None and not status.detector:
+            return f"face detector missing: {status.problem}"
+        if status is not None and not status.emotion:
+            return f"emotion model missing: {status.problem}"
+        return errors[0] if errors else None
+
+    _wait(lambda: len(outputs) >= MIN_RESULTS and any(o.result.faces for o in outputs), timeout_s,
+          "faces with emotions from the sample", failure)
+    if not session.music.available:
+        raise SelfTestFailure(f"music recommender missing: {getattr(session.music, 'reason', '')}")
+    _wait(lambda: bool(session.analyst_name), timeout_s, "the analysis engine to load", failure)
+    t_capture = time.monotonic()
+    if not session.capture():
+        raise SelfTestFailure("no mood could be captured from the sample")
+    _wait(lambda: bool(batches), timeout_s, "the analysis and the recommendations", failure)
+    if not batches[-1].tracks:
+        raise SelfTestFailure(f"the recommender returned no tracks: {batches[-1].note}")
+    _wait(lambda: window.view.frames_shown > 0, 10, "a frame in the view", failure)
+    if screenshot:
+        app.processEvents()
+        window.grab().save(screenshot)
+    last = outputs[-1].result
+    classified = [o for o in outputs if o.result.timings.faces_classified]
+    status, view = controller.model_status, analyses[-1]
+    ms = lambda a, b: round((b - a) * 1000, 1)  # noqa: E731
+    return {
+        "ok": True,
+        "sample": path.name,
+        "faces": len(last.faces),
+        "emotions": [f.emotion for f in last.faces],
+        "confidences": [round(f.confidence, 3) for f in last.faces],
+        "mood": session.captured_mood.dominant if session.captured_mood else None,
+        "models": {"detector": status.detector, "emotion": status.emotion_name,
+                   "analysis": session.analyst_name, "music": session.music.name},
+        "analysis_source": view.source,
+        "analysis_chars": len(view.text),
+        "tracks": len(batches[-1].tracks),
+        "frames_shown": window.view.frames_shown,
+        "frames_classified": len(outputs),
+        "timings_ms": {
+            "models_loaded": ms(t_start, events.get("models", t_start)),
+            "detect_ms": round(sum(o.result.timings.detect_ms for o in outputs) / len(outputs), 2),
+            "ms_per_face": round(sum(o.result.timings.ms_per_face for o in classified) / max(1, len(classified)), 2),
+            "analysis": ms(t_capture, events.get("analysis", t_capture)),
+            "recommendation": ms(events.get("analysis", t_capture), events.get("tracks", t_capture)),
+            "total": ms(t_start, time.monotonic()),
+        },
+    }

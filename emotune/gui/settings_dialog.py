@@ -1,0 +1,110 @@
+"""The settings dialog: camera, inference interval, Spotify (with a short guide), LLM model file, genres and
+languages to prefer, the explicit filter and the journal. It edits a Settings object only when OK is pressed."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from emotune.gui import settings as keys
+from emotune.gui.settings import Settings
+
+SPOTIFY_GUIDE = (
+    "Spotify is optional: EmoTune recommends from its offline catalog without it. To connect your account: "
+    "open <a href='https://developer.spotify.com/dashboard'>developer.spotify.com/dashboard</a>, create an app, "
+    "add the redirect URI shown below (Spotify accepts only 127.0.0.1, not “localhost”), tick “Web API”, add "
+    "yourself under “User Management”, then paste the app's Client ID here. Since 2024 such apps need a "
+    "Premium owner and allow five listed users."
+)
+
+
+class SettingsDialog(QDialog):
+    """GUI thread; modal. `accepted` means the settings were written."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("EmoTune settings")
+        self._settings = settings
+        s = settings
+
+        self.camera = QSpinBox(minimum=0, maximum=16, value=s.get(keys.CAMERA_INDEX))
+        self.interval = QSpinBox(minimum=0, maximum=2000, singleStep=50, suffix=" ms",
+                                 value=s.get(keys.INFERENCE_INTERVAL_MS))
+        self.interval.setToolTip("Least time between two analysed frames: higher saves CPU, lower reacts faster")
+        capture = QGroupBox("Camera and analysis")
+        form = QFormLayout(capture)
+        form.addRow("Camera index", self.camera)
+        form.addRow("Analyse a frame every", self.interval)
+
+        self.client_id = QLineEdit(s.get(keys.SPOTIFY_CLIENT_ID))
+        self.client_id.setPlaceholderText("32 hex characters from your Spotify app")
+        self.port = QSpinBox(minimum=1024, maximum=65535, value=s.get(keys.SPOTIFY_REDIRECT_PORT))
+        self.redirect = QLabel()
+        self.redirect.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.port.valueChanged.connect(self._update_redirect)
+        self._update_redirect()
+        guide = QLabel(SPOTIFY_GUIDE)
+        guide.setWordWrap(True)
+        guide.setOpenExternalLinks(True)
+        spotify = QGroupBox("Spotify (optional)")
+        form = QFormLayout(spotify)
+        form.addRow(guide)
+        form.addRow("Client ID", self.client_id)
+        form.addRow("Redirect port", self.port)
+        form.addRow("Redirect URI", self.redirect)
+
+        self.model = QLineEdit(s.get(keys.LLM_MODEL_PATH))
+        self.model.setPlaceholderText("default: the bundled SmolLM2-135M")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(browse)
+        self.genres = QLineEdit(", ".join(s.get(keys.GENRES)))
+        self.genres.setPlaceholderText("e.g. indie, jazz, hip hop")
+        self.languages = QLineEdit(", ".join(s.get(keys.LANGUAGES)))
+        self.languages.setPlaceholderText("e.g. en, es")
+        self.no_explicit = QCheckBox("Hide tracks marked explicit", checked=s.get(keys.NO_EXPLICIT))
+        self.journal = QCheckBox("Keep a mood journal on this computer", checked=s.get(keys.JOURNAL_ENABLED))
+        music = QGroupBox("Analysis and music")
+        form = QFormLayout(music)
+        form.addRow("Language model file", model_row)
+        form.addRow("Preferred genres", self.genres)
+        form.addRow("Preferred languages", self.languages)
+        form.addRow(self.no_explicit)
+        form.addRow(self.journal)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for widget in (capture, spotify, music):
+            layout.addWidget(widget)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+
+    def _update_redirect(self) -> None:
+        self.redirect.setText(f"http://127.0.0.1:{self.port.value()}/callback")
+
+    def _choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF chat model", self.model.text(),
+                                              "GGUF models (*.gguf);;All files (*)")
+        if path:
+            self.model.setText(path)
+
+    def accept(self) -> None:
+        self.save()
+        super().accept()
+
+    def save(self) -> None:
+        s = self._settings
+        s.set(keys.CAMERA_INDEX, self.camera.value())
+        s.set(keys.INFERENCE_INTERVAL_MS, self.interval.value())
+        s.set(keys.SPOTIFY_CLIENT_ID, self.client_id.text().strip())
+        s.set(keys.SPOTIFY_REDIRECT_PORT, self.port.value())
+        s.set(keys.LLM_MODEL_PATH, self.model.text().strip())
+        s.set(keys.GENRES, tuple(g.strip() for g in self.genres.text().split(",")))
+        s.set(keys.LANGUAGES, tuple(g.strip() for g in self.languages.text().split(",")))
+        s.set(keys.NO_EXPLICIT, self.no_explicit.isChecked())
+        s.set(keys.JOURNAL_ENABLED, self.journal.isChecked())
+        s.sync()

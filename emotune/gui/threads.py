@@ -1,0 +1,45 @@
+"""One worker QObject in one QThread, started and stopped the same way everywhere.
+
+Stopping is cooperative: the worker's loop watches a threading.Event, then the thread's event loop is asked to
+quit and we wait for it. Never `terminate()`: it can kill a thread holding a camera or a TensorFlow lock.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QThread
+
+log = logging.getLogger(__name__)
+
+
+class StoppableWorker(Protocol):
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class WorkerThread:
+    """Owns a QThread and the worker moved into it. Used from the GUI thread."""
+
+    def __init__(self, worker: QObject, name: str) -> None:
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.run)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def stop(self, timeout_ms: int = 10000) -> bool:
+        """Asks the worker to finish, quits the thread and joins it; False (logged) if it did not end in time."""
+        self.worker.stop()
+        self.thread.quit()
+        if not self.thread.wait(timeout_ms):
+            log.error("thread %s did not stop within %d ms", self.thread.objectName(), timeout_ms)
+            return False
+        return True

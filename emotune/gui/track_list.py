@@ -1,0 +1,140 @@
+"""The recommended tracks: title, artist, album and a one-line reason, with play and copy-link buttons, a
+refresh action and the "match my mood" / "lift my mood" switch."""
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from emotune.gui.services import TrackBatch, TrackItem
+
+
+class TrackRow(QFrame):
+    played = Signal(object)    # TrackItem
+    copied = Signal(object)    # TrackItem
+
+    def __init__(self, number: int, track: TrackItem, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.track = track
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
+        who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
+        reason = QLabel(_esc(track.reason))
+        reason.setWordWrap(True)
+        reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
+        self.play_button = QToolButton(text="▶ Play")
+        self.play_button.setToolTip(f"Open {track.url} in the browser or Spotify")
+        self.play_button.clicked.connect(self._play)
+        self.copy_button = QToolButton(text="Copy link")
+        self.copy_button.clicked.connect(self._copy)
+        texts = QVBoxLayout()
+        texts.setSpacing(1)
+        for lab in (title, who, reason):
+            texts.addWidget(lab)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.play_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addLayout(texts, 1)
+        row.addLayout(buttons)
+
+    def _play(self) -> None:
+        QDesktopServices.openUrl(QUrl(self.track.url))
+        self.played.emit(self.track)
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.track.url)
+        self.copied.emit(self.track)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class TrackList(QWidget):
+    """GUI thread. Emits what the user asked for; the window decides what to fetch."""
+
+    mode_changed = Signal(str)      # "match" | "lift"
+    refresh_requested = Signal()
+    track_played = Signal(object)   # TrackItem
+    link_copied = Signal(object)    # TrackItem
+
+    def __init__(self, mode: str = "match", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.match_button = QPushButton("Match my mood", checkable=True)
+        self.lift_button = QPushButton("Lift my mood", checkable=True)
+        self.match_button.setToolTip("Tracks that fit how you feel now")
+        self.lift_button.setToolTip("Start where you are, then move step by step toward a brighter mood")
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        group.addButton(self.match_button)
+        group.addButton(self.lift_button)
+        (self.lift_button if mode == "lift" else self.match_button).setChecked(True)
+        self.match_button.toggled.connect(lambda on: on and self.mode_changed.emit("match"))
+        self.lift_button.toggled.connect(lambda on: on and self.mode_changed.emit("lift"))
+        self.refresh_button = QPushButton("↻ Refresh")
+        self.refresh_button.setToolTip("Other tracks for the same mood")
+        self.refresh_button.clicked.connect(self.refresh_requested)
+        self.note = QLabel("Press “Capture mood” to get tracks for your mood.")
+        self.note.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.match_button)
+        top.addWidget(self.lift_button)
+        top.addStretch()
+        top.addWidget(self.refresh_button)
+        self._rows_box = QWidget()
+        self._rows = QVBoxLayout(self._rows_box)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._rows_box)
+        scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        layout.addWidget(scroll, 1)
+        self._tracks: tuple[TrackItem, ...] = ()
+
+    def mode(self) -> str:
+        return "lift" if self.lift_button.isChecked() else "match"
+
+    def tracks(self) -> tuple[TrackItem, ...]:
+        return self._tracks
+
+    def rows(self) -> list[TrackRow]:
+        return [self._rows.itemAt(i).widget() for i in range(self._rows.count() - 1)]
+
+    def set_busy(self, text: str = "Choosing tracks…") -> None:
+        self.note.setText(text)
+        self.refresh_button.setEnabled(False)
+
+    def show_batch(self, batch: TrackBatch) -> None:
+        self.refresh_button.setEnabled(True)
+        self._clear_rows()
+        self._tracks = batch.tracks
+        for i, track in enumerate(batch.tracks, 1):
+            row = TrackRow(i, track)
+            row.played.connect(self.track_played)
+            row.copied.connect(self.link_copied)
+            self._rows.insertWidget(self._rows.count() - 1, row)
+        source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
+        if batch.tracks:
+            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} tracks{source}.")
+        else:
+            self.note.setText(batch.note or "No tracks found for this mood.")
+
+    def show_error(self, text: str) -> None:
+        self.refresh_button.setEnabled(True)
+        self.note.setText(text)
+
+    def _clear_rows(self) -> None:
+        while self._rows.count() > 1:
+            widget = self._rows.takeAt(0).widget()
+            widget.setParent(None)
+            widget.deleteLater()

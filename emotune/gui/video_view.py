@@ -1,0 +1,161 @@
+"""The live picture: paints the newest captured frame on a ~30 fps timer, with a box, the emotion and its
+confidence on each face.
+
+Why a timer and a peek instead of a signal per frame: frames never queue up in the GUI thread, so the picture
+stays current however fast the source is, and a slow paint only skips frames.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from emotune.core.types import FaceResult
+from emotune.gui.frame_slot import LatestFrameSlot
+from emotune.gui.style import EMOTION_COLORS, label
+
+
+def to_qimage(image_bgr: np.ndarray) -> QImage:
+    """A QImage that owns a copy of the pixels (the numpy buffer may be reused or freed)."""
+    image = np.ascontiguousarray(image_bgr)
+    if image.ndim == 2:
+        h, w = image.shape
+        return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_Grayscale8).copy()
+    h, w = image.shape[:2]
+    return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class VideoView(QWidget):
+    """GUI thread only."""
+
+    def __init__(self, slot: LatestFrameSlot, refresh_hz: float = 30.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._slot = slot
+        self._seq = -1
+        self._image: QImage | None = None
+        self._faces: tuple[FaceResult, ...] = ()
+        self._face_frame_size: tuple[int, int] = (0, 0)
+        self._emotions = True
+        self._message = "Starting…"
+        self._shown_at: deque[float] = deque(maxlen=90)
+        self.frames_shown = 0
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAccessibleName("Live camera view")
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start(max(1, round(1000 / refresh_hz)))
+
+    # --- state set by the window ---------------------------------------------------------------------------
+    def set_faces(self, faces: tuple[FaceResult, ...], frame_size: tuple[int, int], emotions: bool = True) -> None:
+        self._faces, self._face_frame_size, self._emotions = faces, frame_size, emotions
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        """A line over the picture ("Looking for a face…"); empty to hide."""
+        if text != self._message:
+            self._message = text
+            self.update()
+
+    def message(self) -> str:
+        return self._message
+
+    def clear(self) -> None:
+        self._image, self._faces = None, ()
+        self._shown_at.clear()
+        self.update()
+
+    def fps(self) -> float:
+        """Frames shown per second over the last few seconds."""
+        if len(self._shown_at) < 2:
+            return 0.0
+        span = self._shown_at[-1] - self._shown_at[0]
+        if time.monotonic() - self._shown_at[-1] > 1.0:
+            return 0.0
+        return (len(self._shown_at) - 1) / span if span > 0 else 0.0
+
+    def current_image(self) -> QImage | None:
+        return self._image
+
+    # --- painting ------------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        seq, item = self._slot.peek()
+        if seq == self._seq:
+            return
+        self._seq = seq
+        if item is None:
+            return
+        self._image = to_qimage(item.frame.image)
+        self.frames_shown += 1
+        self._shown_at.append(time.monotonic())
+        self.update()
+
+    def _target_rect(self) -> QRectF:
+        if self._image is None or self._image.isNull():
+            return QRectF(self.rect())
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.fillRect(self.rect(), QColor(24, 24, 28))
+        target = self._target_rect()
+        if self._image is not None:
+            p.drawImage(target, self._image)
+            self._paint_faces(p, target)
+        if self._message:
+            self._paint_message(p)
+        p.end()
+
+    def _paint_faces(self, p: QPainter, target: QRectF) -> None:
+        fw, fh = self._face_frame_size
+        if not fw or not fh:
+            return
+        sx, sy = target.width() / fw, target.height() / fh
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF() * 1.05))
+        font.setBold(True)
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        for face in self._faces:
+            color = EMOTION_COLORS[face.emotion] if self._emotions else QColor("#d0d0d0")
+            box = QRectF(target.x() + face.box.x * sx, target.y() + face.box.y * sy, face.box.w * sx,
+                         face.box.h * sy)
+            p.setPen(QPen(color, 3))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(box, 6, 6)
+            text = f"{label(face.emotion)} {face.confidence:.0%}" if self._emotions else "Face"
+            tw, th = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
+            top = box.top() - th - 2 if box.top() - th - 2 >= target.top() else box.bottom() + 2
+            chip = QRectF(box.left(), top, tw, th)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(color)
+            p.drawRoundedRect(chip, 4, 4)
+            p.setPen(QColor("white"))
+            p.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_message(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        lines = self._message.split("\n")
+        w = min(self.width() - 20, max(metrics.horizontalAdvance(s) for s in lines) + 32)
+        h = metrics.height() * len(lines) + 20
+        box = QRectF((self.width() - w) / 2, self.height() - h - 16, w, h) if self._image is not None else \
+            QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRoundedRect(box, 8, 8)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
