@@ -13,7 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter,
+    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -109,6 +109,8 @@ class JournalView(QWidget):
         self.day_edit.setDisplayFormat("ddd d MMM yyyy")
         self.day_edit.dateChanged.connect(lambda _d: self.refresh())
         prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
+        for b in (prev_btn, next_btn):
+            b.setFixedWidth(b.fontMetrics().horizontalAdvance("◀") * 3 + 12)
         prev_btn.setToolTip("previous day")
         next_btn.setToolTip("next day")
         prev_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(-1)))
@@ -125,6 +127,11 @@ class JournalView(QWidget):
         self.liked = QTreeWidget()
         self.liked.setHeaderLabels(["Liked tracks", "Artist", "Likes"])
         self.liked.setRootIsDecorated(True)
+        header = self.liked.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         charts = QWidget()
         cl = QVBoxLayout(charts)
         cl.setContentsMargins(0, 0, 0, 0)
