@@ -1,0 +1,84 @@
+"""`emotune train --data DIR`: trains the emotion CNN with a named recipe (see docs/model.md), checkpoints
+every epoch, resumes with --resume, and with --export writes the best model plus its card for the app."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train the emotion CNN on FER2013",
+                              description="Train the emotion CNN on FER2013 (image folders or fer2013.csv).")
+    p.add_argument("--data", required=True, type=Path, help="FER2013 folder (train/, test/) or fer2013.csv")
+    p.add_argument("--preset", default="cpu", help="recipe: quick, cpu, gpu or smoke (default cpu)")
+    p.add_argument("--run-dir", type=Path, default=None, help="checkpoint folder (default runs/<preset>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    p.add_argument("--export", type=Path, default=None,
+                   help="write the best model here (.keras) with its card (.json) beside it")
+    p.add_argument("--cache-dir", type=Path, default=Path("runs/cache"), help="decoded-data cache (.npz)")
+    p.add_argument("--arch", help="override the architecture (tiny, compact, vgg, resnet18)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, dest="learning_rate")
+    p.add_argument("--optimizer", choices=("adamw", "sgd"))
+    p.add_argument("--mixup", type=float, dest="mixup_alpha")
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--max-train", type=int, help="use only this many training faces (smoke runs)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from emotune.training.config import preset
+    from emotune.training.data import DatasetError, load_fer
+    from emotune.training.trainer import ResumeError, train
+
+    try:
+        cfg = preset(args.preset).with_overrides(
+            arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+            optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
+            max_train=args.max_train, seed=args.seed)
+        data = load_fer(args.data, cfg.input_size, args.cache_dir)
+    except (ValueError, DatasetError, OSError) as exc:
+        print(f"emotune train: {exc}", file=sys.stderr)
+        return 2
+    run_dir = args.run_dir or Path("runs") / args.preset
+    print(f"training {cfg.arch} ({args.preset}) on {len(data.train)} faces, validating on {len(data.val)}; "
+          f"checkpoints in {run_dir}", flush=True)
+    try:
+        result = train(data, cfg, run_dir, resume=args.resume, verbose=0 if args.quiet else 2,
+                       on_epoch=None if args.quiet else lambda row: print(
+                           f"epoch {row['epoch']}: train acc {row['accuracy']:.3f}, val acc "
+                           f"{row['val_accuracy']:.3f} ({row['seconds']:.0f}s)", flush=True))
+    except ResumeError as exc:
+        print(f"emotune train: {exc}", file=sys.stderr)
+        return 2
+    print(f"best PublicTest accuracy {result.best_val_accuracy:.2%} after {result.epochs_done} epochs: "
+          f"{result.best_path}")
+    if args.export:
+        from emotune.training.export import export_model
+
+        card = export_model(result.best_path, args.export, data, command=_command_line(args))
+        ev = card["test"]
+        print(f"exported {args.export}: PrivateTest {ev['accuracy']:.2%} ({ev['accuracy_tta']:.2%} with flip TTA), "
+              f"ECE {ev['ece_before_temperature']:.2%} -> {ev['ece_after_temperature']:.2%}")
+    return 0
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The `emotune train` call that reproduces this run, for the model card."""
+    parts = ["emotune", "train", "--data", str(args.data), "--preset", args.preset]
+    for flag in ("arch", "epochs", "batch_size", "learning_rate", "optimizer", "mixup_alpha", "label_smoothing",
+                 "max_train", "seed"):
+        value = getattr(args, flag)
+        if value is not None:
+            name = {"learning_rate": "lr", "mixup_alpha": "mixup"}.get(flag, flag).replace("_", "-")
+            parts += [f"--{name}", str(value)]
+    if args.run_dir:
+        parts += ["--run-dir", str(args.run_dir)]
+    return " ".join(parts + ["--export", str(args.export)])

@@ -1,0 +1,1 @@
+"""Training and evaluating the emotion CNN (Keras 3, any backend): data, recipes, loop, scoring, export."""

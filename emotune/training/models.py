@@ -1,0 +1,110 @@
+"""Emotion CNN architectures (Keras 3, any backend). Every model takes (size, size, 1) uint8-range gray
+faces (0–255; the Rescaling layer inside does the /255, so callers never normalise) and returns the seven
+FER probabilities (softmax) — temperature scaling is applied by the classifier on their logarithm.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+from keras import layers
+
+from emotune.core.emotions import N_EMOTIONS
+
+
+def _conv_bn(x, filters: int, kernel: int = 3, strides: int = 1):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def _head(x, dropout: float, dense: int = 0):
+    x = layers.GlobalAveragePooling2D()(x)
+    if dense:
+        x = layers.Dropout(dropout)(x)
+        x = layers.Dense(dense, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    x = layers.Dropout(dropout)(x)
+    return layers.Dense(N_EMOTIONS, activation="softmax", dtype="float32", name="probs")(x)
+
+
+def _inputs(size: int):
+    inp = keras.Input((size, size, 1), name="face")
+    return inp, layers.Rescaling(1.0 / 255.0, name="to_unit_range")(inp)
+
+
+def vgg_net(size: int, widths: tuple[int, ...], dropout: float, dense: int, name: str) -> keras.Model:
+    """VGG-style: per stage two 3×3 conv-BN-ReLU then 2×2 max-pool (Khaireddin & Chen 2021 use four stages
+    of 64–512 at 48×48 and reach 73.3% on PrivateTest)."""
+    inp, x = _inputs(size)
+    for i, w in enumerate(widths):
+        x = _conv_bn(x, w)
+        x = _conv_bn(x, w)
+        x = layers.MaxPooling2D()(x)
+        x = layers.SpatialDropout2D(min(0.1 * (i + 1) / 2, 0.2))(x) if dropout else x
+    return keras.Model(inp, _head(x, dropout, dense), name=name)
+
+
+def _res_block(x, filters: int, strides: int):
+    shortcut = x
+    y = _conv_bn(x, filters, 3, strides)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    if strides != 1 or shortcut.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False)(shortcut)
+        shortcut = layers.BatchNormalization()(shortcut)
+    return layers.Activation("relu")(layers.Add()([y, shortcut]))
+
+
+def resnet(size: int, widths: tuple[int, ...], blocks: int, dropout: float, name: str) -> keras.Model:
+    """ResNet-18-like for 48×48 inputs: a 3×3 stem without early down-sampling, then stages of basic
+    blocks (the 73.7% single-model recipe used ResNet-18 with label smoothing and mixup)."""
+    inp, x = _inputs(size)
+    x = _conv_bn(x, widths[0])
+    for i, w in enumerate(widths):
+        for b in range(blocks):
+            x = _res_block(x, w, 2 if (b == 0 and i > 0) else 1)
+    return keras.Model(inp, _head(x, dropout), name=name)
+
+
+def mini_xception(size: int = 64, name: str = "mini_xception") -> keras.Model:
+    """The `fer` library's mini-Xception (Arriaga et al. 2017, ~60k parameters at 64×64): the speed
+    baseline the benchmark compares against."""
+    inp, x = _inputs(size)
+    x = _conv_bn(x, 8)
+    x = _conv_bn(x, 8)
+    for filters in (16, 32, 64, 128):
+        res = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)
+        res = layers.BatchNormalization()(res)
+        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Add()([x, res])
+    x = layers.Conv2D(N_EMOTIONS, 3, padding="same")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, layers.Activation("softmax", dtype="float32", name="probs")(x), name=name)
+
+
+ARCHITECTURES: dict[str, Callable[[int, float], keras.Model]] = {
+    # ~0.1M parameters, ~6 MMAC/face: the quick first model a 2-core CPU trains in minutes.
+    "tiny": lambda size, dropout: vgg_net(size, (16, 32, 64), dropout, 0, "emotion_tiny"),
+    # ~0.4M parameters, ~25 MMAC/face: the best a shared CPU can train in about an hour.
+    "compact": lambda size, dropout: vgg_net(size, (24, 48, 96, 192), dropout, 0, "emotion_compact"),
+    # ~4.6M parameters: the VGG variant for a GPU run (≥73% class), too slow to train on this CPU.
+    "vgg": lambda size, dropout: vgg_net(size, (64, 128, 256, 512), dropout, 512, "emotion_vgg"),
+    # ~11M parameters, ResNet-18-like: the GPU teacher for distillation.
+    "resnet18": lambda size, dropout: resnet(size, (64, 128, 256, 512), 2, dropout, "emotion_resnet18"),
+}
+
+
+def build_model(arch: str, size: int = 48, dropout: float = 0.3) -> keras.Model:
+    """A fresh, uncompiled model of the named architecture."""
+    try:
+        builder = ARCHITECTURES[arch]
+    except KeyError:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}") from None
+    return builder(size, dropout)

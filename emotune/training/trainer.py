@@ -1,0 +1,167 @@
+"""The training loop: one epoch at a time, fresh augmentation each epoch, a checkpoint (model + optimiser
+state + `state.json`) after every epoch, and `resume` that continues from the last one, so a long run
+survives an interruption. Backend-agnostic Keras 3 (fit on NumPy arrays).
+
+Run folder layout: `checkpoint.keras` (latest, with optimiser), `best.keras` (best PublicTest accuracy),
+`state.json` (config, epochs done, history, data hash).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from emotune.core.emotions import EMOTIONS, N_EMOTIONS
+from emotune.training.augment import augment_batch, mixup
+from emotune.training.config import TrainConfig
+from emotune.training.data import FerData
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.keras", "state.json"
+
+
+class ResumeError(RuntimeError):
+    """There is no usable checkpoint to resume, or it belongs to other data; the message says which."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    best_path: Path
+    best_val_accuracy: float
+    epochs_done: int
+    history: list[dict]
+
+
+def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
+    """(median / count) ** power per class: 0 turns weighting off, 1 fully balances the loss."""
+    counts = np.maximum(counts.astype(np.float64), 1.0)
+    return (np.median(counts) / counts) ** power
+
+
+def epoch_indices(y: np.ndarray, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
+    """The shuffled training order of one epoch, with disgust faces repeated `oversample_disgust` times."""
+    idx = np.arange(len(y))
+    rare = np.flatnonzero(y == EMOTIONS.index("disgust"))
+    extra = [rare] * max(0, cfg.oversample_disgust - 1)
+    return rng.permutation(np.concatenate([idx, *extra])) if extra else rng.permutation(idx)
+
+
+def _steps_per_epoch(data: FerData, cfg: TrainConfig) -> int:
+    n = len(data.train) if not cfg.max_train else min(cfg.max_train, len(data.train))
+    n += int((data.train.y[:n] == EMOTIONS.index("disgust")).sum()) * max(0, cfg.oversample_disgust - 1)
+    return max(1, math.ceil(n / cfg.batch_size))
+
+
+def compile_model(model, cfg: TrainConfig, steps_per_epoch: int) -> None:
+    """Optimiser with linear warm-up then cosine decay to 1% of the peak; smoothed cross-entropy."""
+    import keras
+
+    total = steps_per_epoch * cfg.epochs
+    warmup = int(steps_per_epoch * cfg.warmup_epochs)
+    if cfg.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=cfg.learning_rate * (0.1 if warmup else 1.0), decay_steps=max(1, total - warmup),
+            alpha=0.01, warmup_target=cfg.learning_rate if warmup else None, warmup_steps=warmup)
+    elif cfg.schedule == "constant":
+        lr = cfg.learning_rate
+    else:
+        raise ValueError(f"unknown schedule {cfg.schedule!r}; use cosine or constant")
+    if cfg.optimizer == "adamw":
+        opt = keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "sgd":
+        opt = keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    else:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use adamw or sgd")
+    model.compile(optimizer=opt,
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+
+
+def _save_atomic(model, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_state(run_dir: Path, state: dict) -> None:
+    tmp = run_dir / (STATE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, run_dir / STATE)
+
+
+def read_state(run_dir: Path) -> dict | None:
+    path = Path(run_dir) / STATE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, verbose: int = 2,
+          on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+    """Trains `cfg` on `data` into `run_dir`; with `resume`, continues from its last checkpoint (and its
+    stored config, so a resumed run is the same run)."""
+    import keras
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = read_state(run_dir) if resume else None
+    if resume and (state is None or not (run_dir / CHECKPOINT).is_file()):
+        raise ResumeError(f"nothing to resume in {run_dir}: no {STATE} and {CHECKPOINT} from an earlier run")
+    if state is not None:
+        if state.get("data_sha256") != data.sha256:
+            raise ResumeError(f"the checkpoint in {run_dir} was trained on other data (hash differs)")
+        cfg = TrainConfig.from_dict(state["config"])
+        model = keras.models.load_model(run_dir / CHECKPOINT)
+        start, history = int(state["epochs_done"]), list(state["history"])
+        best_acc = float(state.get("best_val_accuracy", 0.0))
+        log.info("resuming %s at epoch %d of %d", run_dir, start + 1, cfg.epochs)
+    else:
+        from emotune.training.models import build_model
+
+        keras.utils.set_random_seed(cfg.seed)
+        model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+        compile_model(model, cfg, _steps_per_epoch(data, cfg))
+        start, history, best_acc = 0, [], -1.0
+        state = {"config": cfg.to_dict(), "data_sha256": data.sha256, "data_source": data.source,
+                 "backend": keras.backend.backend(), "params": int(model.count_params())}
+    x_train, y_train = data.train.x, data.train.y
+    if cfg.max_train:
+        sub = np.random.default_rng(cfg.seed).permutation(len(y_train))[:cfg.max_train]
+        x_train, y_train = x_train[np.sort(sub)], y_train[np.sort(sub)]
+    weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
+    eye = np.eye(N_EMOTIONS, dtype=np.float32)
+    x_val, y_val = data.val.x, eye[data.val.y]
+    for epoch in range(start, cfg.epochs):
+        t0 = time.monotonic()
+        rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch stream: a resumed epoch sees the same data
+        keras.utils.set_random_seed(cfg.seed + epoch)
+        order = epoch_indices(y_train, cfg, rng)
+        xb = augment_batch(x_train[order], rng, cfg.augment)
+        yb = eye[y_train[order]]
+        sw = weights[y_train[order]]
+        if cfg.mixup_alpha > 0:
+            xb, yb = mixup(xb, yb, rng, cfg.mixup_alpha)
+        fit = model.fit(xb.astype(np.float32), yb, sample_weight=sw, batch_size=cfg.batch_size, epochs=1,
+                        shuffle=False, verbose=verbose)
+        val_loss, val_acc = model.evaluate(x_val.astype(np.float32), y_val, batch_size=256, verbose=0)
+        row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
+               "accuracy": float(fit.history["accuracy"][-1]), "val_loss": float(val_loss),
+               "val_accuracy": float(val_acc), "seconds": round(time.monotonic() - t0, 1)}
+        history.append(row)
+        if val_acc > best_acc:
+            best_acc = float(val_acc)
+            _save_atomic(model, run_dir / BEST)
+        _save_atomic(model, run_dir / CHECKPOINT)
+        state.update(epochs_done=epoch + 1, history=history, best_val_accuracy=best_acc)
+        _write_state(run_dir, state)
+        log.info("epoch %d/%d: %s", epoch + 1, cfg.epochs, row)
+        if on_epoch:
+            on_epoch(row)
+    return TrainResult(run_dir, run_dir / BEST, best_acc, len(history), history)

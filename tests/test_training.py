@@ -1,0 +1,174 @@
+"""Training and evaluation: both FER2013 layouts load through the inference preprocessing, the loop
+checkpoints and a resumed run continues from its checkpoint, the metrics mean what they say, and
+`emotune train` / `emotune eval` work end to end on a tiny CSV."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from emotune.core.emotions import EMOTIONS
+from emotune.inference.preprocessing import prepare_face
+from emotune.training.augment import AugmentConfig, augment_batch
+from emotune.training.config import TrainConfig, preset
+from emotune.training.data import DatasetError, FerData, Split, load_fer
+from emotune.training.evaluation import (apply_temperature, confusion_matrix, evaluate,
+                                         expected_calibration_error, fit_temperature)
+
+USAGES = ("Training", "PublicTest", "PrivateTest")
+
+
+def _face(label: int, i: int, side: int = 48) -> np.ndarray:
+    """A learnable synthetic 'face': a class-specific bright band on noise."""
+    rng = np.random.default_rng(label * 1000 + i)
+    img = rng.integers(0, 80, (side, side)).astype(np.uint8)
+    img[label * side // 7:(label + 1) * side // 7] = 230
+    return img
+
+
+def write_csv(path: Path, per_class: dict[str, int]) -> Path:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["emotion", "pixels", "Usage"])
+        for usage, n in per_class.items():
+            for label in range(7):
+                for i in range(n):
+                    w.writerow([label, " ".join(map(str, _face(label, i + 100 * USAGES.index(usage)).ravel())), usage])
+    return path
+
+
+@pytest.fixture
+def tiny_csv(tmp_path) -> Path:
+    return write_csv(tmp_path / "fer2013.csv", {"Training": 12, "PublicTest": 3, "PrivateTest": 3})
+
+
+def test_csv_layout_loads_all_splits_and_caches(tiny_csv, tmp_path):
+    cache = tmp_path / "cache"
+    data = load_fer(tiny_csv, cache_dir=cache)
+    assert (len(data.train), len(data.val), len(data.test)) == (84, 21, 21)
+    assert data.train.x.shape == (84, 48, 48, 1) and data.train.x.dtype == np.uint8
+    assert list(data.train.class_counts()) == [12] * 7
+    assert len(list(cache.glob("*.npz"))) == 1
+    again = load_fer(tiny_csv, cache_dir=cache)
+    assert again.sha256 == data.sha256 and np.array_equal(again.test.x, data.test.x)
+
+
+def test_csv_with_wrong_columns_is_refused(tmp_path):
+    bad = tmp_path / "fer2013.csv"
+    bad.write_text("label,pixels\n0,1 2 3 4\n")
+    with pytest.raises(DatasetError, match="Usage"):
+        load_fer(bad, cache_dir=None)
+
+
+def test_folder_layout_splits_by_file_prefix_through_inference_preprocessing(tmp_path):
+    root = tmp_path / "fer"
+    color = np.zeros((60, 60, 3), np.uint8)
+    color[:, :, 0] = 200  # blue in BGR: gray must be ~23, not ~60 (RGB read) — catches a channel swap
+    for e in ("happy", "sad"):
+        for part, names in (("train", ["Training_1.png", "Training_2.png"]),
+                            ("test", ["PublicTest_1.png", "PrivateTest_1.png", "PrivateTest_2.png"])):
+            (root / part / e).mkdir(parents=True)
+            for name in names:
+                cv2.imwrite(str(root / part / e / name), color)
+    data = load_fer(root, cache_dir=None)
+    assert (len(data.train), len(data.val), len(data.test)) == (4, 2, 4)
+    assert set(data.test.y) == {EMOTIONS.index("happy"), EMOTIONS.index("sad")}
+    expected = prepare_face(cv2.imread(str(root / "train" / "happy" / "Training_1.png")))
+    assert np.array_equal(data.train.x[0], expected)
+    assert expected.shape == (48, 48, 1) and abs(int(expected.mean()) - round(0.114 * 200)) <= 1
+
+
+def test_not_fer_folder_says_what_is_expected(tmp_path):
+    with pytest.raises(DatasetError, match="train/<emotion>"):
+        load_fer(tmp_path, cache_dir=None)
+
+
+def test_augmentation_keeps_shape_range_and_varies():
+    x = np.stack([_face(i % 7, i)[:, :, None] for i in range(16)])
+    a = augment_batch(x, np.random.default_rng(0), AugmentConfig())
+    b = augment_batch(x, np.random.default_rng(0), AugmentConfig())
+    assert a.shape == x.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b)  # seeded: a resumed epoch sees the same data
+    assert not np.array_equal(a, x)
+
+
+def test_metrics_mean_what_they_say():
+    y = np.array([0, 1, 2, 2])
+    assert confusion_matrix(y, np.array([0, 2, 2, 1]))[2].tolist() == [0, 1, 1, 0, 0, 0, 0]
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, (4000, 7))
+    true_p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(7, p=p) for p in true_p])
+    assert expected_calibration_error(true_p, labels) < 0.03
+    overconfident = apply_temperature(true_p, 0.5)  # logits doubled
+    assert expected_calibration_error(overconfident, labels) > 0.08
+    assert fit_temperature(overconfident, labels) == pytest.approx(2.0, rel=0.15)
+    ev = evaluate(lambda x: apply_temperature(true_p, 0.5), np.zeros((4000, 2, 2, 1)), labels,
+                  np.zeros((4000, 2, 2, 1)), labels)
+    assert ev.ece_after < ev.ece_before and ev.temperature == pytest.approx(2.0, rel=0.15)
+
+
+def _synthetic_data(n_per_class: int = 10, side: int = 24) -> FerData:
+    def split(n, offset):
+        x = np.stack([_face(c, i + offset, side)[:, :, None] for c in range(7) for i in range(n)])
+        return Split(x, np.repeat(np.arange(7), n))
+    return FerData(split(n_per_class, 0), split(2, 500), split(2, 900), source="synthetic", sha256="abc")
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_resumed_run_continues_from_its_checkpoint(tmp_path):
+    from emotune.training.trainer import read_state, train
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=16, warmup_epochs=0.0, seed=7)
+
+    def stop_after_first(row):
+        raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train(data, cfg, tmp_path / "run", verbose=0, on_epoch=stop_after_first)
+    first = read_state(tmp_path / "run")
+    assert first["epochs_done"] == 1 and (tmp_path / "run" / "checkpoint.keras").is_file()
+    resumed = train(data, TrainConfig(arch="compact", epochs=99), tmp_path / "run", resume=True, verbose=0)
+    state = read_state(tmp_path / "run")
+    assert resumed.epochs_done == 2 and state["epochs_done"] == 2
+    assert state["history"][0] == first["history"][0]  # the first epoch is kept, not redone
+    assert state["config"]["arch"] == "tiny"  # the stored recipe wins over the caller's
+
+    import keras
+    model = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
+    steps = -(-len(data.train) // cfg.batch_size)
+    assert int(model.optimizer.iterations) == 2 * steps  # optimiser state carried across the restart
+
+
+def test_resume_without_checkpoint_says_so(tmp_path):
+    from emotune.training.trainer import ResumeError, train
+
+    with pytest.raises(ResumeError, match="nothing to resume"):
+        train(_synthetic_data(), preset("smoke"), tmp_path / "empty", resume=True, verbose=0)
+
+
+def test_train_and_eval_commands_end_to_end(tiny_csv, tmp_path, capsys, monkeypatch):
+    from emotune.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "models" / "m.keras"
+    assert main(["train", "--data", str(tiny_csv), "--preset", "smoke", "--epochs", "1", "--quiet",
+                 "--export", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["classes"] == list(EMOTIONS) and card["input_size"] == 48 and card["params"] > 0
+    assert {"accuracy", "accuracy_tta", "per_class_recall_tta", "ece_before_temperature"} <= set(card["test"])
+    assert card["training"]["command"].startswith("emotune train") and card["data"]["sha256"]
+    assert (tmp_path / "runs" / "smoke" / "checkpoint.keras").is_file()
+    capsys.readouterr()
+    assert main(["eval", "--data", str(tiny_csv), "--model", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["faces"] == 21 and len(report["confusion_matrix_tta"]) == 7
+    assert main(["eval", "--data", str(tmp_path / "nothing"), "--model", str(out)]) == 2
