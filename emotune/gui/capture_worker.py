@@ -27,6 +27,7 @@ class CaptureWorker(QObject):
     opened = Signal(str, float)       # source description, frames per second
     failed = Signal(str, str, str)    # kind (unavailable|lost|error), message, hint
     ended = Signal()                  # a video or image source reached its end
+    done = Signal()                   # run() returned, for whatever reason
 
     def __init__(self, source_factory: Callable[[], VideoSource], slot: LatestFrameSlot, generation: int) -> None:
         super().__init__()
@@ -43,6 +44,12 @@ class CaptureWorker(QObject):
     def run(self) -> None:
         """Capture thread."""
         threading.current_thread().name = "capture"
+        try:
+            self._run()
+        finally:
+            self.done.emit()
+
+    def _run(self) -> None:
         try:
             source = self._factory()
             source.open()

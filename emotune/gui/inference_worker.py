@@ -51,6 +51,7 @@ class InferenceWorker(QObject):
     ready = Signal(object)         # ModelStatus
     error = Signal(str)            # readable text for the status bar
     result = Signal(object)        # InferenceOutput
+    done = Signal()                # run() returned
 
     def __init__(self, detector_factory: Callable[[], FaceDetector],
                  classifier_factory: Callable[[], EmotionClassifier], slot: LatestFrameSlot,
@@ -77,6 +78,12 @@ class InferenceWorker(QObject):
     def run(self) -> None:
         """Inference thread: load, then analyse until stopped."""
         threading.current_thread().name = "inference"
+        try:
+            self._run()
+        finally:
+            self.done.emit()
+
+    def _run(self) -> None:
         loaded = self._load()
         if loaded is None:
             return

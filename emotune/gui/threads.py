@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QThread
+from PySide6.QtCore import QObject, Qt, QThread
 
 log = logging.getLogger(__name__)
 
 
 class StoppableWorker(Protocol):
+    """A QObject with `run()` (the loop), `stop()` (any thread) and a `done` signal emitted as run ends."""
+
     def run(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -28,6 +30,8 @@ class WorkerThread:
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
+        # a worker that ends by itself (end of video, lost camera) ends its thread too
+        worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         self.thread.start()

@@ -1,0 +1,180 @@
+"""The window's parts that need no model: typed settings over a temp INI, the settings dialog, the latest-frame
+slot, the auto-refresh rule, the task helper and the crash hooks; and the self-test in a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotune.core.emotions import one_hot
+from emotune.core.mood import MoodSnapshot
+from emotune.core.types import Frame
+from emotune.gui import settings as keys
+from emotune.gui.auto_refresh import AutoRefreshPolicy
+from emotune.gui.crash import CrashReporter
+from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
+from emotune.gui.settings import Settings
+from emotune.gui.settings_dialog import SettingsDialog
+from emotune.gui.tasks import TaskRunner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_settings_round_trip_through_an_ini_file_with_types(tmp_path):
+    path = tmp_path / "settings.ini"
+    s = Settings.at(path)
+    assert s.get(keys.INFERENCE_INTERVAL_MS) == 100 and s.get(keys.GENRES) == () and s.get(keys.MODE) == "match"
+    s.set(keys.CAMERA_INDEX, 2)
+    s.set(keys.INFERENCE_INTERVAL_MS, 250)
+    s.set(keys.GENRES, ("jazz",))
+    s.set(keys.LANGUAGES, ["en", "es"])
+    s.set(keys.NO_EXPLICIT, True)
+    s.set(keys.SPOTIFY_CLIENT_ID, "0123456789abcdef0123456789abcdef")
+    s.set(keys.MODE, "lift")
+    s.sync()
+    assert path.is_file() and "[capture]" in path.read_text()
+    again = Settings.at(path)
+    assert again.get(keys.CAMERA_INDEX) == 2 and again.get(keys.INFERENCE_INTERVAL_MS) == 250
+    assert again.get(keys.GENRES) == ("jazz",) and again.get(keys.LANGUAGES) == ("en", "es")
+    assert again.get(keys.NO_EXPLICIT) is True and again.get(keys.MODE) == "lift"
+    prefs = again.preferences()
+    assert prefs.genres == ("jazz",) and prefs.no_explicit and prefs.spotify_client_id.startswith("0123")
+    with pytest.raises(ValueError):
+        again.set(keys.MODE, "shuffle")
+
+
+def test_a_hand_broken_settings_file_falls_back_to_defaults(tmp_path):
+    path = tmp_path / "settings.ini"
+    path.write_text("[inference]\ninterval_ms=fast\n[music]\nno_explicit=maybe\n")
+    s = Settings.at(path)
+    assert s.get(keys.INFERENCE_INTERVAL_MS) == 100
+    assert s.get(keys.NO_EXPLICIT) is False
+
+
+def test_the_settings_dialog_writes_what_the_user_entered(qtbot, tmp_path):
+    s = Settings.at(tmp_path / "settings.ini")
+    dialog = SettingsDialog(s)
+    qtbot.addWidget(dialog)
+    assert dialog.redirect.text() == "http://127.0.0.1:8888/callback"
+    dialog.interval.setValue(300)
+    dialog.port.setValue(9090)
+    dialog.client_id.setText("  abc  ")
+    dialog.genres.setText("rock, indie ,")
+    dialog.no_explicit.setChecked(True)
+    assert dialog.redirect.text() == "http://127.0.0.1:9090/callback"
+    dialog.accept()
+    again = Settings.at(tmp_path / "settings.ini")
+    assert again.get(keys.INFERENCE_INTERVAL_MS) == 300 and again.get(keys.SPOTIFY_REDIRECT_PORT) == 9090
+    assert again.get(keys.SPOTIFY_CLIENT_ID) == "abc" and again.get(keys.GENRES) == ("rock", "indie")
+    assert again.get(keys.NO_EXPLICIT) is True
+
+
+def _item(i: int, generation: int = 1) -> CapturedFrame:
+    return CapturedFrame(Frame(np.zeros((4, 4, 3), np.uint8), i / 30, i), float(i), generation)
+
+
+def test_the_latest_frame_slot_keeps_only_the_newest_and_counts_drops():
+    slot = LatestFrameSlot()
+    assert slot.take(timeout=0.01) is None
+    for i in range(5):
+        slot.put(_item(i))
+    seq, latest = slot.peek()
+    assert latest.frame.index == 4 and seq == 5
+    assert slot.take(timeout=0.01).frame.index == 4
+    assert slot.dropped == 4 and slot.take(timeout=0.01) is None
+    assert slot.peek()[1].frame.index == 4  # the view still sees the newest frame
+    slot.clear()
+    assert slot.peek()[1] is None
+
+
+def test_the_slot_hands_frames_across_threads():
+    slot = LatestFrameSlot()
+    got = []
+    reader = threading.Thread(target=lambda: got.append(slot.take(timeout=5)))
+    reader.start()
+    slot.put(_item(7))
+    reader.join(5)
+    assert got and got[0].frame.index == 7
+
+
+def _mood(emotion: str, held_s: float) -> MoodSnapshot:
+    return MoodSnapshot.from_distribution(one_hot(emotion), held_s=held_s)
+
+
+def test_auto_refresh_waits_for_a_changed_mood_to_hold_and_not_too_often():
+    policy = AutoRefreshPolicy(min_hold_s=8, min_gap_s=30)
+    assert not policy.should_refresh(_mood("happy", 1.0), now=0)   # first mood: a short hold first
+    assert policy.should_refresh(_mood("happy", 3.0), now=2)
+    policy.refreshed(_mood("happy", 3.0), now=2)
+    assert not policy.should_refresh(_mood("happy", 60.0), now=100)  # same mood: nothing new
+    assert not policy.should_refresh(_mood("sad", 2.0), now=100)     # changed, not held yet
+    assert not policy.should_refresh(_mood("sad", 9.0), now=20)      # held, but a list came 18 s ago
+    assert policy.should_refresh(_mood("sad", 9.0), now=40)
+    manual = MoodSnapshot.manual_mood("angry")
+    assert not policy.should_refresh(manual, now=200)
+
+
+def test_tasks_run_off_the_gui_thread_and_call_back_on_it(qtbot):
+    runner = TaskRunner("test", 1)
+    gui_thread = threading.current_thread()
+    seen = {}
+
+    def job(report, cancel):
+        seen["job_thread"] = threading.current_thread()
+        report("half")
+        return 42
+
+    progress = []
+    done = []
+    runner.run(job, on_done=lambda r: done.append((r, threading.current_thread())), on_progress=progress.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=10000)
+    assert done[0] == (42, gui_thread) and seen["job_thread"] is not gui_thread and progress == ["half"]
+    errors = []
+    runner.run(lambda report, cancel: 1 / 0, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert isinstance(errors[0], ZeroDivisionError)
+    assert runner.shutdown(5000)
+
+
+def test_uncaught_errors_in_threads_are_logged_without_a_dialog_under_tests(caplog):
+    reporter = CrashReporter().install()
+    try:
+        worker = threading.Thread(target=lambda: 1 / 0, name="boom")
+        worker.start()
+        worker.join()
+    finally:
+        reporter.uninstall()
+    assert reporter.count == 1
+    assert "ZeroDivisionError" in caplog.text
+
+
+@pytest.mark.slow
+def test_self_test_prints_one_json_line_and_exits_0():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "emotune", "gui", "--self-test"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=400)
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stdout + proc.stderr
+    summary = json.loads(lines[0])
+    assert proc.returncode == 0, summary.get("error", "") + proc.stderr[-2000:]
+    assert summary["ok"] and summary["faces"] == 3 and len(summary["emotions"]) == 3
+    assert summary["models"]["detector"] and summary["models"]["emotion"]
+    assert summary["analysis_source"] in ("llm", "fallback", "summary") and summary["tracks"] > 0
+    assert summary["timings_ms"]["ms_per_face"] > 0
+
+
+def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-m", "emotune", "gui", "--self-test", "--source",
+                           str(tmp_path / "missing.jpg")], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert not summary["ok"] and "missing" in summary["error"]
+    assert "missing" in proc.stderr
