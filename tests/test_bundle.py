@@ -140,6 +140,7 @@ def test_bundle_contains_models_assets_llama_and_qt_plugins():
     assert (INTERNAL / "assets" / "sample_faces.jpg").is_file()
     assert (INTERNAL / "assets" / "catalog.emocat").is_file()
     assert (INTERNAL / "assets" / "emotune.png").is_file()
+    assert (INTERNAL / "cv2" / "data" / "haarcascade_frontalface_default.xml").is_file()
     lib = INTERNAL / "llama_cpp" / "lib"
     expected = {"win32": "llama.dll", "darwin": "libllama.dylib"}.get(sys.platform, "libllama.so")
     assert (lib / expected).is_file(), sorted(p.name for p in lib.iterdir()) if lib.is_dir() else "no llama_cpp/lib"
