@@ -1,0 +1,104 @@
+"""The grounded prompt: built only from what was measured (the MoodSummary), the time of day, the user's
+stated preferences and the genre list. No name, no image, no free text about the user reaches the model,
+and every number in the request's message is one of the measured ones (a test checks it). The messages
+before it (instructions and two worked examples) are fixed text, the same for every request, which also
+lets llama.cpp reuse their evaluated tokens from one analysis to the next."""
+from __future__ import annotations
+
+import json
+
+from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
+from emotune.llm.values import MOOD_LABELS, AnalysisRequest
+
+MAX_OFFERED_GENRES = 40   # a long catalog list would crowd a small model's context; preferred ones go first
+
+SYSTEM = (
+    "You are EmoTune's music assistant. You get measurements of a person's facial expressions from a webcam "
+    "and suggest music. Use only the facts given; never invent anything about the person. "
+    "Reply with one JSON object:\n"
+    f"- summary: one or two warm sentences to the person (\"you\"), at most {SUMMARY_MAX_CHARS - 60} "
+    "characters, naming the main emotion and how the mood is moving;\n"
+    f"- mood: one of {', '.join(MOOD_LABELS)};\n"
+    "- target_valence: 0.0 (dark, sad music) to 1.0 (bright, happy music);\n"
+    "- target_energy: 0.0 (calm, soft) to 1.0 (energetic, loud);\n"
+    f"- search_phrases: up to {MAX_PHRASES} short music search queries;\n"
+    f"- genres: up to {MAX_GENRES} genres from the given list."
+)
+
+# Two worked examples (fixed text, about nobody): a small model copies their form, which keeps its summary
+# prose instead of a list of fields. One per goal, so it does not copy "lift" into a "match" reply.
+EXAMPLES: tuple[tuple[str, dict], ...] = (
+    (
+        "Measured over the last 240 s (96 readings, up to 2 faces).\n"
+        "Emotion shares: happy 62%, surprise 14%, neutral 12%, sad 5%, angry 3%, fear 2%, disgust 2%.\n"
+        "Dominant emotion: happy, held for 150 s; trend: rising.\n"
+        "Valence +0.52 (-1 unpleasant to +1 pleasant), arousal +0.41 (-1 calm to +1 activated).\n"
+        "Time of day: afternoon.\nPreferred genres: funk.\nGoal: match the current mood.\n"
+        "Genres to choose from: funk, pop, metal, jazz, ambient.",
+        {"summary": "You have looked happy for a while now, with a few surprised moments, and your mood keeps "
+                    "rising. Here is bright, lively music to match it.",
+         "mood": "happy", "target_valence": 0.8, "target_energy": 0.7,
+         "search_phrases": ["feel good funk", "sunny afternoon grooves", "upbeat pop hits"],
+         "genres": ["funk", "pop"]},
+    ),
+    (
+        "Measured over the last 95 s (40 readings, 1 face).\n"
+        "Emotion shares: sad 48%, neutral 30%, fear 9%, angry 5%, happy 4%, surprise 3%, disgust 1%.\n"
+        "Dominant emotion: sad, held for 60 s; trend: falling.\n"
+        "Valence -0.38 (-1 unpleasant to +1 pleasant), arousal -0.15 (-1 calm to +1 activated).\n"
+        "Time of day: night.\nGoal: lift the mood gently towards pleasant, starting close to where it is.\n"
+        "Genres to choose from: rock, acoustic, soul, classical, dance.",
+        {"summary": "You seem mostly sad tonight, and a little lower than before. Let's start soft and warm, "
+                    "then lift you gently.",
+         "mood": "sad", "target_valence": 0.45, "target_energy": 0.35,
+         "search_phrases": ["gentle hopeful songs", "warm acoustic comfort", "soft soul ballads"],
+         "genres": ["acoustic", "soul"]},
+    ),
+)
+
+_GOALS = {
+    "match": "match the current mood",
+    "lift": "lift the mood gently towards pleasant, starting close to where it is",
+}
+
+
+def offered_genres(request: AnalysisRequest) -> tuple[str, ...]:
+    """The genres the model may pick: the user's preferred genres found in the list first, then the rest."""
+    pool = request.offered_genres
+    lower = {g.lower(): g for g in pool}
+    preferred = [lower[p.lower()] for p in request.preferred_genres if p.lower() in lower]
+    ordered = list(dict.fromkeys(preferred + list(pool)))
+    return tuple(ordered[:MAX_OFFERED_GENRES])
+
+
+def describe_measurements(request: AnalysisRequest) -> str:
+    """The user message: the measured figures and the stated preferences, one fact a line."""
+    s = request.summary
+    shares = sorted(s.shares.items(), key=lambda kv: -kv[1])
+    share_text = ", ".join(f"{emotion} {share * 100:.0f}%" for emotion, share in shares)
+    faces = "1 face" if s.face_count == 1 else f"up to {s.face_count} faces"
+    source = ("The mood was set by hand by the person, not measured." if s.manual
+              else f"Measured over the last {s.duration_s:.0f} s ({s.samples} readings, {faces}).")
+    lines = [
+        source,
+        f"Emotion shares: {share_text}.",
+        f"Dominant emotion: {s.dominant}, held for {s.dominant_held_s:.0f} s; trend: {s.trend}.",
+        f"Valence {s.valence:+.2f} (-1 unpleasant to +1 pleasant), arousal {s.arousal:+.2f} (-1 calm to +1 activated).",
+        f"Time of day: {request.time_of_day}.",
+    ]
+    if request.preferred_genres:
+        lines.append(f"Preferred genres: {', '.join(request.preferred_genres)}.")
+    if request.preferred_languages:
+        lines.append(f"Preferred languages: {', '.join(request.preferred_languages)}.")
+    lines.append(f"Goal: {_GOALS[request.goal]}.")
+    genres = offered_genres(request)
+    lines.append(f"Genres to choose from: {', '.join(genres)}." if genres else "No genre list: leave genres empty.")
+    return "\n".join(lines)
+
+
+def build_messages(request: AnalysisRequest) -> list[dict[str, str]]:
+    """Chat messages for create_chat_completion; the model's own chat template formats them."""
+    messages = [{"role": "system", "content": SYSTEM}]
+    for user, reply in EXAMPLES:
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(reply)}]
+    return messages + [{"role": "user", "content": describe_measurements(request)}]

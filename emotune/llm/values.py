@@ -1,0 +1,101 @@
+"""The values that cross into and out of the analysis: what was measured (AnalysisRequest) and what the
+app shows and uses for music (Analysis). Plain frozen data, safe to hand between threads."""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+
+from emotune.core.history import MoodSummary
+
+GOALS = ("match", "lift")
+SOURCES = ("llm", "llm-retry", "fallback")
+
+# The fixed set of mood labels the model must choose from (and the fallback maps to).
+MOOD_LABELS: tuple[str, ...] = (
+    "happy", "content", "calm", "neutral", "surprised", "tense", "anxious", "angry", "sad",
+)
+
+
+def part_of_day(hour: int) -> str:
+    """A coarse label for the hour: the prompt gets this, not the exact clock time."""
+    if 5 <= hour < 12:
+        return "morning"
+    if 12 <= hour < 17:
+        return "afternoon"
+    if 17 <= hour < 22:
+        return "evening"
+    return "night"
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """Everything the analysis may use. Nothing else about the user reaches the model.
+
+    catalog_genres: the music catalog's genre list (the only genres the result may name);
+    goal: "match" keeps the mood, "lift" moves it gently towards pleasant.
+    """
+
+    summary: MoodSummary
+    hour: int
+    preferred_genres: tuple[str, ...] = ()
+    preferred_languages: tuple[str, ...] = ()
+    goal: str = "match"
+    catalog_genres: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.goal not in GOALS:
+            raise ValueError(f"goal must be one of {', '.join(GOALS)}, not {self.goal!r}")
+        if not 0 <= self.hour <= 23:
+            raise ValueError(f"hour must be 0..23, not {self.hour}")
+        for name in ("preferred_genres", "preferred_languages", "catalog_genres"):
+            object.__setattr__(self, name, tuple(str(g).strip() for g in getattr(self, name) if str(g).strip()))
+
+    @classmethod
+    def now(cls, summary: MoodSummary, **kwargs) -> AnalysisRequest:
+        """A request stamped with the current local hour."""
+        return cls(summary=summary, hour=_dt.datetime.now().hour, **kwargs)
+
+    @property
+    def time_of_day(self) -> str:
+        return part_of_day(self.hour)
+
+    @property
+    def offered_genres(self) -> tuple[str, ...]:
+        """The genres the result may contain: the catalog's list, or the user's own if there is no catalog."""
+        return self.catalog_genres or self.preferred_genres
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The analysis the app shows. `source` says how it was made: "llm" (first reply valid), "llm-retry"
+    (second reply valid) or "fallback" (computed from the numbers; `reason` says why)."""
+
+    summary: str
+    mood: str
+    target_valence: float
+    target_energy: float
+    search_phrases: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    source: str = "fallback"
+    reason: str = ""
+    model: str = ""
+    elapsed_s: float = 0.0
+    cancelled: bool = False     # a newer request or the caller stopped it; the GUI drops such results
+    notes: tuple[str, ...] = field(default_factory=tuple)   # repairs made to the model's reply
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {self.source!r}")
+        if self.mood not in MOOD_LABELS:
+            raise ValueError(f"mood must be one of {MOOD_LABELS}, not {self.mood!r}")
+        for name in ("target_valence", "target_energy"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        for key in ("search_phrases", "genres", "notes"):
+            d[key] = list(d[key])
+        d["target_valence"], d["target_energy"] = round(self.target_valence, 3), round(self.target_energy, 3)
+        d["elapsed_s"] = round(self.elapsed_s, 3)
+        return d
