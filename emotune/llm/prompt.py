@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 
-from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
+from emotune.core.history import MoodSummary
+from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
 from emotune.llm.values import MOOD_LABELS, AnalysisRequest
 
 MAX_OFFERED_GENRES = 40   # a long catalog list would crowd a small model's context; preferred ones go first
+MAX_PREFERENCES = 5       # preferred genres/languages shown to the model, each cut to PREFERENCE_MAX_CHARS
+PREFERENCE_MAX_CHARS = 40
 
 SYSTEM = (
     "You are EmoTune's music assistant. You get measurements of a person's facial expressions from a webcam "
@@ -87,13 +90,29 @@ def describe_measurements(request: AnalysisRequest) -> str:
         f"Time of day: {request.time_of_day}.",
     ]
     if request.preferred_genres:
-        lines.append(f"Preferred genres: {', '.join(request.preferred_genres)}.")
+        lines.append(f"Preferred genres: {_bounded(request.preferred_genres)}.")
     if request.preferred_languages:
-        lines.append(f"Preferred languages: {', '.join(request.preferred_languages)}.")
+        lines.append(f"Preferred languages: {_bounded(request.preferred_languages)}.")
     lines.append(f"Goal: {_GOALS[request.goal]}.")
     genres = offered_genres(request)
     lines.append(f"Genres to choose from: {', '.join(genres)}." if genres else "No genre list: leave genres empty.")
     return "\n".join(lines)
+
+
+def _bounded(items: tuple[str, ...]) -> str:
+    return ", ".join(item[:PREFERENCE_MAX_CHARS] for item in items[:MAX_PREFERENCES])
+
+
+def longest_prompt_chars() -> int:
+    """Characters in the longest prompt any request can produce (for sizing the model's context)."""
+    summary = MoodSummary(shares={f"emotion{i}": 0.999 for i in range(7)}, dominant="x" * 8,
+                          dominant_held_s=99999.0, trend="x" * 8, valence=-1.0, arousal=-1.0, face_count=99,
+                          duration_s=99999.0, samples=99999)
+    long = tuple(f"{i}" + "x" * PREFERENCE_MAX_CHARS for i in range(MAX_PREFERENCES))
+    genres = tuple(f"{i:02d}" + "x" * (GENRE_MAX_CHARS - 2) for i in range(MAX_OFFERED_GENRES))
+    request = AnalysisRequest(summary, hour=0, preferred_genres=long, preferred_languages=long, goal="lift",
+                              catalog_genres=genres)
+    return sum(len(m["content"]) for m in build_messages(request))
 
 
 def build_messages(request: AnalysisRequest) -> list[dict[str, str]]:

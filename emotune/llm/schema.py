@@ -82,7 +82,7 @@ def check_reply(text: str, genres: Sequence[str]) -> Checked:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = " (the reply was cut off)" if exc.pos >= len(text.rstrip()) else ""
+        cut = " (the reply was cut off)" if not text.rstrip().endswith("}") else ""
         raise InvalidReply(f"not valid JSON{cut}: {exc.msg}") from None
     if not isinstance(data, dict):
         raise InvalidReply("the reply is not a JSON object")
@@ -145,7 +145,7 @@ def _unit_number(value: object, key: str) -> tuple[float | None, str]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None, f"{key} is not a number"
     x = float(value)
-    if 1.0 < x <= 100.0:   # a percentage instead of a fraction
+    if 1.5 < x <= 100.0:   # a percentage instead of a fraction (1.0-1.5 is an overshoot, clipped below)
         return x / 100.0, f"{key} {value} read as a percentage"
     clipped = min(1.0, max(0.0, x))
     return clipped, (f"{key} {value} clipped to {clipped}" if clipped != x else "")

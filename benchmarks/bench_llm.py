@@ -1,0 +1,123 @@
+"""LLM analysis benchmark with the default model (SmolLM2-135M-Instruct Q4_1): load time, time to first
+token, tokens per second, end-to-end analysis time and the share of valid first attempts over 50 varied
+mood histories, each next to its goal as a ratio (goal: analysis end to end within 3 s on this machine).
+
+`varied_summaries` is also what the tests use for "different histories".
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+from emotune.core.emotions import EMOTIONS
+from emotune.core.history import MoodHistory, MoodSummary
+from emotune.core.mood import MoodSnapshot
+
+GOAL_E2E_S = 3.0
+N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_LLM_N", "50"))
+GENRES = ("acoustic", "ambient", "blues", "classical", "country", "dance", "electronic", "folk", "funk",
+          "hip-hop", "indie", "jazz", "k-pop", "latin", "metal", "piano", "pop", "punk", "r-n-b", "reggae",
+          "rock", "soul", "techno")
+
+
+def varied_summaries(n: int, seed: int = 0) -> list[MoodSummary]:
+    """`n` mood summaries of histories that differ in dominant emotion, mix, length, trend and faces."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        top = i % len(EMOTIONS)
+        alpha = np.full(len(EMOTIONS), 0.6)
+        alpha[top] = rng.uniform(2.0, 8.0)
+        steps = int(rng.integers(8, 120))
+        step_s = float(rng.choice([0.5, 1.0, 2.5]))
+        faces = int(rng.choice([1, 1, 1, 2, 3]))
+        trend = str(rng.choice(["rising", "steady", "falling"]))
+        base = rng.dirichlet(alpha)
+        snaps = []
+        for k in range(steps):
+            dist = 0.8 * base + 0.2 * rng.dirichlet(alpha)
+            snaps.append(MoodSnapshot.from_distribution(dist, timestamp=k * step_s, held_s=k * step_s * 0.7,
+                                                        trend=trend, face_count=faces, window_s=5.0))
+        out.append(MoodHistory(snaps, max_age_s=600).summary())
+    return out
+
+
+def varied_requests(n: int, seed: int = 0):
+    """Requests for `varied_summaries`, with hours, goals and preferences varied too."""
+    from emotune.llm.values import AnalysisRequest
+
+    rng = np.random.default_rng(seed + 1)
+    requests = []
+    for i, summary in enumerate(varied_summaries(n, seed)):
+        prefs = tuple(rng.choice(GENRES, size=int(rng.integers(0, 3)), replace=False))
+        langs = ("es",) if i % 5 == 0 else ()
+        requests.append(AnalysisRequest(summary, hour=int(rng.integers(0, 24)), preferred_genres=prefs,
+                                        preferred_languages=langs, goal=("match", "lift")[i % 2],
+                                        catalog_genres=GENRES))
+    return requests
+
+
+def _row(name: str, value: float, unit: str, goal: float | None, higher_is_better: bool = False) -> str:
+    if goal is None:
+        return f"{name:38} {value:9.3f} {unit:5} {'':>9} {'':>7}"
+    ratio = value / goal
+    ok = ratio >= 1.0 if higher_is_better else ratio <= 1.0
+    return f"{name:38} {value:9.3f} {unit:5} {goal:9.3f} {ratio:6.2f}x {'ok' if ok else 'MISSED'}"
+
+
+def main() -> None:
+    from emotune.llm.analyst import Analyst
+    from emotune.llm.engine import default_threads
+    from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+    from emotune.resources import models_dir
+
+    path = models_dir() / DEFAULT_MODEL_NAME
+    if not path.exists():
+        print(f"skipped: {path} is missing (run `make install`)")
+        return
+    loads = []
+    for _ in range(3):
+        analyst = Analyst.for_model(path, seed=1234)
+        started = time.perf_counter()
+        assert analyst.load(), analyst.error
+        loads.append(time.perf_counter() - started)
+        analyst.engine.close()
+    analyst = Analyst.for_model(path, seed=1234)
+    analyst.load()
+    requests = varied_requests(N_HISTORIES, seed=7)
+    e2e, first_tokens, rates, sources = [], [], [], []
+    for request in requests:
+        result = analyst.analyze(request)
+        e2e.append(result.elapsed_s)
+        sources.append(result.source)
+        gen = analyst.last_generation
+        if gen is not None and gen.chunks:
+            first_tokens.append(gen.first_chunk_s)
+            rates.append(gen.tokens_per_s)
+    fallback_s = [Analyst(None, seed=1).analyze(r).elapsed_s for r in requests[:10]]
+    valid_first = sources.count("llm") / len(sources)
+    e2e_sorted = sorted(e2e)
+    p90 = e2e_sorted[min(len(e2e) - 1, int(0.9 * len(e2e)))]
+    print(f"model {path.name}, n_ctx {analyst.engine.n_ctx}, {analyst.engine.n_threads} threads "
+          f"(default_threads() on {os.cpu_count()} cores = {default_threads()}); {len(requests)} histories")
+    print(f"{'figure':38} {'value':>9} {'unit':5} {'goal':>9} {'ratio':>7}")
+    print(_row("model load (median of 3, cold)", statistics.median(loads), "s", None))
+    print(_row("time to first token (median)", statistics.median(first_tokens), "s", None))
+    print(_row("first analysis (prompt not cached)", e2e[0], "s", GOAL_E2E_S))
+    print(_row("tokens per second (median)", statistics.median(rates), "tok/s", None))
+    print(_row("analysis end to end (median)", statistics.median(e2e), "s", GOAL_E2E_S))
+    print(_row("analysis end to end (p90)", p90, "s", GOAL_E2E_S))
+    print(_row("analysis end to end (max)", e2e_sorted[-1], "s", GOAL_E2E_S))
+    print(_row("valid first attempts (share)", valid_first, "", None))
+    print(_row("deterministic fallback (median)", statistics.median(fallback_s) * 1000, "ms", None))
+    print(f"sources: llm {sources.count('llm')}, llm-retry {sources.count('llm-retry')}, "
+          f"fallback {sources.count('fallback')}; median LLM analysis / fallback = "
+          f"{statistics.median(e2e) / max(1e-9, statistics.median(fallback_s)):.0f}x")
+    analyst.engine.close()
+
+
+if __name__ == "__main__":
+    main()

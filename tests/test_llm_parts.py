@@ -1,0 +1,159 @@
+"""The LLM analysis parts that need no model: the grounded prompt, the reply check and repair, the streamed
+summary reader, the deterministic fallback, the GGUF reader and the model discovery order."""
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_llm import GENRES, varied_requests
+from emotune.llm import model_locator
+from emotune.llm.fallback import fallback_analysis
+from emotune.llm.gguf import GGUFError, read_gguf_info
+from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
+from emotune.llm.prompt import build_messages, describe_measurements
+from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
+from emotune.llm.stream import FieldStreamer, partial_string_field
+from emotune.llm.values import MOOD_LABELS, Analysis, AnalysisRequest
+
+GOOD = {"summary": "You look calm and a little happy today, and the mood is steady.", "mood": "calm",
+        "target_valence": 0.6, "target_energy": 0.3, "search_phrases": ["calm piano", "soft jazz"],
+        "genres": ["jazz", "piano"]}
+
+
+def test_prompt_holds_the_measured_shares_and_nothing_else_about_the_user():
+    request = varied_requests(1, seed=3)[0]
+    s = request.summary
+    text = describe_measurements(request)
+    for emotion, share in s.shares.items():
+        assert f"{emotion} {share * 100:.0f}%" in text
+    measured = {f"{s.duration_s:.0f}", str(s.samples), str(s.face_count), f"{s.dominant_held_s:.0f}",
+                f"{s.valence:+.2f}", f"{s.arousal:+.2f}", "-1", "+1"}
+    measured |= {f"{v * 100:.0f}" for v in s.shares.values()}
+    numbers = set(re.findall(r"[-+]?\d+(?:\.\d+)?", text))
+    assert numbers <= measured, f"numbers not measured: {numbers - measured}"
+    keys = {line.split(":")[0] for line in text.splitlines()[1:]}
+    allowed = {"Emotion shares", "Dominant emotion", "Valence +0.00 (-1 unpleasant to +1 pleasant), arousal",
+               "Time of day", "Preferred genres", "Preferred languages", "Goal", "Genres to choose from"}
+    assert {k.split(" ")[0] for k in keys} <= {a.split(" ")[0] for a in allowed}
+    assert str(request.hour) not in re.findall(r"\d+", text.split("Time of day")[1].splitlines()[0])
+    messages = build_messages(request)
+    assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": text}
+
+
+def test_check_reply_accepts_a_good_reply_and_repairs_small_faults():
+    ok = check_reply(json.dumps(GOOD), ["jazz", "piano", "pop"])
+    assert (ok.mood, ok.genres, ok.notes) == ("calm", ("jazz", "piano"), ())
+    messy = dict(GOOD, target_valence=60, target_energy=1.4, genres=["Jazz", "opera"],
+                 search_phrases=["calm piano", "calm piano", "x" * 80], summary="  " + GOOD["summary"] + "\n ")
+    fixed = check_reply(json.dumps(messy), ["jazz", "piano"])
+    assert fixed.target_valence == 0.6 and fixed.target_energy == 1.0 and fixed.genres == ("jazz",)
+    assert len(fixed.search_phrases) == 2 and all(len(p) <= 40 for p in fixed.search_phrases)
+    assert fixed.summary == GOOD["summary"] and len(fixed.notes) >= 4
+
+
+@pytest.mark.parametrize("reply, why", [
+    ('{"summary": "You look calm', "cut off"),
+    ("[1, 2]", "not a JSON object"),
+    (json.dumps({k: v for k, v in GOOD.items() if k != "mood"}), "fields missing: mood"),
+    (json.dumps(dict(GOOD, mood="ecstatic")), "not one of the labels"),
+    (json.dumps(dict(GOOD, summary='{"mood": "calm"} is what you are')), "JSON syntax"),
+    (json.dumps(dict(GOOD, target_energy="high")), "target_energy is not a number"),
+    (json.dumps(dict(GOOD, search_phrases=[" ", "!!"])), "no usable search phrase"),
+])
+def test_check_reply_says_what_is_wrong(reply, why):
+    with pytest.raises(InvalidReply, match=re.escape(why)):
+        check_reply(reply, ["jazz", "piano"])
+
+
+def test_schema_bounds_every_string_and_list():
+    schema = build_schema(["jazz", "pop"])
+    props = schema["properties"]
+    assert props["summary"]["maxLength"] == SUMMARY_MAX_CHARS and props["mood"]["enum"] == list(MOOD_LABELS)
+    assert props["search_phrases"]["maxItems"] == 3 and props["search_phrases"]["items"]["maxLength"] <= 40
+    assert props["genres"]["items"]["enum"] == ["jazz", "pop"] and props["genres"]["maxItems"] == 3
+    assert set(schema["required"]) == set(props) and schema["additionalProperties"] is False
+    assert build_schema([])["properties"]["genres"]["maxItems"] == 0
+
+
+def test_streamer_shows_the_summary_while_the_json_is_still_open():
+    text = json.dumps({"summary": "Caf\u00e9 time \U0001F600 \"quoted\"\nnext", "mood": "calm"})
+    streamer, shown = FieldStreamer("summary"), []
+    for ch in text:
+        if (value := streamer.feed(ch)) is not None:
+            shown.append(value)
+    assert shown[-1] == "Caf\u00e9 time \U0001F600 \"quoted\"\nnext"
+    assert all(b.startswith(a) for a, b in zip(shown, shown[1:]))
+    assert partial_string_field('{"summary": "ab\\u00', "summary") == "ab"
+    assert partial_string_field('{"mood": "x"', "summary") is None
+
+
+def test_fallback_is_valid_grounded_and_follows_the_goal():
+    for request in varied_requests(30, seed=5):
+        result = fallback_analysis(request, "test")
+        assert isinstance(result, Analysis) and result.source == "fallback" and result.reason == "test"
+        assert set(result.genres) <= set(GENRES) and 1 <= len(result.search_phrases) <= 3
+        assert len(result.summary) <= SUMMARY_MAX_CHARS
+        top = max(request.summary.shares, key=request.summary.shares.get)
+        assert top in result.summary
+    sad = next(r for r in varied_requests(30, seed=5) if r.summary.dominant == "sad")
+    match = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="match"), "")
+    lift = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="lift"), "")
+    assert lift.target_valence > match.target_valence
+
+
+def _write_gguf(path: Path, data_bytes: int, declared_bytes: int) -> None:
+    """A minimal GGUF v3 file: one metadata key and one F32 tensor of `declared_bytes`."""
+    def s(text: str) -> bytes:
+        return struct.pack("<Q", len(text)) + text.encode()
+    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + s("general.architecture") + struct.pack("<I", 8) + s("llama")
+    head += s("w") + struct.pack("<IQIQ", 1, declared_bytes // 4, 0, 0)
+    head += b"\0" * (-len(head) % 32)
+    path.write_bytes(head + b"\0" * data_bytes)
+
+
+def test_gguf_reader_tells_complete_truncated_and_foreign_files_apart(tmp_path):
+    _write_gguf(tmp_path / "ok.gguf", 4096, 4096)
+    info = read_gguf_info(tmp_path / "ok.gguf")
+    assert (info.architecture, info.tensor_count, info.expected_size) == ("llama", 1, info.file_size)
+    _write_gguf(tmp_path / "cut.gguf", 1000, 4096)
+    with pytest.raises(GGUFError, match="truncated"):
+        read_gguf_info(tmp_path / "cut.gguf")
+    (tmp_path / "zip.gguf").write_bytes(b"PK\3\4" + b"\0" * 64)
+    with pytest.raises(GGUFError, match="not a GGUF model file"):
+        read_gguf_info(tmp_path / "zip.gguf")
+    (tmp_path / "huge.gguf").write_bytes(b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, 1 << 60))
+    with pytest.raises(GGUFError, match="truncated or damaged"):
+        read_gguf_info(tmp_path / "huge.gguf")
+
+
+def test_check_model_file_gives_a_reason_and_a_fix(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        check_model_file(tmp_path / "none.gguf")
+    with pytest.raises(ModelFileError, match="folder"):
+        check_model_file(tmp_path)
+    (tmp_path / "small.gguf").write_bytes(b"GGUF" + b"\0" * 100)
+    with pytest.raises(ModelFileError, match="truncated GGUF; choose a complete .gguf"):
+        check_model_file(tmp_path / "small.gguf")
+
+
+def test_discovery_order_settings_then_models_folders_then_default(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_locator, "MIN_MODEL_BYTES", 0)
+    user, bundled = tmp_path / "user", tmp_path / "bundled"
+    user.mkdir(), bundled.mkdir()
+    _write_gguf(bundled / DEFAULT_MODEL_NAME, 64, 64)
+    assert locate_model(None, [user, bundled]).origin == "default"
+    _write_gguf(user / "Mistral-7B.gguf", 64, 64)
+    (user / "Broken.gguf").write_bytes(b"nope")
+    choice = locate_model(None, [user, bundled])
+    assert (choice.name, choice.origin) == ("Mistral-7B.gguf", "models folder")
+    assert any("Broken.gguf" in note and "not a GGUF" in note for note in choice.skipped)
+    _write_gguf(tmp_path / "chosen.gguf", 64, 64)
+    assert locate_model(tmp_path / "chosen.gguf", [user, bundled]).origin == "settings"
+    missing = locate_model(tmp_path / "gone.gguf", [user, bundled])
+    assert missing.origin == "models folder" and "chosen model: model file not found" in missing.skipped[0]
+    with pytest.raises(ModelFileError, match="make install"):
+        locate_model(None, [tmp_path / "empty"])
