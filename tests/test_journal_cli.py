@@ -92,3 +92,22 @@ def test_a_corrupt_journal_is_reported_by_the_cli(tmp_path):
     (tmp_path / "data" / "journal.sqlite3").write_bytes(b"garbage" * 1000)
     r = emotune(tmp_path, "info")
     assert r.returncode == 0 and "could not be read" in r.stderr and "snapshots: 0" in r.stdout
+
+
+def test_retention_keeps_only_the_last_days_and_export_takes_a_range(home, tmp_path):
+    week_ago = (dt.date.today() - dt.timedelta(days=7)).isoformat()
+    r = emotune(home, "export", "--format", "json", "--until", week_ago)
+    assert r.returncode == 0, r.stderr
+    old = json.loads(r.stdout)
+    assert [len(old[t]) for t in ("sessions", "snapshots", "analyses", "tracks_shown", "feedback")] == [1] * 5
+    r = emotune(home, "export", "--since", week_ago, "--until", "2000-01-01")
+    assert r.returncode == 2 and "--until must be after --since" in r.stderr
+
+    r = emotune(home, "delete", "--older-than", "soon")
+    assert r.returncode == 2 and "number of days" in r.stderr
+    r = emotune(home, "delete", "--older-than", "30")
+    assert r.returncode == 0 and "deleted 0 journal entries (every entry older than 30 days)" in r.stdout
+    r = emotune(home, "delete", "--older-than", "3")
+    assert r.returncode == 0 and "deleted 5 journal entries" in r.stdout
+    with JournalStore.open(AppDirs.under(home)) as store:
+        assert store.counts() == {"sessions": 1, "snapshots": 1, "analyses": 1, "tracks_shown": 1, "feedback": 1}

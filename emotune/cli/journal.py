@@ -21,12 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--format", choices=("csv", "json"), default="json")
     ex.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     ex.add_argument("--since", metavar="DATE", type=_date, help="only entries from DATE (YYYY-MM-DD) on")
+    ex.add_argument("--until", metavar="DATE", type=_date, help="only entries before DATE (YYYY-MM-DD)")
     ex.set_defaults(func=run)
     de = jsub.add_parser("delete", help="delete entries before a date, or everything",
                          description="Delete journal entries for good (they are overwritten on disk).")
     which = de.add_mutually_exclusive_group(required=True)
     which.add_argument("--before", metavar="DATE", type=_date,
                        help="delete everything recorded before DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)")
+    which.add_argument("--older-than", metavar="DAYS", type=_days,
+                       help="keep only the last DAYS days: delete everything older (for a retention job)")
     which.add_argument("--all", action="store_true", help="delete the whole journal")
     de.add_argument("-y", "--yes", action="store_true", help="don't ask for confirmation")
     de.set_defaults(func=run)
@@ -40,6 +43,16 @@ def _date(text: str) -> dt.datetime:
         return dt.datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days; use e.g. 90")
+    return days
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,12 +80,16 @@ def _export(store, args) -> int:
 
     write = EXPORTERS[args.format]
     start = args.since.timestamp() if args.since else None
+    end = args.until.timestamp() if args.until else None
+    if start is not None and end is not None and end <= start:
+        print("emotune journal: --until must be after --since", file=sys.stderr)
+        return 2
     if not args.out or args.out == "-":
-        n = write(store, sys.stdout, start)
+        n = write(store, sys.stdout, start, end)
     else:
         try:
             with open(args.out, "w", encoding="utf-8", newline="") as fh:
-                n = write(store, fh, start)
+                n = write(store, fh, start, end)
         except OSError as exc:
             print(f"emotune journal: can't write {args.out}: {exc.strerror}", file=sys.stderr)
             return 2
@@ -81,13 +98,23 @@ def _export(store, args) -> int:
 
 
 def _delete(store, args) -> int:
-    what = "the whole journal" if args.all else f"every entry before {args.before:%Y-%m-%d %H:%M}"
+    if args.all:
+        what = "the whole journal"
+    elif args.older_than is not None:
+        what = f"every entry older than {args.older_than:g} days"
+    else:
+        what = f"every entry before {args.before:%Y-%m-%d %H:%M}"
     if not args.yes and sys.stdin.isatty():
         answer = input(f"Delete {what} ({store.path})? This can't be undone. [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=sys.stderr)
             return 1
-    n = store.delete_all() if args.all else store.delete_before(args.before.timestamp())
+    if args.all:
+        n = store.delete_all()
+    elif args.older_than is not None:
+        n = store.delete_older_than(args.older_than)
+    else:
+        n = store.delete_before(args.before.timestamp())
     print(f"deleted {n} journal entries ({what})")
     return 0
 

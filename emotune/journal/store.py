@@ -216,6 +216,13 @@ class JournalStore:
     def delete_all(self) -> int:
         return self.delete_range(None, None)
 
+    def delete_older_than(self, days: float) -> int:
+        """Retention: deletes everything recorded more than `days` days ago (the CLI's --older-than, and what
+        a "keep N days" setting calls at start)."""
+        if days < 0:
+            raise ValueError("days must be zero or more")
+        return self.delete_range(None, self._now(None) - days * 86400.0)
+
     def _compact(self) -> None:
         """Shrinks the file and empties the WAL so deleted moods are gone from disk, not just unlinked."""
         with self._lock, translated(self.path, "compact the mood journal"):
