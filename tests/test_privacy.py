@@ -1,6 +1,6 @@
 """Privacy: whole commands run under a socket guard that refuses anything but loopback (and logs every try),
 and write nothing outside EMOTUNE_HOME and the temp folder: HOME and the working folder are compared before
-and after."""
+and after, and no image or array (a frame, a face crop) is written even inside those."""
 from __future__ import annotations
 
 import http.server
@@ -78,7 +78,25 @@ def run_guarded(tmp_path: Path, *emotune_args: str, timeout: int = 300) -> tuple
     changed_cwd = sorted(set(_tree(cwd).items()) ^ set(before_cwd.items()))
     assert changed_home == [], f"written to HOME: {changed_home}"
     assert changed_cwd == [], f"written to the working folder: {changed_cwd}"
+    images = _images_under(app) + _images_under(tmp)
+    assert images == [], f"frames or face crops were written to disk: {images}"
     return result, app
+
+
+# JPEG, PNG, BMP, NumPy .npy, TIFF: what a frame or a face crop would look like on disk
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"BM", b"\x93NUMPY", b"II*\x00", b"MM\x00*")
+
+
+def _images_under(root: Path) -> list[str]:
+    """Files under `root` that hold an image or an array (by their first bytes, whatever their name)."""
+    found = []
+    for path in (root.rglob("*") if root.exists() else ()):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as fh:
+                head = fh.read(8)
+            if head.startswith(_IMAGE_MAGIC):
+                found.append(str(path.relative_to(root)))
+    return found
 
 
 def _has_subcommand(name: str) -> bool:
