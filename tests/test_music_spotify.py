@@ -1,0 +1,211 @@
+"""The real spotipy client, through emotune.music.spotify, against a real HTTP server on 127.0.0.1."""
+from __future__ import annotations
+
+import socket
+import stat
+import threading
+
+import pytest
+import requests
+import spotipy
+
+from emotune.music.spotify import SpotifyClient
+from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+from emotune.music.spotify_errors import (SpotifyAuthError, SpotifyError, SpotifyNotConfigured, SpotifyQuotaExceeded,
+                                          SpotifyRateLimited, SpotifyRequestError, SpotifyUnavailable, status_text)
+from tests.spotify_server import Fault, FakeSpotify
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def browser(url: str) -> None:
+    """Stands in for the user's browser: follows the authorize page's redirect back to the app."""
+    requests.get(url, timeout=10)
+
+
+@pytest.fixture
+def fake():
+    with FakeSpotify() as server:
+        yield server
+        assert server.removed_endpoint_calls() == []
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def make_client(fake: FakeSpotify, tmp_path, sleeps: list[float], **overrides) -> SpotifyClient:
+    config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(), api_base=f"{fake.url}/v1",
+                           accounts_base=fake.url, timeout_s=overrides.pop("timeout_s", 5.0), **overrides)
+    return SpotifyClient(config, SecureTokenCache(tmp_path / "config" / "spotify-token.json"),
+                         open_url=browser, sleep=sleeps.append)
+
+
+@pytest.fixture
+def client(fake, tmp_path, sleeps) -> SpotifyClient:
+    c = make_client(fake, tmp_path, sleeps)
+    c.connect()
+    return c
+
+
+def test_pkce_login_stores_a_private_token_and_reads_the_user(fake, tmp_path, sleeps):
+    c = make_client(fake, tmp_path, sleeps)
+    assert not c.is_connected()
+    user = c.connect()
+    assert user.id == "tester" and user.country == "SE"
+    assert c.is_connected()
+    mode = stat.S_IMODE(c.cache.path.stat().st_mode)
+    assert mode == 0o600
+    (auth,) = fake.requests_to("/authorize")
+    assert auth[2]["code_challenge_method"] == "S256"
+    assert auth[2]["redirect_uri"].startswith("http://127.0.0.1:") and auth[2]["redirect_uri"].endswith("/callback")
+    c.disconnect()
+    assert not c.cache.path.exists() and not c.is_connected()
+    with pytest.raises(SpotifyAuthError, match="not connected"):
+        c.me()
+
+
+def test_denied_login_is_a_clear_error_and_stores_nothing(fake, tmp_path, sleeps):
+    fake.state.deny = True
+    c = make_client(fake, tmp_path, sleeps)
+    with pytest.raises(SpotifyAuthError) as info:
+        c.connect()
+    assert "refused" in str(info.value) and "Offline recommendations still work" in info.value.user_text
+    assert not c.cache.path.exists()
+
+
+def test_login_can_be_cancelled(fake, tmp_path, sleeps):
+    cancel = threading.Event()
+    config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(), api_base=f"{fake.url}/v1",
+                           accounts_base=fake.url)
+    c = SpotifyClient(config, SecureTokenCache(tmp_path / "t.json"), open_url=lambda url: cancel.set())
+    with pytest.raises(SpotifyAuthError, match="cancelled"):
+        c.connect(cancel=cancel)
+
+
+def test_wrong_client_id_fails_at_the_token_exchange_or_authorize(fake, tmp_path, sleeps):
+    c = make_client(fake, tmp_path, sleeps, login_timeout_s=1.0)
+    fake.state.client_id = "someone-else"      # the app registered at Spotify is not the one in the settings
+    with pytest.raises(SpotifyAuthError) as info:
+        c.connect()
+    assert "INVALID_CLIENT" in info.value.hint and c.config.redirect_uri in info.value.hint
+    assert not c.cache.path.exists()
+
+
+def test_missing_client_id_is_reported_before_any_network():
+    with pytest.raises(SpotifyNotConfigured, match="Client ID"):
+        SpotifyConfig(client_id="  ")
+
+
+def test_search_pages_with_limit_at_most_ten_in_the_users_market(client, fake):
+    tracks = client.search_tracks("calm acoustic evening", total=25)
+    assert len(tracks) == 25 and len({t.id for t in tracks}) == 25
+    calls = fake.requests_to("/v1/search")
+    assert [int(q["limit"]) for _, _, q in calls] == [10, 10, 5]
+    assert [int(q["offset"]) for _, _, q in calls] == [0, 10, 20]
+    assert {q["market"] for _, _, q in calls} == {"SE"}
+
+
+def test_the_server_enforces_the_limit_rule_for_plain_spotipy(client, fake):
+    sp = spotipy.Spotify(auth=fake.state and next(iter(fake.state.access)), requests_timeout=5, retries=0)
+    sp.prefix = f"{fake.url}/v1/"
+    with pytest.raises(spotipy.SpotifyException) as info:
+        sp.search("x", limit=20)
+    assert info.value.http_status == 400 and "Invalid limit" in info.value.msg
+
+
+def test_market_falls_back_to_from_token_when_me_has_no_country(client, fake):
+    fake.state.country = None
+    client.disconnect()
+    client.connect()
+    client.search_tracks("x", total=3)
+    assert fake.requests_to("/v1/search")[-1][2]["market"] == "from_token"
+
+
+def test_short_retry_after_is_waited_out_by_us_not_by_urllib3(client, fake, sleeps):
+    fake.add_fault("/v1/search", Fault(status=429, retry_after=2))
+    assert len(client.search_tracks("x", total=3)) == 3
+    assert sleeps == [2.0]
+    assert len(fake.requests_to("/v1/search")) == 2
+
+
+def test_long_retry_after_fails_fast_with_the_wait_in_the_message(client, fake, sleeps):
+    fake.add_fault("/v1/search", Fault(status=429, retry_after=3600))
+    with pytest.raises(SpotifyRateLimited) as info:
+        client.search_tracks("x")
+    assert info.value.retry_after_s == 3600 and "60 min" in str(info.value)
+    assert sleeps == [] and len(fake.requests_to("/v1/search")) == 1
+
+
+def test_quota_exceeded_is_reported_as_such(client, fake, sleeps):
+    fake.add_fault("/v1/search", Fault(status=429, retry_after=1, reason="QUOTA_EXCEEDED"))
+    with pytest.raises(SpotifyQuotaExceeded, match="QUOTA_EXCEEDED"):
+        client.search_tracks("x")
+    assert sleeps == []
+
+
+def test_server_errors_are_retried_a_little_then_reported(client, fake):
+    fake.add_fault("/v1/search", Fault(status=500))
+    assert client.search_tracks("x", total=2)
+    fake.add_fault("/v1/search", Fault(status=500), times=5)
+    before = len(fake.requests_to("/v1/search"))
+    with pytest.raises(SpotifyUnavailable, match="server error"):
+        client.search_tracks("x", total=2)
+    assert len(fake.requests_to("/v1/search")) - before == 3  # first try + 2 retries, then give up
+
+
+def test_a_slow_reply_hits_the_timeout(fake, tmp_path, sleeps):
+    c = make_client(fake, tmp_path, sleeps, timeout_s=0.5)
+    c.connect()
+    fake.add_fault("/v1/me", Fault(delay_s=2.0))
+    with pytest.raises(SpotifyUnavailable, match="did not answer"):
+        c.me()
+
+
+def test_expired_token_is_refreshed_and_revoked_login_asks_to_reconnect(client, fake):
+    fake.expire_tokens()
+    assert client.me().id == "tester"
+    assert fake.requests_to("/api/token")[-1][0] == "POST"
+    fake.revoke_refresh_tokens()
+    with pytest.raises(SpotifyAuthError, match="expired or was revoked"):
+        client.me()
+
+
+def test_save_as_playlist_uses_the_2026_endpoints(client, fake):
+    ids = [t["id"] for t in fake.tracks[:3]] + ["not-an-id"]
+    saved = client.save_playlist("EmoTune: calm", ids, description="for a sad, tired mood")
+    assert saved.added == 3 and saved.url.startswith("https://open.spotify.com/playlist/")
+    assert client.playlist_track_ids(saved.id) == ids[:3]
+    assert [(m, p) for m, p, _ in fake.requests_to("/v1/") if m == "POST"] == [
+        ("POST", "/v1/me/playlists"), ("POST", f"/v1/playlists/{saved.id}/items")]
+    assert ("EmoTune: calm", saved.id) in [(name, pid) for pid, name, _ in client.playlists()]
+
+
+def test_availability_marks_tracks_not_playable_in_the_market(client, fake):
+    good, bad = fake.tracks[0]["id"], fake.tracks[1]["id"]
+    fake.state.unplayable.add(bad)
+    assert client.availability([good, bad, "x" * 22]) == {good: True, bad: False, "x" * 22: False}
+
+
+def test_unreachable_spotify_is_a_status_line_not_a_crash(tmp_path, sleeps):
+    port = free_port()
+    config = SpotifyConfig(client_id="abc", api_base=f"http://127.0.0.1:{port}/v1",
+                           accounts_base=f"http://127.0.0.1:{port}", timeout_s=2)
+    cache = SecureTokenCache(tmp_path / "t.json")
+    cache.save_token_to_cache({"access_token": "a", "refresh_token": "r", "expires_at": 2**40,
+                               "scope": " ".join(config.scopes)})
+    c = SpotifyClient(config, cache, open_url=browser, sleep=sleeps.append)
+    with pytest.raises(SpotifyUnavailable) as info:
+        c.search_tracks("x")
+    assert "Cannot reach Spotify" in status_text(info.value)
+    assert isinstance(info.value, SpotifyError)
+
+
+def test_bad_request_is_a_typed_error(client):
+    with pytest.raises(SpotifyRequestError):
+        client.save_playlist("x", ["bad"])
