@@ -1,17 +1,11 @@
 """Typed capture errors whose text is written for the user: what happened, then what to do."""
 from __future__ import annotations
 
+from emotune.core.errors import UserFacingError
 
-class CaptureError(RuntimeError):
+
+class CaptureError(UserFacingError):
     """Base of every capture failure; `hint` says how to fix it."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
 
 
 class SourceUnavailable(CaptureError):
