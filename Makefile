@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 GGUF   := models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: run test bench install system-deps clean
+.PHONY: run test bench bundle install system-deps clean
 
 run: install
 	$(BIN)/emotune-gui
@@ -16,6 +16,10 @@ test: install
 
 bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks
+
+# The double-clickable app in dist/EmoTune/ (PORTABLE=1 for a release build; see docs/packaging.md).
+bundle: install
+	scripts/build_bundle.sh
 
 install: system-deps $(STAMP) $(GGUF)
 
