@@ -314,5 +314,6 @@ def merge_catalogs(catalogs: Sequence[Catalog]) -> Catalog:
         return catalogs[0]
     from emotune.music.sources import merge_tracks
 
-    return Catalog.from_tracks(merge_tracks(t for c in catalogs for t in c.tracks()),
+    # merge_tracks keeps the first row's fields and fills gaps from later ones: feed the later catalogs first
+    return Catalog.from_tracks(merge_tracks(t for c in reversed(catalogs) for t in c.tracks()),
                                source=" + ".join(c.source for c in catalogs))
