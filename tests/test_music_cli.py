@@ -1,0 +1,75 @@
+"""`emotune catalog` and `emotune recommend`, run through the real command-line entry point."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emotune.cli.main import main
+from emotune.core.mood import MoodSnapshot
+from emotune.music.links import is_track_id
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_recommend_json_for_a_mood(capsys):
+    rc, out, _ = run(capsys, "recommend", "--mood", "sad", "--mode", "lift", "-n", "6", "--json")
+    assert rc == 0
+    data = json.loads(out)
+    assert data["mode"] == "lift" and len(data["tracks"]) == 6
+    for t in data["tracks"]:
+        assert is_track_id(t["track"]["id"]) and t["url"].endswith(t["track"]["id"]) and t["reason"]
+    valences = [t["track"]["valence"] for t in data["tracks"]]
+    assert valences[-1] > valences[0]
+
+
+def test_recommend_text_with_filters(capsys):
+    rc, out, _ = run(capsys, "recommend", "--mood", "happy", "--genre", "latin", "--no-explicit", "-n", "3")
+    assert rc == 0
+    assert out.startswith("Mood: happy (match)")
+    assert out.count("https://open.spotify.com/track/") == 3
+    assert " 1. " in out and " 3. " in out
+
+
+def test_recommend_from_a_snapshot_file(capsys, tmp_path):
+    snap = MoodSnapshot.from_distribution([0, 0, 0, 0.1, 0.7, 0, 0.2])
+    path = tmp_path / "mood.json"
+    path.write_text(json.dumps(snap.to_json()))
+    rc, out, _ = run(capsys, "recommend", "--snapshot", str(path), "-n", "2", "--json")
+    assert rc == 0 and json.loads(out)["mood"]["dominant"] == "sad"
+
+
+def test_recommend_bad_input_is_a_message_not_a_traceback(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    rc, _, err = run(capsys, "recommend", "--snapshot", str(bad))
+    assert rc == 2 and "cannot read the snapshot" in err
+    rc, _, err = run(capsys, "recommend", "--mood", "sad", "-n", "0")
+    assert rc == 2 and "-n" in err
+    rc, _, err = run(capsys, "recommend", "--mood", "sad", "--catalog", str(tmp_path / "none.emocat"))
+    assert rc == 2 and "cannot read the catalog" in err
+    with pytest.raises(SystemExit):
+        main(["recommend", "--mood", "bored"])
+
+
+def test_catalog_build_import_info(capsys, tmp_path):
+    src = tmp_path / "mine.csv"
+    src.write_text("Track URI,Track Name,Artist Name(s),Valence,Energy\n"
+                   f"spotify:track:{'7' * 22},Mine,Me,0.2,0.3\nbad,Bad,Me,0.2,0.3\n")
+    out_file = tmp_path / "mine.emocat"
+    rc, out, _ = run(capsys, "catalog", "build", str(src), "--out", str(out_file))
+    assert rc == 0 and "1 dropped for an invalid track id" in out and out_file.exists()
+    rc, out, _ = run(capsys, "catalog", "info", "--catalog", str(out_file))
+    assert rc == 0 and out.startswith("1 tracks")
+    rc, out, _ = run(capsys, "catalog", "import", str(src))
+    assert rc == 0 and "added 1 tracks" in out
+    rc, out, _ = run(capsys, "catalog", "info")
+    assert rc == 0 and "user-catalog.emocat" in out
+    broken = tmp_path / "broken.csv"
+    broken.write_text("Track Name,Energy\nx,0.5\n")
+    rc, _, err = run(capsys, "catalog", "import", str(broken))
+    assert rc == 2 and "no column for" in err and "Valence" in err
