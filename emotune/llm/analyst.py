@@ -1,0 +1,222 @@
+"""The Analyst: turns an AnalysisRequest into an Analysis with the local model, and always returns one.
+
+Flow: grounded prompt → streamed, schema-constrained reply (the summary reaches `on_text` as it is typed)
+→ validate and repair → on an invalid reply one retry with another seed → else the deterministic fallback.
+A newer `analyze` call cancels the running one; a time budget ends a slow generation cleanly.
+Qt-free: the GUI calls `load` and `analyze` from a worker thread and passes results on by signals.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
+from emotune.llm.fallback import fallback_analysis
+from emotune.llm.model_locator import ModelFileError, locate_model
+from emotune.llm.prompt import build_messages, longest_prompt_chars, offered_genres
+from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
+from emotune.llm.stream import FieldStreamer
+from emotune.llm.values import Analysis, AnalysisRequest
+
+log = logging.getLogger(__name__)
+
+TextSink = Callable[[str], None]     # the summary so far (whole text, not a delta)
+DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
+_LOOP = re.compile(r"(.{1,8}?)\1{7,}$", re.DOTALL)   # a unit repeated 8+ times at the end: a looping model
+
+
+def context_size(max_tokens: int = MAX_TOKENS) -> int:
+    """n_ctx for the longest possible analysis prompt plus the reply (at most one token per 3 characters,
+    plus the chat template's own tokens), rounded up to 256. llama-cpp-python's default of 512 is too small."""
+    needed = longest_prompt_chars() // 3 + 128 + max_tokens
+    return max(1024, -(-needed // 256) * 256)
+
+
+@dataclass
+class _Ticket:
+    """One running request; `superseded` is set when a newer one starts."""
+
+    superseded: threading.Event = field(default_factory=threading.Event)
+
+
+class Analyst:
+    """Mood analysis with an injected engine (None when no model could be found: every result is then the
+    fallback, with the reason)."""
+
+    def __init__(self, engine: LlamaEngine | None, *, time_budget_s: float = DEFAULT_TIME_BUDGET_S,
+                 max_tokens: int = MAX_TOKENS, temperature: float = 0.3, seed: int | None = None,
+                 unavailable_reason: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine = engine
+        self.time_budget_s = time_budget_s
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.seed = seed
+        self._unavailable = unavailable_reason or ("" if engine else "no language model configured")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current: _Ticket | None = None
+        self.notes: tuple[str, ...] = ()   # why discovery passed over earlier candidates (for the status bar)
+        self.last_generation: Generation | None = None   # timings of the latest model reply (benchmark, log)
+
+    @classmethod
+    def for_model(cls, model_path: Path | str, **kwargs) -> Analyst:
+        """An Analyst for one GGUF file (not loaded yet), with n_ctx sized for the analysis prompt."""
+        max_tokens = kwargs.get("max_tokens", MAX_TOKENS)
+        return cls(LlamaEngine(model_path, n_ctx=context_size(max_tokens)), **kwargs)
+
+    @classmethod
+    def discover(cls, settings_path: Path | str | None = None, model_dirs: Sequence[Path] | None = None,
+                 **kwargs) -> Analyst:
+        """An Analyst for the first usable model in discovery order (settings, models folders, default)."""
+        try:
+            choice = locate_model(settings_path, model_dirs)
+        except ModelFileError as exc:
+            return cls(None, unavailable_reason=str(exc), **kwargs)
+        analyst = cls.for_model(choice.path, **kwargs)
+        analyst.notes = choice.skipped
+        return analyst
+
+    @property
+    def model_name(self) -> str:
+        return self.engine.name if self.engine else ""
+
+    @property
+    def error(self) -> str | None:
+        """Why the model cannot be used, or None while it can (or has not been tried yet)."""
+        if self.engine is None:
+            return self._unavailable
+        return self.engine.error
+
+    def load(self, progress: Progress | None = None, cancel: threading.Event | None = None) -> bool:
+        """Loads the model (worker thread); True when ready. Failures are reported through `error`."""
+        if self.engine is None:
+            if progress:
+                progress(1.0, self._unavailable)
+            return False
+        try:
+            self.engine.load(progress, cancel)
+        except ModelLoadError as exc:
+            if progress:
+                progress(1.0, str(exc))
+            return False
+        return True
+
+    def cancel_current(self) -> None:
+        """Asks the running analysis, if any, to stop (its result comes back marked cancelled)."""
+        with self._lock:
+            if self._current:
+                self._current.superseded.set()
+
+    def analyze(self, request: AnalysisRequest, on_text: TextSink | None = None,
+                cancel: threading.Event | None = None) -> Analysis:
+        """The analysis of `request` (worker thread). Cancels any analysis still running."""
+        ticket = _Ticket()
+        with self._lock:
+            if self._current:
+                self._current.superseded.set()
+            self._current = ticket
+        started = self._clock()
+        try:
+            result = self._analyze(request, on_text or (lambda text: None), cancel, ticket, started)
+        finally:
+            with self._lock:
+                if self._current is ticket:
+                    self._current = None
+        result = _with_elapsed(result, self._clock() - started)
+        log.info("analysis: %s%s in %.2f s", result.source, f" ({result.reason})" if result.reason else "",
+                 result.elapsed_s)
+        return result
+
+    def _analyze(self, request, on_text, cancel, ticket, started) -> Analysis:
+        model = self.model_name
+
+        def fallback(reason: str, cancelled: bool = False) -> Analysis:
+            result = fallback_analysis(request, reason, model=model, cancelled=cancelled)
+            if not cancelled:
+                _safe(on_text, result.summary)
+            return result
+
+        if self.engine is None:
+            return fallback(f"no language model: {self._unavailable}")
+        try:
+            self.engine.load()
+        except ModelLoadError as exc:
+            return fallback(f"the language model could not be loaded: {exc}")
+        deadline = self._clock() + self.time_budget_s
+
+        def stop_reason() -> str | None:
+            if cancel is not None and cancel.is_set():
+                return "cancelled"
+            if ticket.superseded.is_set():
+                return "cancelled: a newer request replaced it"
+            if self._clock() > deadline:
+                return f"the time budget of {self.time_budget_s:g} s ran out"
+            return None
+
+        messages = build_messages(request)
+        genres = offered_genres(request)
+        schema = build_schema(genres)
+        base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
+        problems: list[str] = []
+        for attempt in (1, 2):
+            if reason := stop_reason():
+                return fallback(reason, cancelled=reason.startswith("cancelled"))
+            streamer = FieldStreamer("summary")
+            looping = False
+
+            def sink(piece: str) -> bool:
+                nonlocal looping
+                shown = streamer.feed(piece)
+                if shown is not None:
+                    _safe(on_text, shown)
+                looping = bool(_LOOP.search(streamer.text[-96:]))
+                return not looping and stop_reason() is None
+
+            try:
+                gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
+                                           seed=base_seed + attempt - 1, temperature=self.temperature,
+                                           wait_s=max(0.0, deadline - self._clock()))
+            except TimeoutError:
+                return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
+            except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
+                log.exception("generation failed")
+                return fallback(f"the language model failed: {exc}")
+            self.last_generation = gen
+            if gen.finish_reason == "stopped" and not looping:
+                reason = stop_reason() or "stopped"
+                return fallback(reason, cancelled=reason.startswith("cancelled"))
+            try:
+                if looping:
+                    raise InvalidReply("the reply got stuck repeating itself")
+                checked = check_reply(gen.text, genres)
+            except InvalidReply as exc:
+                cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
+                problems.append(f"{exc}{cut}")
+                log.info("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
+                continue
+            _safe(on_text, checked.summary)
+            return Analysis(
+                summary=checked.summary, mood=checked.mood, target_valence=checked.target_valence,
+                target_energy=checked.target_energy, search_phrases=checked.search_phrases,
+                genres=checked.genres, source="llm" if attempt == 1 else "llm-retry",
+                reason="" if attempt == 1 else f"first reply invalid: {problems[0]}", model=model,
+                notes=checked.notes,
+            )
+        return fallback("the model's replies were invalid twice: " + " / ".join(problems))
+
+
+def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:
+    return replace(result, elapsed_s=elapsed)
+
+
+def _safe(callback: TextSink, text: str) -> None:
+    try:
+        callback(text)
+    except Exception:  # noqa: BLE001 - a broken display callback must not lose the analysis
+        log.exception("on_text callback failed")
