@@ -35,11 +35,16 @@ class AnalysisPanel(QWidget):
         self.text.clear()
         self.source_label.setText(note)
 
-    def append_text(self, chunk: str) -> None:
-        """Adds streamed text at the end without moving the user's selection."""
-        cursor = self.text.textCursor()
-        cursor.movePosition(cursor.MoveOperation.End)
-        cursor.insertText(chunk)
+    def show_partial(self, text: str) -> None:
+        """Shows the text written so far: only the new end is inserted while it grows (no flicker, the user's
+        selection stays); a text that changed earlier replaces the whole."""
+        current = self.text.toPlainText()
+        if text.startswith(current):
+            cursor = self.text.textCursor()
+            cursor.movePosition(cursor.MoveOperation.End)
+            cursor.insertText(text[len(current):])
+        else:
+            self.text.setPlainText(text)
         self.text.ensureCursorVisible()
 
     def finish(self, view: AnalysisView) -> None:
@@ -47,7 +52,7 @@ class AnalysisPanel(QWidget):
         if self.text.toPlainText().strip() != view.text.strip():
             self.text.setPlainText(view.text)
         note = SOURCE_WORDS.get(view.source, view.source)
-        self.source_label.setText(f"{note}. {view.note}" if view.note and view.source != "summary" else f"{note}.")
+        self.source_label.setText(f"{note}. {view.note.rstrip('.')}." if view.note else f"{note}.")
 
     def show_error(self, text: str) -> None:
         self.source_label.setText(text)

@@ -51,13 +51,16 @@ class Parts:
     session: MoodSession
     settings: Settings
     runners: list[TaskRunner] = field(default_factory=list)
-    journal: object | None = None
+    journal: object | None = None          # the JournalBridge, when the journal is attached
+    genres: Callable[[], tuple[str, ...]] = tuple
+
 
     def shutdown(self) -> None:
         self.window.shutdown()
 
     def threads_running(self) -> list[str]:
-        busy = [r.name for r in self.runners if r.pool.activeThreadCount()]
+        runners = self.runners + ([self.journal.runner] if self.journal is not None else [])
+        busy = [r.name for r in runners if r.pool.activeThreadCount()]
         return self.controller.threads_running() + busy
 
 
@@ -68,25 +71,36 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
           classifier_factory: Callable[[], EmotionClassifier] = default_classifier,
           analyst: AnalysisService | None = None, music: MusicService | None = None,
           journal: bool = True) -> Parts:
-    """Builds the window and its workers (nothing starts until `window.start`). GUI thread."""
+    """Builds the window and its workers (nothing starts until `window.start`). GUI thread.
+    `journal=False` leaves the journal out entirely (no tab); otherwise the tab is there and the Settings
+    switch decides whether anything is recorded."""
     from emotune.gui import engines
 
     dirs = dirs or AppDirs.default()
     prefs = settings.preferences()
-    analyst = analyst or engines.make_analyst(prefs, dirs)
     music = music or engines.make_music(prefs, dirs)
+    holder: dict[str, MoodSession] = {}
+
+    def genres() -> tuple[str, ...]:   # the catalog's genres for the LLM (LLM thread; loads the catalog once)
+        current = holder["session"].music if "session" in holder else music
+        return tuple(current.genres()) if hasattr(current, "genres") else ()
+
+    analyst = analyst or engines.make_analyst(prefs, dirs, genres=genres)
     interval = settings.get(keys.INFERENCE_INTERVAL_MS)
     controller = PipelineController(
         lambda slot: InferenceWorker(detector_factory, classifier_factory, slot, interval_ms=interval))
     llm_tasks, music_tasks, misc_tasks = TaskRunner("llm", 1), TaskRunner("music", 1), TaskRunner("misc", 2)
     session = MoodSession(analyst, music, settings, llm_tasks, music_tasks)
+    holder["session"] = session
     window = MainWindow(controller, session, settings, misc_tasks, source_opener=source_opener,
                         camera_probe=camera_probe, network_status=engines.network_status(music))
-    parts = Parts(window, controller, session, settings, [llm_tasks, music_tasks, misc_tasks])
+    parts = Parts(window, controller, session, settings, [llm_tasks, music_tasks, misc_tasks], genres=genres)
+    window.shutdown_hooks.append(lambda: session.close_analyst(wait=True))   # after cancel_all, before the pools
     for runner in parts.runners:
         window.shutdown_hooks.append(runner.shutdown)
-    if journal and settings.get(keys.JOURNAL_ENABLED):
-        parts.journal = engines.attach_journal(window, session, dirs)
+    if journal:
+        parts.journal = engines.attach_journal(window, session, dirs, enabled=settings.get(keys.JOURNAL_ENABLED))
+    engines.wire(parts, dirs)
     return parts
 
 

@@ -1,30 +1,165 @@
-"""Adapters from the analysis, music and journal engines to the window's small interfaces (services.py).
+"""Adapters from the analysis, music and journal engines to the window's small interfaces (services.py), and
+the wiring that keeps them in step with the settings.
 
-Each maker returns a working service: the real engine when it is installed and usable, otherwise the
-fallback with a note saying why, so the window always opens.
+Each maker returns a working service: the real engine when it is installed and usable, otherwise the fallback
+with a note saying why, so the window always opens. Nothing here loads a model, reads a catalog or opens a
+database on the GUI thread: the makers only construct, and the work happens in the task pools.
 """
 from __future__ import annotations
 
 import logging
+from typing import Callable, Sequence
 
 from emotune.appdirs import AppDirs
+from emotune.gui import settings as keys
 from emotune.gui.services import AnalysisService, MusicService, NoMusic, SummaryAnalyst
 from emotune.gui.settings import Preferences
 
 log = logging.getLogger(__name__)
 
 
-def make_analyst(prefs: Preferences, dirs: AppDirs) -> AnalysisService:
-    return SummaryAnalyst()
+def make_analyst(prefs: Preferences, dirs: AppDirs, genres: Callable[[], Sequence[str]] = tuple,
+                 model_dirs: Sequence | None = None) -> AnalysisService:
+    """The local LLM (found and loaded later, in the LLM pool), or the plain summary if emotune.llm is absent."""
+    try:
+        from emotune.gui.llm_service import make_llm_analyst
+        from emotune.llm import analyst as _analyst  # noqa: F401 - fails early when the package is missing
+    except ImportError as exc:
+        log.warning("no language model support: %s", exc)
+        return SummaryAnalyst(f"language model support is not installed ({exc.name})")
+    dirs_ = model_dirs if model_dirs is not None else _model_dirs(dirs)
+    return make_llm_analyst(prefs.llm_model_path, genres, dirs_)
 
 
-def make_music(prefs: Preferences, dirs: AppDirs) -> MusicService:
-    return NoMusic()
+def _model_dirs(dirs: AppDirs):
+    from emotune.llm.model_locator import default_model_dirs
+
+    return default_model_dirs(dirs)
+
+
+def make_music(prefs: Preferences, dirs: AppDirs, catalog_path=None, **spotify_config) -> MusicService:
+    """The offline catalog for everyone; with a Client ID in the settings, Spotify on top of it."""
+    try:
+        from emotune.gui.music_service import CatalogMusic
+    except ImportError as exc:
+        log.warning("no music support: %s", exc)
+        return NoMusic(f"Music recommendations are not available in this build ({exc.name} is missing).")
+    catalog = CatalogMusic(dirs, catalog_path)
+    if not prefs.spotify_client_id.strip():
+        return catalog
+    try:
+        from emotune.gui.music_service import SpotifyMusic, make_spotify_client
+
+        return SpotifyMusic(catalog, make_spotify_client(prefs, dirs, **spotify_config))
+    except ImportError as exc:
+        log.warning("Spotify support missing, offline catalog only: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - SpotifyNotConfigured (bad port) and the like
+        log.warning("Spotify not set up, offline catalog only: %s", exc)
+    return catalog
 
 
 def network_status(music: MusicService) -> tuple[str, bool]:
-    return "Offline: music from the built-in catalog", False
+    """The status bar's online/offline text, from the music service's last known state (no I/O)."""
+    try:
+        from emotune.gui.music_service import network_text
+    except ImportError:
+        return "Offline: music from the built-in catalog", False
+    return network_text(music)
 
 
-def attach_journal(window, session, dirs: AppDirs):
-    return None
+def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
+    """Adds the Journal tab and records the session into the journal (opened in its own pool)."""
+    from emotune.gui.journal_bridge import JournalBridge
+    from emotune.gui.journal_view import JournalView
+
+    bridge = JournalBridge(dirs)
+    view = JournalView(None, bridge.runner)
+    window.add_tab(view, "Journal")
+    window.journal_view = view
+    bridge.opened.connect(view.set_store)
+    bridge.closed.connect(lambda: view.set_store(None))
+    bridge.problem.connect(lambda text: window.status.showMessage(text, 12000))
+    session.mood_recorded.connect(bridge.record_mood)
+    session.analysis_done.connect(bridge.record_analysis)
+    session.tracks_ready.connect(lambda batch: bridge.record_tracks(batch, session.captured_mood, session.mode))
+    window.controller.source_opened.connect(lambda description, fps: bridge.start_session(description))
+    window.controller.running_changed.connect(lambda running: None if running else bridge.end_session())
+
+    def feedback(item, kind: str) -> None:
+        if not bridge.enabled:
+            window.status.showMessage("Feedback is kept in the mood journal, which is off (Settings).", 8000)
+        elif bridge.record_feedback(item, kind, session.captured_mood):
+            words = {"like": "Liked", "skip": "Skipped", "not_for_mood": "Marked “not for this mood”:"}[kind]
+            window.status.showMessage(f"{words} {item.title}. The next tracks for this mood take it into account.",
+                                      6000)
+
+    window.tracks.feedback_given.connect(feedback)
+    plug_feedback(session.music, bridge)
+    window.shutdown_hooks.append(bridge.shutdown)
+    if enabled:
+        bridge.open()
+        view.status.setText("Opening the journal…")
+    return bridge
+
+
+def plug_feedback(music: MusicService, bridge) -> None:
+    if bridge is not None and hasattr(music, "feedback"):
+        music.feedback = bridge.boosts
+
+
+def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_music_: Callable = make_music) -> None:
+    """Keeps the engines in step with the window: Settings changes (model file, Spotify, journal), the
+    Spotify login action and the online/offline text. GUI thread; the work runs in the pools."""
+    window, session, settings = parts.window, parts.session, parts.settings
+    misc = parts.runners[-1]
+    state = {"prefs": settings.preferences(), "journal": settings.get(keys.JOURNAL_ENABLED)}
+
+    def show_network(*_args) -> None:
+        window.status.set_network(*network_status(session.music))
+
+    def check_spotify() -> None:
+        music = session.music
+        if hasattr(music, "check"):
+            misc.run(lambda report, cancel: music.check(), on_done=show_network, on_error=lambda exc: show_network())
+
+    def on_settings_saved() -> None:
+        old, new = state["prefs"], settings.preferences()
+        state["prefs"] = new
+        if new.llm_model_path != old.llm_model_path:
+            session.set_analyst(make_analyst_(new, dirs, genres=parts.genres))
+            session.load_analyst()
+        if (new.spotify_client_id, new.spotify_redirect_port) != (old.spotify_client_id, old.spotify_redirect_port):
+            session.music = make_music_(new, dirs)
+            plug_feedback(session.music, parts.journal)
+            show_network()
+            check_spotify()
+        journal_on = settings.get(keys.JOURNAL_ENABLED)
+        if journal_on != state["journal"] and parts.journal is not None:
+            state["journal"] = journal_on
+            parts.journal.set_enabled(journal_on)
+
+    def connect_spotify() -> None:
+        music = session.music
+        if not hasattr(music, "connect"):
+            window.status.showMessage("Enter your own Spotify Client ID in Settings first (Ctrl+,); the guide "
+                                      "there explains how to create one.", 10000)
+            window.open_settings()
+            return
+        window.status.showMessage("Approve EmoTune in the browser window that opened…", 30000)
+
+        def done(user) -> None:
+            window.status.showMessage(f"Spotify connected as {user.display_name}.", 8000)
+            show_network()
+
+        def failed(exc: Exception) -> None:
+            window.status.showMessage(getattr(exc, "user_text", None) or f"Spotify login failed: {exc}", 15000)
+            show_network()
+
+        misc.run(lambda report, cancel: music.connect(cancel), on_done=done, on_error=failed)
+
+    window.settings_saved.connect(on_settings_saved)
+    window.spotify_connect_requested.connect(connect_spotify)
+    session.tracks_ready.connect(show_network)
+    session.tracks_failed.connect(show_network)
+    show_network()
+    check_spotify()

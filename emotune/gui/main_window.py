@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -47,6 +47,9 @@ def _group(title: str, widget: QWidget, stretch: bool = True) -> QGroupBox:
 class MainWindow(QMainWindow):
     """GUI thread. `start_source` is the one way a source starts (toolbar, file dialog, command line)."""
 
+    settings_saved = Signal()               # the Settings dialog wrote new values (engines follow them)
+    spotify_connect_requested = Signal()    # File → Connect Spotify…
+
     def __init__(self, controller: PipelineController, session: MoodSession, settings: Settings,
                  tasks: TaskRunner, source_opener: Callable[[SourceSpec], VideoSource] = open_source,
                  camera_probe: Callable[[], list[int]] | None = None,
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         self._camera_probe = camera_probe
         self._source_opener = source_opener
         self.shutdown_hooks: list[Callable[[], object]] = []
+        self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
         self._source: SourceSpec | None = None
         self._closed = False
         self.setWindowTitle("EmoTune")
@@ -117,7 +121,10 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = QAction("Full screen", self, shortcut=QKeySequence("F11"), checkable=True)
         self.fullscreen_action.toggled.connect(self._toggle_fullscreen)
         about = QAction("About EmoTune", self, triggered=self._about)
-        for title, actions in (("&File", [c.open_action, c.settings_action, None, quit_action]),
+        self.spotify_action = QAction("Connect Spotify…", self, triggered=self.spotify_connect_requested)
+        self.spotify_action.setToolTip("Log in with your own Spotify app (Client ID in Settings)")
+        for title, actions in (("&File", [c.open_action, c.settings_action, self.spotify_action, None,
+                                          quit_action]),
                                ("&Mood", [c.start_action, c.capture_action]),
                                ("&View", [self.fullscreen_action]), ("&Help", [about])):
             menu = self.menuBar().addMenu(title)
@@ -149,7 +156,7 @@ class MainWindow(QMainWindow):
         s.analyst_ready.connect(lambda name: self.status.set_models(ctl.model_status, name))
         s.captured.connect(lambda mood: self.mood.show_mood(mood, add_to_timeline=False) if mood.manual else None)
         s.analysis_started.connect(lambda: self.analysis.begin("Reading your mood…"))
-        s.analysis_text.connect(self.analysis.append_text)
+        s.analysis_text.connect(self.analysis.show_partial)
         s.analysis_done.connect(self._on_analysis)
         s.tracks_started.connect(self.tracks.set_busy)
         s.tracks_ready.connect(self._on_tracks)
@@ -287,7 +294,8 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
             self.controller.inference_worker.set_interval(self.settings.get(keys.INFERENCE_INTERVAL_MS))
-            self.status.showMessage("Settings saved. A new language model file is used from the next start.", 6000)
+            self.status.showMessage("Settings saved.", 6000)
+            self.settings_saved.emit()
 
     def _toggle_fullscreen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

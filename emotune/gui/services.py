@@ -42,13 +42,13 @@ class AnalysisView:
 class AnalysisService(Protocol):
     name: str
 
-    def load(self, progress: Callable[[str], None]) -> str:
+    def load(self, progress: Callable[[str], None], cancel: threading.Event | None = None) -> str:
         """Loads the model (worker thread); returns what was loaded, raises with a readable text."""
         ...
 
     def analyze(self, request: AnalysisRequest, on_text: Callable[[str], None],
                 cancel: threading.Event) -> AnalysisView:
-        """Worker thread; `on_text` receives the summary as it is written."""
+        """Worker thread; `on_text` receives the whole text so far each time more of it is written."""
         ...
 
 
@@ -101,15 +101,18 @@ class SummaryAnalyst:
 
     name = "summary"
 
-    def load(self, progress: Callable[[str], None]) -> str:
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason     # why there is no language model, shown under the text
+
+    def load(self, progress: Callable[[str], None], cancel: threading.Event | None = None) -> str:
         return "mood summary (no language model)"
 
     def analyze(self, request: AnalysisRequest, on_text: Callable[[str], None],
-                cancel: threading.Event) -> AnalysisView:
+                cancel: threading.Event | None) -> AnalysisView:
         text = summary_text(request.summary, request.mode)
         on_text(text)
         return AnalysisView(text, "summary", request.summary.dominant,
-                            "Summary computed from the measured mood (no language model loaded).")
+                            f"No language model: {self.reason}" if self.reason else "")
 
 
 class NoMusic:

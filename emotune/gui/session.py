@@ -34,7 +34,7 @@ class MoodSession(QObject):
     mood_recorded = Signal(object)       # MoodSnapshot, at most one per `record_every_s` (journal hook)
     captured = Signal(object)            # MoodSnapshot the music is fetched for
     analysis_started = Signal()
-    analysis_text = Signal(str)          # streamed chunk
+    analysis_text = Signal(str)          # the analysis written so far (grows while the model writes)
     analysis_done = Signal(object)       # AnalysisView
     tracks_started = Signal()
     tracks_ready = Signal(object)        # TrackBatch
@@ -63,23 +63,44 @@ class MoodSession(QObject):
         self._music_token: object | None = None
 
     # --- models ----------------------------------------------------------------------------------------------
+    def set_analyst(self, analyst: AnalysisService) -> None:
+        """A new analysis engine (another model file chosen in Settings); call `load_analyst` next."""
+        if self._analysis_job is not None:
+            self._analysis_job.cancel()
+        old, self.analyst = self.analyst, analyst
+        self.analyst_name = ""
+        self.close_analyst(old)
+
+    def close_analyst(self, analyst: AnalysisService | None = None, wait: bool = False) -> None:
+        """Frees a model in the LLM pool (the thread that used it); `wait` joins it (window close)."""
+        closer = getattr(analyst or self.analyst, "close", None)
+        if closer is not None:
+            self._llm.run(lambda report, cancel: closer())
+        if wait:
+            self._llm.pool.waitForDone(30000)
+
     def load_analyst(self) -> None:
         """Loads the LLM in its pool; on failure the plain summary takes its place and says why."""
         analyst = self.analyst
 
         def job(report, cancel):
-            return analyst.load(report)
+            return analyst.load(report, cancel)
 
         def failed(exc: Exception) -> None:
-            self.analyst = SummaryAnalyst()
-            self.analyst_name = "summary"
+            if self.analyst is not analyst:
+                return
+            self.analyst = SummaryAnalyst(str(exc))
+            self.analyst_name = "no language model"
             self.notice.emit(f"Language model not loaded: {exc} Showing the plain mood summary instead.")
-            self.analyst_ready.emit("mood summary")
+            self.analyst_ready.emit(self.analyst_name)
 
         def done(name: str) -> None:
+            if self.analyst is not analyst:
+                return
             self.analyst_name = name
             self.analyst_ready.emit(name)
 
+        self.analyst_loading.emit("Loading the language model…")
         self._llm.run(job, on_done=done, on_error=failed, on_progress=lambda text: self.analyst_loading.emit(str(text)))
 
     # --- mood in ---------------------------------------------------------------------------------------------
@@ -169,7 +190,7 @@ class MoodSession(QObject):
             if request_id != self._request:
                 return
             log.warning("analysis failed, using the summary: %s", exc)
-            fallback = SummaryAnalyst().analyze(request, lambda _: None, None)
+            fallback = SummaryAnalyst(str(exc)).analyze(request, lambda _: None, None)
             self.analysis = AnalysisView(fallback.text, "summary", fallback.label, f"The analysis failed: {exc}")
             self.analysis_done.emit(self.analysis)
             self.recommend(refresh=False)

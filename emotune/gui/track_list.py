@@ -10,9 +10,15 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushB
 from emotune.gui.services import TrackBatch, TrackItem
 
 
+FEEDBACK = (("like", "♥ Like", "More like this when you feel this way (kept in your mood journal)"),
+            ("skip", "Skip", "Fewer tracks like this for this mood"),
+            ("not_for_mood", "Not for this mood", "Never suggest this track for this mood again"))
+
+
 class TrackRow(QFrame):
     played = Signal(object)    # TrackItem
     copied = Signal(object)    # TrackItem
+    feedback = Signal(object, str)   # TrackItem, "like" | "skip" | "not_for_mood"
 
     def __init__(self, number: int, track: TrackItem, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,10 +34,23 @@ class TrackRow(QFrame):
         self.play_button.clicked.connect(self._play)
         self.copy_button = QToolButton(text="Copy link")
         self.copy_button.clicked.connect(self._copy)
+        self.feedback_buttons: dict[str, QToolButton] = {}
+        votes = QHBoxLayout()
+        votes.setSpacing(4)
+        for kind, text, tip in FEEDBACK:
+            button = QToolButton(text=text, checkable=True)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.clicked.connect(lambda _checked=False, k=kind: self._vote(k))
+            self.feedback_buttons[kind] = button
+            votes.addWidget(button)
+        votes.addStretch()
         texts = QVBoxLayout()
         texts.setSpacing(1)
         for lab in (title, who, reason):
             texts.addWidget(lab)
+        texts.addLayout(votes)
+        self._labels = (title, who)
         buttons = QVBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.copy_button)
@@ -49,6 +68,19 @@ class TrackRow(QFrame):
         QGuiApplication.clipboard().setText(self.track.url)
         self.copied.emit(self.track)
 
+    def _vote(self, kind: str) -> None:
+        """One vote per row: the chosen button stays down, the others lock."""
+        for k, button in self.feedback_buttons.items():
+            button.setChecked(k == kind)
+            button.setEnabled(False)
+        if kind == "not_for_mood":
+            for lab in self._labels:   # greyed out: it will not come back for this mood
+                lab.setEnabled(False)
+        self.feedback.emit(self.track, kind)
+
+    def vote(self) -> str:
+        return next((k for k, b in self.feedback_buttons.items() if b.isChecked()), "")
+
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -61,6 +93,7 @@ class TrackList(QWidget):
     refresh_requested = Signal()
     track_played = Signal(object)   # TrackItem
     link_copied = Signal(object)    # TrackItem
+    feedback_given = Signal(object, str)   # TrackItem, "like" | "skip" | "not_for_mood"
 
     def __init__(self, mode: str = "match", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +155,7 @@ class TrackList(QWidget):
             row = TrackRow(i, track)
             row.played.connect(self.track_played)
             row.copied.connect(self.link_copied)
+            row.feedback.connect(self.feedback_given)
             self._rows.insertWidget(self._rows.count() - 1, row)
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:

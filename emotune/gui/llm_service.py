@@ -1,0 +1,100 @@
+"""The local language model behind the window's AnalysisService interface.
+
+Why an adapter: the window speaks `services.AnalysisRequest`/`AnalysisView` and streamed text; emotune.llm
+speaks its own request (summary, hour, genres, goal) and `Analysis`. This class translates both ways and
+turns "the model could not be loaded" into an exception with a fix hint, which the session answers by
+switching to the plain summary. Every method here runs in the LLM pool's one thread, never the GUI thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Sequence
+
+from emotune.gui.services import AnalysisRequest, AnalysisView
+
+log = logging.getLogger(__name__)
+
+CHOOSE_HINT = "Choose another .gguf file in Settings → Language model file."
+
+
+class ModelUnavailable(RuntimeError):
+    """The language model cannot be used; the text says why and how to fix it."""
+
+
+class LlmAnalyst:
+    """Wraps an `emotune.llm.analyst.Analyst`, made by `factory` in the worker on first use (finding the model
+    reads files). `genres` lists the catalog's genres, the only ones the model may suggest."""
+
+    def __init__(self, factory: Callable[[], object], genres: Callable[[], Sequence[str]] = tuple) -> None:
+        self._factory = factory
+        self._genres = genres
+        self._lock = threading.Lock()
+        self._analyst = None
+        self.name = "language model"
+
+    @property
+    def analyst(self):
+        with self._lock:
+            if self._analyst is None:
+                self._analyst = self._factory()
+                self.name = self._analyst.model_name or self.name
+            return self._analyst
+
+    def load(self, progress: Callable[[str], None], cancel: threading.Event | None = None) -> str:
+        """Finds and loads the GGUF (worker thread); returns the model's name or raises ModelUnavailable."""
+        def report(fraction: float, message: str) -> None:
+            progress(f"Language model: {message} ({fraction:.0%})" if fraction < 1 else f"Language model: {message}")
+
+        analyst = self.analyst
+        for note in getattr(analyst, "notes", ()) or ():
+            progress(f"Language model {note}")
+        if not analyst.load(report, cancel):
+            if cancel is not None and cancel.is_set():
+                raise ModelUnavailable("loading the language model was cancelled")
+            reason = analyst.error or "it could not be loaded"
+            raise ModelUnavailable(f"{reason.rstrip('.')}. {CHOOSE_HINT}")
+        return self.name
+
+    def close(self) -> None:
+        """Frees the model (LLM pool thread, the one that used it: llama.cpp must not be torn down by the
+        interpreter's exit, which crashes on a loaded model)."""
+        with self._lock:
+            analyst, self._analyst = self._analyst, None
+        engine = getattr(analyst, "engine", None)
+        if engine is not None:
+            engine.close()
+
+    def analyze(self, request: AnalysisRequest, on_text: Callable[[str], None],
+                cancel: threading.Event) -> AnalysisView:
+        """The model's analysis; `on_text` gets the summary so far as it is written (worker thread)."""
+        result = self.analyst.analyze(self.llm_request(request), on_text=on_text, cancel=cancel)
+        if result.cancelled:
+            raise ModelUnavailable(f"the analysis was cancelled ({result.reason})")
+        source = "llm" if result.source.startswith("llm") else "fallback"
+        note = f"{result.model}, {result.elapsed_s:.1f} s" if source == "llm" else result.reason
+        return AnalysisView(result.summary, source, result.mood, note, raw=result)
+
+    def llm_request(self, request: AnalysisRequest):
+        from emotune.llm.values import AnalysisRequest as LlmRequest
+
+        try:
+            genres = tuple(self._genres())
+        except Exception as exc:  # noqa: BLE001 - a missing catalog must not stop the analysis
+            log.warning("no catalog genres for the analysis: %s", exc)
+            genres = ()
+        prefs = request.prefs
+        return LlmRequest.now(request.summary, preferred_genres=prefs.genres, preferred_languages=prefs.languages,
+                              goal=request.mode if request.mode in ("match", "lift") else "match",
+                              catalog_genres=genres)
+
+
+def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model_dirs=None) -> LlmAnalyst:
+    """The analyst for the GGUF chosen in settings, else the first usable one in the models folders (see
+    emotune.llm.model_locator); nothing is read until `load` runs in the worker."""
+    def factory():
+        from emotune.llm.analyst import Analyst
+
+        return Analyst.discover(model_path or None, model_dirs)
+
+    return LlmAnalyst(factory, genres)

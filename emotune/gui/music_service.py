@@ -1,0 +1,204 @@
+"""The music engines behind the window's MusicService interface: the offline catalog that every user gets,
+and Spotify on top of it for a user who entered their own Client ID and connected.
+
+Why Spotify wraps the catalog instead of replacing it: the catalog always answers (no network, no quota), so
+a Spotify failure only adds a note to a full list. Everything here runs in the music pool's thread; the
+catalog loads there on first use, and the journal's feedback boosts are read there too.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from emotune.core.feedback import FeedbackBoosts
+from emotune.core.mood import MoodSnapshot
+from emotune.gui.services import AnalysisView, TrackBatch, TrackItem
+from emotune.gui.settings import Preferences
+
+log = logging.getLogger(__name__)
+
+BoostSource = Callable[[str], "FeedbackBoosts | None"]
+TRACKS = 10
+SPOTIFY_EXTRA = 4          # Spotify search results put above the catalog's list
+CONNECT_HINT = "Connect it with File → Connect Spotify…"
+
+
+def _no_boosts(mood: str) -> FeedbackBoosts | None:
+    return None
+
+
+class CatalogMusic:
+    """Recommendations from the shipped catalog (plus the user's imports). Thread-safe."""
+
+    name = "offline catalog"
+    available = True
+
+    def __init__(self, dirs=None, catalog_path=None, n: int = TRACKS) -> None:
+        self._dirs, self._path, self.n = dirs, catalog_path, n
+        self._lock = threading.Lock()
+        self._recommender = None
+        self._session = None
+        self.feedback: BoostSource = _no_boosts     # the journal plugs its boosts in here
+
+    def recommender(self):
+        """The Recommender over the loaded catalog (loads it on first call; CatalogError with a hint)."""
+        with self._lock:
+            if self._recommender is None:
+                from emotune.music.library import load_catalog
+                from emotune.music.recommender import RecommendationSession, Recommender
+
+                catalog = load_catalog(self._dirs, self._path)
+                self._recommender = Recommender(catalog)
+                self._session = RecommendationSession()
+                log.info("music catalog loaded: %d tracks", len(catalog))
+            return self._recommender
+
+    def genres(self) -> tuple[str, ...]:
+        return tuple(self.recommender().catalog.genres())
+
+    def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
+                  refresh: bool) -> TrackBatch:
+        from emotune.music.links import track_url
+        from emotune.music.recommender import RecommendationRequest
+
+        recommender = self.recommender()
+        if not refresh:
+            self._session.reset()
+        raw = analysis.raw if analysis is not None else None
+        try:
+            boosts = self.feedback(mood.dominant)
+        except Exception as exc:  # noqa: BLE001 - a journal problem must not cost the user their tracks
+            log.warning("feedback boosts unavailable: %s", exc)
+            boosts = None
+        request = RecommendationRequest(
+            mood=mood, mode=mode, n=self.n,
+            target_valence=getattr(raw, "target_valence", None), target_energy=getattr(raw, "target_energy", None),
+            genres=tuple(g.lower() for g in prefs.genres), suggested_genres=tuple(getattr(raw, "genres", ()) or ()),
+            languages=tuple(lang.lower() for lang in prefs.languages), allow_explicit=not prefs.no_explicit,
+            feedback=boosts)
+        result = recommender.recommend(request, self._session)
+        items = []
+        for rec in result.items:
+            t = rec.track
+            try:
+                url = track_url(t.id)
+            except ValueError:
+                continue
+            items.append(TrackItem(t.id, t.title, t.artist_text, t.album, rec.reason, url))
+        note = " ".join(_sentence(n) for n in result.notices)
+        return TrackBatch(tuple(items), note, "offline catalog")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?", "…")) else ".")) if text else ""
+
+
+class SpotifyMusic:
+    """The catalog's list with Spotify search results for the analysis' phrases on top, for a user with their
+    own Client ID. `state` is what the status bar shows: "unknown", "connected", "not connected", "error"."""
+
+    available = True
+
+    def __init__(self, catalog: CatalogMusic, client) -> None:
+        self.catalog = catalog
+        self.client = client
+        self.name = "Spotify + offline catalog"
+        self.state = "unknown"
+        self.detail = ""
+        self._lock = threading.Lock()
+
+    @property
+    def feedback(self) -> BoostSource:
+        return self.catalog.feedback
+
+    @feedback.setter
+    def feedback(self, source: BoostSource) -> None:
+        self.catalog.feedback = source
+
+    def genres(self) -> tuple[str, ...]:
+        return self.catalog.genres()
+
+    def check(self) -> str:
+        """Reads whether a login is stored (a file read: worker thread); returns the new state."""
+        self._set("connected" if self.client.is_connected() else "not connected")
+        return self.state
+
+    def connect(self, cancel: threading.Event | None = None):
+        """The PKCE login in the browser (blocks until done: worker thread)."""
+        from emotune.music.spotify_errors import SpotifyError
+
+        try:
+            user = self.client.connect(cancel)
+        except SpotifyError as exc:
+            self._set("error", str(exc))
+            raise
+        self._set("connected", user.display_name)
+        return user
+
+    def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
+                  refresh: bool) -> TrackBatch:
+        from emotune.music.spotify_errors import SpotifyError, status_text
+
+        batch = self.catalog.recommend(mood, mode, prefs, analysis, refresh)
+        phrases = tuple(getattr(analysis.raw if analysis else None, "search_phrases", ()) or ())
+        if self.check() != "connected":
+            return TrackBatch(batch.tracks, f"{batch.note} Spotify is set up but not connected: {CONNECT_HINT}"
+                              .strip(), batch.source)
+        if not phrases:
+            return batch
+        try:
+            extra = self._search(phrases, prefs, {t.track_id for t in batch.tracks})
+        except SpotifyError as exc:
+            self._set("error", status_text(exc))
+            return TrackBatch(batch.tracks, f"{batch.note} {status_text(exc)}".strip(), batch.source)
+        self._set("connected", self.detail if self.state == "connected" else "")
+        return TrackBatch(tuple(extra) + batch.tracks, batch.note,
+                          "Spotify and the offline catalog" if extra else batch.source)
+
+    def _search(self, phrases, prefs: Preferences, seen: set[str]) -> list[TrackItem]:
+        from emotune.music.links import track_url
+
+        out: list[TrackItem] = []
+        for phrase in phrases:
+            for t in self.client.search_tracks(phrase, 5):
+                if t.id in seen or (prefs.no_explicit and t.explicit):
+                    continue
+                seen.add(t.id)
+                out.append(TrackItem(t.id, t.title, t.artist_text, t.album, f"Found on Spotify for “{phrase}”",
+                                     track_url(t.id)))
+                if len(out) >= SPOTIFY_EXTRA:
+                    return out
+        return out
+
+    def _set(self, state: str, detail: str = "") -> None:
+        with self._lock:
+            self.state, self.detail = state, detail
+
+
+def make_spotify_client(prefs: Preferences, dirs, **config_overrides):
+    """spotipy through emotune.music.spotify for the user's own app; the token stays in dirs.config (0600)."""
+    from emotune.music.spotify import SpotifyClient
+    from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+
+    config = SpotifyConfig(prefs.spotify_client_id.strip(), redirect_port=prefs.spotify_redirect_port,
+                           **config_overrides)
+    return SpotifyClient(config, SecureTokenCache.in_config(dirs.config))
+
+
+def network_text(music) -> tuple[str, bool]:
+    """The status bar's online/offline text for a music service, from its last known state (no I/O)."""
+    state = getattr(music, "state", None)
+    if state is None:
+        if getattr(music, "available", False):
+            return "Offline: music from the built-in catalog", False
+        return "Offline: no music recommendations", False
+    if state == "connected":
+        who = f" as {music.detail}" if music.detail else ""
+        return f"Online: Spotify connected{who}", True
+    if state == "not connected":
+        return "Offline: Spotify not connected (File → Connect Spotify…)", False
+    if state == "error":
+        return "Spotify unavailable: offline catalog in use", False
+    return "Spotify: checking…", False
