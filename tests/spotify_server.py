@@ -50,6 +50,7 @@ class State:
     unplayable: set[str] = field(default_factory=set)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     log: list[tuple[str, str, dict]] = field(default_factory=list)   # method, path, query
+    secrets: list[str] = field(default_factory=list)   # every code and token handed out (tests grep logs for them)
 
 
 class FakeSpotify:
@@ -184,6 +185,7 @@ def _make_handler(fake: FakeSpotify):
             else:
                 code = secrets.token_urlsafe(12)
                 with fake.lock:
+                    st.secrets.append(code)
                     st.codes[code] = {"challenge": q.get("code_challenge"), "redirect_uri": redirect,
                                       "scope": q.get("scope", "")}
                 params = {"code": code, "state": q.get("state", "")}
@@ -214,6 +216,7 @@ def _make_handler(fake: FakeSpotify):
             with fake.lock:
                 st.access[access] = time.time() + st.token_lifetime_s
                 st.refresh.add(refresh)
+                st.secrets += [access, refresh]
             self._send(200, {"access_token": access, "token_type": "Bearer", "expires_in": st.token_lifetime_s,
                              "refresh_token": refresh, "scope": scope})
 

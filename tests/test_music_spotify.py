@@ -1,6 +1,7 @@
 """The real spotipy client, through emotune.music.spotify, against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
+import logging
 import socket
 import stat
 import threading
@@ -10,7 +11,7 @@ import requests
 import spotipy
 
 from emotune.music.spotify import SpotifyClient
-from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig, redact
 from emotune.music.spotify_errors import (SpotifyAuthError, SpotifyError, SpotifyNotConfigured, SpotifyQuotaExceeded,
                                           SpotifyRateLimited, SpotifyRequestError, SpotifyUnavailable, status_text)
 from tests.spotify_server import Fault, FakeSpotify
@@ -209,3 +210,25 @@ def test_unreachable_spotify_is_a_status_line_not_a_crash(tmp_path, sleeps):
 def test_bad_request_is_a_typed_error(client):
     with pytest.raises(SpotifyRequestError):
         client.save_playlist("x", ["bad"])
+
+
+def test_no_token_or_code_reaches_the_log_even_at_debug(fake, tmp_path, sleeps, caplog):
+    caplog.set_level(logging.DEBUG)
+    c = make_client(fake, tmp_path, sleeps)
+    c.connect()
+    c.search_tracks("calm", total=3)
+    fake.expire_tokens()
+    c.me()                                       # refresh: spotipy logs the token request body at DEBUG
+    assert len(fake.state.secrets) >= 5 and "Authorization" in caplog.text and "<redacted>" in caplog.text
+    leaked = [s for s in fake.state.secrets if s in caplog.text]
+    assert leaked == []
+    assert fake.state.secrets[-1] in c.cache.path.read_text()    # the cache (0600) does hold the login
+
+
+def test_redact_covers_headers_bodies_and_query_strings():
+    text = ("Headers: {'Authorization': 'Bearer abc.DEF-123'} Body: {'refresh_token': 'r3fr", "sh', "
+            "'code': 'xyz', 'code_verifier': 'v-v'} GET /callback?code=QQQ&state=s")
+    out = redact("".join(text))
+    for secret in ("abc.DEF-123", "r3frsh", "xyz", "v-v", "QQQ"):
+        assert secret not in out
+    assert "state=s" in out

@@ -25,7 +25,7 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from emotune.music.links import is_track_id, track_uri, track_url
-from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, SpotifyConfig
+from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, SpotifyConfig, install_log_redaction
 from emotune.music.spotify_errors import (SpotifyAuthError, SpotifyError, SpotifyQuotaExceeded, SpotifyRateLimited,
                                           SpotifyRequestError, SpotifyUnavailable)
 from emotune.music.track import Track
@@ -82,6 +82,7 @@ class SpotifyClient:
 
     def __init__(self, config: SpotifyConfig, cache: SecureTokenCache,
                  open_url: Callable[[str], Any] = webbrowser.open, sleep: Callable[[float], Any] = time.sleep) -> None:
+        install_log_redaction()
         self.config = config
         self.cache = cache
         self._open_url = open_url

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +119,47 @@ class SecureTokenCache(CacheHandler):
         if not (token and token.get("refresh_token")):
             return False
         return set(scopes) <= set(str(token.get("scope", "")).split())
+
+
+_SECRET_PATTERNS = (
+    (re.compile(r"(Bearer\s+)[^\s'\",}]+"), r"\1<redacted>"),
+    (re.compile(r"((?:access_token|refresh_token|code_verifier|client_secret|code)['\"]?\s*[:=]\s*['\"]?)"
+                r"[^'\"&\s,}]+"), r"\1<redacted>"),
+)
+
+
+def redact(text: str) -> str:
+    """The text with bearer tokens, refresh tokens, codes and verifiers replaced by <redacted>."""
+    for pattern, repl in _SECRET_PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites log records so no token or code reaches a log: spotipy's DEBUG lines print the Authorization
+    header and the token request body, our redirect catcher would print the callback's code."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's problem, not ours to raise
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+SECRET_LOGGERS = ("spotipy.client", "spotipy.oauth2", "urllib3.connectionpool", __name__)
+
+
+def install_log_redaction() -> None:
+    """Adds RedactSecrets to the loggers that can see secrets (idempotent). Filters on a logger act on the
+    records created there, so each logger that may print a token gets one."""
+    for name in SECRET_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
 
 
 class _CallbackHandler(BaseHTTPRequestHandler):
