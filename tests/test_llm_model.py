@@ -1,0 +1,225 @@
+"""The analysis with the real SmolLM2-135M-Instruct GGUF through llama-cpp-python: load progress, streaming,
+schema-valid results over varied histories, fallback with a clear reason for missing, truncated, damaged
+and foreign files, cancellation, a user-chosen model file, the time budget, and `emotune analyze`."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_llm import GENRES, varied_requests
+from emotune.llm.analyst import Analyst, context_size
+from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+from emotune.llm.prompt import build_messages, longest_prompt_chars
+from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS, build_schema, check_reply
+from emotune.llm.values import MOOD_LABELS, SOURCES
+from emotune.resources import models_dir
+
+pytestmark = pytest.mark.slow
+SEED = 1234
+
+
+@pytest.fixture(scope="module")
+def gguf() -> Path:
+    path = models_dir() / DEFAULT_MODEL_NAME
+    if not path.exists():
+        pytest.skip(f"{path} missing: run `make install` to fetch the default model")
+    return path
+
+
+@pytest.fixture(scope="module")
+def analyst(gguf) -> Analyst:
+    analyst = Analyst.for_model(gguf, seed=SEED)
+    assert analyst.load(), analyst.error
+    yield analyst
+    analyst.engine.close()
+
+
+def _assert_valid(result, request) -> None:
+    assert result.source in SOURCES and result.mood in MOOD_LABELS
+    assert 0 <= result.target_valence <= 1 and 0 <= result.target_energy <= 1
+    assert 0 < len(result.summary) <= SUMMARY_MAX_CHARS
+    assert len(result.search_phrases) <= MAX_PHRASES and all(0 < len(p) <= 40 for p in result.search_phrases)
+    assert len(result.genres) <= MAX_GENRES and set(result.genres) <= set(request.catalog_genres)
+
+
+def test_load_reports_progress_and_is_lazy_and_once(gguf):
+    analyst = Analyst.for_model(gguf)
+    assert not analyst.engine.loaded and analyst.error is None and analyst.model_name == DEFAULT_MODEL_NAME
+    steps: list[tuple[float, str]] = []
+    assert analyst.load(lambda f, m: steps.append((f, m)))
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert len(steps) > 3 and steps[-1][1].endswith("ready")
+    llama = analyst.engine._llama
+    assert analyst.load() and analyst.engine._llama is llama     # loaded once
+    assert llama.n_ctx() == context_size() and analyst.engine.info.has_chat_template
+    analyst.engine.close()
+
+
+def test_context_fits_the_longest_prompt_and_the_reply(analyst):
+    """n_ctx is sized for the prompt (llama-cpp-python's default 512 is not): count real tokens."""
+    longest = "x" * longest_prompt_chars()
+    words = " ".join(m["content"] for m in build_messages(varied_requests(1)[0]))
+    ratio = len(analyst.engine._llama.tokenize(words.encode())) / len(words)
+    assert ratio * len(longest) + 128 + analyst.max_tokens <= analyst.engine.n_ctx
+
+
+def test_schema_becomes_a_grammar():
+    """llama-cpp-python silently falls back to free JSON when a schema cannot be converted: make sure not."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    for genres in (GENRES, ()):
+        assert LlamaGrammar.from_json_schema(json.dumps(build_schema(genres)), verbose=False)
+
+
+def test_results_are_schema_valid_over_varied_histories(analyst):
+    sources = []
+    for request in varied_requests(6, seed=11):
+        shown: list[str] = []
+        result = analyst.analyze(request, on_text=shown.append)
+        _assert_valid(result, request)
+        assert not result.cancelled and result.model == DEFAULT_MODEL_NAME
+        assert shown and shown[-1] == result.summary
+        sources.append(result.source)
+        if result.source != "fallback":
+            reply = analyst.last_generation.text
+            checked = check_reply(reply, request.catalog_genres)
+            assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
+    assert sources.count("llm") + sources.count("llm-retry") >= 4, sources
+
+
+def test_summary_streams_as_it_is_written(analyst):
+    request = varied_requests(3, seed=2)[2]
+    shown: list[str] = []
+    result = analyst.analyze(request, on_text=shown.append)
+    assert result.source.startswith("llm"), result.reason
+    assert len(shown) > 5 and all(b.startswith(a) for a, b in zip(shown, shown[1:]))
+    assert shown[-1] == result.summary
+
+
+def test_same_seed_same_text(analyst):
+    request = varied_requests(1, seed=4)[0]
+    first, second = analyst.analyze(request), analyst.analyze(request)
+    assert (first.summary, first.mood, first.genres) == (second.summary, second.mood, second.genres)
+
+
+def test_cancel_stops_a_running_generation(analyst):
+    cancel = threading.Event()
+    pieces: list[str] = []
+
+    def on_text(text: str) -> None:
+        pieces.append(text)
+        cancel.set()                      # stop as soon as the first words appear
+
+    result = analyst.analyze(varied_requests(1, seed=8)[0], on_text=on_text, cancel=cancel)
+    assert result.cancelled and result.source == "fallback" and result.reason == "cancelled"
+    assert len(pieces) == 1 and analyst.last_generation.finish_reason == "stopped"
+
+
+def test_a_newer_request_cancels_the_older_one(analyst):
+    old_request, new_request = varied_requests(2, seed=9)
+    started, results = threading.Event(), {}
+
+    def older() -> None:
+        results["old"] = analyst.analyze(old_request, on_text=lambda text: started.set())
+
+    worker = threading.Thread(target=older)
+    worker.start()
+    assert started.wait(120)
+    results["new"] = analyst.analyze(new_request)
+    worker.join(120)
+    assert results["old"].cancelled and "newer request" in results["old"].reason
+    assert not results["new"].cancelled and results["new"].source.startswith("llm")
+
+
+def test_time_budget_ends_a_slow_generation_cleanly(gguf):
+    """A clock that jumps past the budget once the summary starts: generation stops, the fallback comes."""
+    now = [0.0]
+    slow = Analyst.for_model(gguf, seed=SEED, time_budget_s=5.0, clock=lambda: now[0])
+
+    def on_text(text: str) -> None:
+        now[0] += 100.0
+
+    result = slow.analyze(varied_requests(1, seed=3)[0], on_text=on_text)
+    assert result.source == "fallback" and not result.cancelled
+    assert result.reason == "the time budget of 5 s ran out"
+    assert slow.last_generation.finish_reason == "stopped"
+    slow.engine.close()
+
+
+def test_retry_then_fallback_when_replies_stay_invalid(gguf):
+    """With too few tokens the JSON cannot close: one retry, then the fallback says why."""
+    tight = Analyst.for_model(gguf, seed=SEED, max_tokens=12)
+    result = tight.analyze(varied_requests(1, seed=6)[0])
+    assert result.source == "fallback" and "invalid twice" in result.reason and "token limit" in result.reason
+    tight.engine.close()
+
+
+def _broken_files(gguf: Path, folder: Path) -> dict[str, tuple[Path, str]]:
+    data = gguf.read_bytes()
+    truncated = folder / "truncated.gguf"
+    truncated.write_bytes(data[: len(data) // 2])
+    foreign = folder / "photo.gguf"
+    foreign.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2_000_000))
+    damaged = folder / "damaged.gguf"     # a valid layout whose architecture llama.cpp does not know
+    damaged.write_bytes(data.replace(b"llama", b"lxxma", 1))
+    return {"missing": (folder / "missing.gguf", "not found"), "truncated": (truncated, "truncated"),
+            "foreign": (foreign, "not a GGUF model file"), "damaged": (damaged, "llama.cpp could not load")}
+
+
+def test_broken_or_missing_model_gives_the_fallback_with_a_clear_reason(gguf, tmp_path):
+    request = varied_requests(1, seed=1)[0]
+    for kind, (path, why) in _broken_files(gguf, tmp_path).items():
+        analyst = Analyst.for_model(path)
+        messages: list[str] = []
+        assert not analyst.load(lambda f, m: messages.append(m)), kind
+        assert why in analyst.error and why in messages[-1], (kind, analyst.error)
+        result = analyst.analyze(request)
+        _assert_valid(result, request)
+        assert result.source == "fallback" and why in result.reason and not result.cancelled, kind
+
+
+def test_user_chosen_model_file_is_used(gguf, tmp_path):
+    """A GGUF the user picked (same file under another name and folder, standing in for a larger model)."""
+    chosen = tmp_path / "my models" / "Llama-3.2-3B-Instruct Q4_K_M.gguf"
+    chosen.parent.mkdir()
+    shutil.copyfile(gguf, chosen)
+    analyst = Analyst.discover(chosen, model_dirs=[tmp_path / "empty"], seed=SEED)
+    assert analyst.model_name == chosen.name and analyst.notes == ()
+    assert analyst.load()
+    request = varied_requests(2, seed=5)[1]
+    result = analyst.analyze(request)
+    _assert_valid(result, request)
+    assert result.source.startswith("llm") and result.model == chosen.name
+    analyst.engine.close()
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model" * 200_000)
+    fallback = Analyst.discover(broken, model_dirs=[chosen.parent])
+    assert fallback.model_name == chosen.name and "chosen model" in fallback.notes[0]
+    nothing = Analyst.discover(broken, model_dirs=[tmp_path / "empty"])
+    assert not nothing.load() and "not a GGUF" in nothing.error and "Settings" in nothing.error
+
+
+def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
+    from emotune.cli.main import main
+    from emotune.core.history import MoodHistory
+    from emotune.core.mood import MoodSnapshot
+
+    history = tmp_path / "history.json"
+    MoodHistory([MoodSnapshot.from_distribution([0.05, 0, 0.05, 0.7, 0.05, 0.1, 0.05], timestamp=t, held_s=t)
+                 for t in range(0, 120, 2)]).save(history)
+    assert main(["analyze", "--history", str(history), "--json", "--model", str(gguf), "--seed", "3",
+                 "--hour", "9", "--genre", "pop"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"] in SOURCES and out["mood"] in MOOD_LABELS and out["model"] == DEFAULT_MODEL_NAME
+    assert main(["analyze", "--history", str(history), "--model", str(tmp_path / "none.gguf")]) == 0
+    captured = capsys.readouterr()
+    assert "made by: deterministic fallback" in captured.out and "model file not found" in captured.out
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    assert main(["analyze", "--history", str(tmp_path / "bad.json"), "--no-model"]) == 2
+    assert "is not JSON" in capsys.readouterr().err
