@@ -178,3 +178,29 @@ def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not summary["ok"] and "missing" in summary["error"]
     assert "missing" in proc.stderr
+
+
+def test_the_qt_binding_keeps_python_reference_counts(qtbot):
+    """A window emits tens of signals and runs tens of slots a second for hours. PySide6 6.12.0 on Python 3.11
+    drops a reference to True on every `emit` and to None on every slot call from C++ (it treats them as
+    immortal, which they are only from Python 3.12), so the app aborts after minutes with "bool_dealloc" or
+    "none_dealloc". Install a PySide6 without that bug (6.11.x) or run on Python 3.12+."""
+    from PySide6.QtCore import QObject, QTimer, Signal
+
+    class Emitter(QObject):
+        ping = Signal(object)
+
+    emitter, got, ticks = Emitter(), [], []
+    emitter.ping.connect(got.append)
+    true_before, none_before = sys.getrefcount(True), sys.getrefcount(None)
+    for i in range(500):
+        emitter.ping.emit(i)
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(0)
+    qtbot.waitUntil(lambda: len(ticks) >= 300, timeout=10000)
+    timer.stop()
+    import PySide6
+
+    assert sys.getrefcount(True) > true_before - 250, f"PySide6 {PySide6.__version__} leaks references to True"
+    assert sys.getrefcount(None) > none_before - 150, f"PySide6 {PySide6.__version__} leaks references to None"

@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
             self.settings.set(keys.LAST_SOURCE, spec)
         self.session.reset()
         self.mood.reset()
+        self._explain_no_emotions()
         self.bars.set_scores(None)
         self.view.clear()
         self.view.set_message(f"Opening {self.controls.source.currentText()}…")
@@ -256,6 +257,15 @@ class MainWindow(QMainWindow):
             self.view.set_message(LOOKING)
         if not status.emotion:
             self.bars.setToolTip(f"The emotion model is not loaded: {status.problem}")
+            self._explain_no_emotions()
+
+    def _explain_no_emotions(self) -> None:
+        """Faces are found but no mood can be read: say why and what still works, instead of "No mood yet"."""
+        status = self.controller.model_status
+        if status is not None and not status.emotion:
+            self.mood.show_waiting("The emotion model is not loaded, so faces get no mood. Choose “I feel: …” in "
+                                   "the toolbar to set your mood by hand; analysis and music still work. "
+                                   f"({status.problem})")
 
     @Slot(object)
     def _on_result(self, output: InferenceOutput) -> None:
