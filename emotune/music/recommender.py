@@ -37,6 +37,7 @@ SUGGESTED_BONUS = 0.08         # about a typical fit distance: 2-3 suggested-gen
 RELAX_PENALTY = 0.4
 GENRE_SPREAD_PENALTY = 0.04
 MAX_N = 100
+PREFILTER = 10_000         # tracks given exact per-position distances (all of a catalog up to this size)
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,11 @@ class Recommender:
         self.catalog = catalog
         x = np.nan_to_num(np.asarray(catalog.features, dtype=np.float32), nan=0.5)
         self._sqrt_w = np.sqrt(FEATURE_WEIGHTS).astype(np.float32)
-        self._z = np.ascontiguousarray(x * self._sqrt_w)
-        self._zz = np.einsum("ij,ij->i", self._z, self._z)
+        z = x * self._sqrt_w
+        # one contiguous array per feature: catalog-wide dot products are then a few elementwise passes.
+        # (z @ v goes through multi-threaded BLAS, which on a busy machine stalls for 100s of ms at a time)
+        self._cols = tuple(np.ascontiguousarray(z[:, k]) for k in range(z.shape[1]))
+        self._zz = np.einsum("ij,ij->i", z, z)
         pop = np.asarray(catalog.popularity, dtype=np.float32)
         self._prior = np.where(pop >= 0, POPULARITY_WEIGHT * (pop - 50.0) / 100.0, 0.0).astype(np.float32)
         self._primary = catalog.primary_artist()
@@ -195,31 +199,93 @@ class Recommender:
                                f"(it has {', '.join(cat.genres()[:12])}…)")
         if request.languages:
             violations += 2 * (~cat.language_mask(request.languages)).astype(np.int8)
-        penalty = RELAX_PENALTY * ((violations & 1) + ((violations >> 1) & 1))
-        base = np.where(allowed, base - penalty, -np.inf).astype(np.float32)
+        if request.genres or request.languages:
+            broken = ((violations & 1) + ((violations >> 1) & 1)).astype(np.float32)
+            base -= np.float32(RELAX_PENALTY) * broken
+        base[~allowed] = -np.inf
         return _Pool(base, violations, liked, notices)
 
-    def _distances(self, points: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Weighted Euclidean distance of tracks (all, or `rows`) to each target point: (tracks, points)."""
-        z = self._z if rows is None else self._z[rows]
-        zz = self._zz if rows is None else self._zz[rows]
-        tz = points * self._sqrt_w
-        d2 = zz[:, None] - 2.0 * (z @ tz.T) + np.einsum("ij,ij->i", tz, tz)[None, :]
-        return np.sqrt(np.maximum(d2, 0.0))
+    def _distances(self, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Weighted Euclidean distance of the tracks `rows` to each target point: (rows, points)."""
+        tz = (points * self._sqrt_w).astype(np.float32)
+        d2 = np.zeros((len(rows), len(tz)), dtype=np.float32)
+        for k, col in enumerate(self._cols):                  # elementwise, no BLAS (see __init__)
+            d2 += np.square(col[rows][:, None] - tz[None, :, k])
+        return np.sqrt(d2, out=d2)
+
+    def _segment_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Weighted distance of every track to the segment a→b, one pass over the catalog. Every target point
+        of a list lies on that segment (match: a == b; lift: start→goal), so this is a lower bound of a
+        track's distance to the positions' targets, and tight: candidates are chosen with it and only they
+        get the exact distance to each position (a million tracks × ten lift steps is the slow part)."""
+        ta = (np.asarray(a, np.float32) * self._sqrt_w).astype(np.float32)
+        u = (np.asarray(b, np.float32) * self._sqrt_w).astype(np.float32) - ta
+        d2 = self._dot(ta)
+        d2 *= -2.0
+        d2 += self._zz
+        d2 += np.float32(ta @ ta)                                # |z - a|²
+        uu = float(u @ u)
+        if uu > 1e-12:
+            p = self._dot(u)
+            p -= np.float32(ta @ u)                              # (z - a)·u
+            t = np.clip(p / np.float32(uu), 0.0, 1.0)            # where z projects onto the segment
+            p *= t
+            d2 -= 2.0 * p
+            t *= t
+            d2 += np.float32(uu) * t
+        np.maximum(d2, 0.0, out=d2)
+        return np.sqrt(d2, out=d2)
+
+    def _dot(self, v: np.ndarray) -> np.ndarray:
+        """z·v for every track, as float32, without BLAS (see __init__)."""
+        out = self._cols[0] * np.float32(v[0])
+        tmp = np.empty_like(out)
+        for col, x in zip(self._cols[1:], v[1:]):
+            np.multiply(col, np.float32(x), out=tmp)
+            out += tmp
+        return out
+
+    @staticmethod
+    def _top_rows(best: np.ndarray, k: int) -> np.ndarray:
+        """Indices of (at least) the k largest finite values of `best`, unordered. A threshold from a strided
+        sample and one comparison pass is several times faster than argpartition over a million values;
+        a superset is fine here (stage 2 ranks exactly)."""
+        if k >= len(best):
+            return np.flatnonzero(np.isfinite(best))
+        stride = max(1, len(best) // (20 * k)) if len(best) > 200_000 else 1
+        if stride > 1:
+            sample = best[::stride]
+            j = min(len(sample) - 1, int(1.25 * k / stride) + 8)
+            threshold = np.partition(sample, len(sample) - 1 - j)[len(sample) - 1 - j]
+            if np.isfinite(threshold):
+                rows = np.flatnonzero(best >= threshold)
+                if k <= len(rows) <= 2 * k:
+                    return rows
+        rows = np.argpartition(-best, k - 1)[:k]
+        return rows[np.isfinite(best[rows])]
 
     def _select(self, pool: _Pool, target: MoodTarget, n: int, spread: bool) -> list[tuple[int, float, float]]:
         points, position_of = np.unique(target.as_array(), axis=0, return_inverse=True)
         position_of = np.asarray(position_of).reshape(-1)
         finite = np.isfinite(pool.base)
         available = int(np.count_nonzero(finite))
-        dist_all = self._distances(points)
-        best = pool.base - dist_all.min(axis=1)
-        c = min(available, max(200, 30 * n))
-        cand = np.argpartition(-best, c - 1)[:c] if c < len(best) else np.arange(len(best))
-        cand = cand[np.isfinite(best[cand])]
-        cand = cand[np.argsort(-best[cand], kind="stable")]
-        scores = pool.base[cand][:, None] - dist_all[cand]            # (c, unique points)
-        dists = dist_all[cand]
+        ends = target.as_array()
+        best = pool.base - self._segment_distance(ends[0], ends[-1])   # upper bound of each track's best score
+        # stage 1: the PREFILTER tracks closest to the whole path (a lift's path crosses sparse and dense parts
+        # of the catalog, so stage 2 then takes the best few for each position from these)
+        rows = self._top_rows(best, min(available, max(PREFILTER, 30 * n)))
+        dist_rows = self._distances(points, rows)                     # exact, (rows, unique points)
+        score_rows = pool.base[rows][:, None] - dist_rows
+        per = min(len(rows), max(40, 4 * n, max(200, 30 * n) // len(points)))   # candidates per position
+        if per < len(rows):
+            top = np.argpartition(-score_rows, per - 1, axis=0)[:per]
+            keep = np.unique(top.reshape(-1))
+        else:
+            keep = np.arange(len(rows))
+        keep = keep[np.argsort(-score_rows[keep].max(axis=1), kind="stable")]
+        cand = rows[keep]
+        scores = score_rows[keep]                                      # (candidates, unique points)
+        dists = dist_rows[keep]
         artists = self._primary[cand]
         genre_matrix = self._genre_matrix(cand) if spread else None
         genre_used = np.zeros(genre_matrix.shape[1] if genre_matrix is not None else 0, dtype=np.float32)
