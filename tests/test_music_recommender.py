@@ -175,3 +175,18 @@ def test_one_recommender_serves_many_threads_with_the_same_answers(rec):
     for t in threads:
         t.join()
     assert [got[i] for i in range(len(requests))] == expected
+
+
+def test_the_fast_path_on_a_big_catalog_picks_what_the_exhaustive_ranking_picks(monkeypatch):
+    """Stage 1 (distance to the target path, sampled threshold) must not change the result: the same
+    tracks as ranking every track exactly, on a catalog big enough for the sampled path."""
+    import emotune.music.recommender as recommender_module
+    from benchmarks.bench_music import synthetic_catalog
+
+    big = Recommender(synthetic_catalog(300_000, load_catalog(), seed=3))
+    requests = [RecommendationRequest(mood(e), m, n=12) for e in ("sad", "happy", "fear") for m in ("match", "lift")]
+    requests.append(RecommendationRequest(mood("sad"), "lift", n=10, genres=("rock",), languages=("es",)))
+    fast = [[t.id for t in big.recommend(q).tracks] for q in requests]
+    monkeypatch.setattr(recommender_module, "PREFILTER", 10**7)
+    exhaustive = [[t.id for t in big.recommend(q).tracks] for q in requests]
+    assert fast == exhaustive

@@ -252,7 +252,7 @@ class Recommender:
         a superset is fine here (stage 2 ranks exactly)."""
         if k >= len(best):
             return np.flatnonzero(np.isfinite(best))
-        stride = max(1, len(best) // (20 * k)) if len(best) > 200_000 else 1
+        stride = len(best) // (4 * k) if len(best) >= 8 * k else 1      # a sample of about 4k values
         if stride > 1:
             sample = best[::stride]
             j = min(len(sample) - 1, int(1.25 * k / stride) + 8)
