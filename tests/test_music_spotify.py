@@ -232,3 +232,36 @@ def test_redact_covers_headers_bodies_and_query_strings():
     for secret in ("abc.DEF-123", "r3frsh", "xyz", "v-v", "QQQ"):
         assert secret not in out
     assert "state=s" in out
+
+
+def test_forbidden_says_to_add_the_user_to_the_app(client, fake):
+    fake.add_fault("/v1/search", Fault(status=403))
+    with pytest.raises(SpotifyRequestError) as info:
+        client.search_tracks("x")
+    assert info.value.status == 403 and "User Management" in info.value.hint
+
+
+def test_a_busy_redirect_port_is_a_clear_error(fake, tmp_path, sleeps):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=busy.getsockname()[1],
+                               api_base=f"{fake.url}/v1", accounts_base=fake.url)
+        c = SpotifyClient(config, SecureTokenCache(tmp_path / "t.json"), open_url=browser, sleep=sleeps.append)
+        with pytest.raises(SpotifyAuthError, match="busy") as info:
+            c.connect()
+    assert "redirect port" in info.value.hint
+
+
+def test_an_old_world_readable_cache_is_made_private(tmp_path):
+    path = tmp_path / "spotify-token.json"
+    path.write_text('{"access_token": "a", "refresh_token": "r"}')
+    path.chmod(0o644)
+    cache = SecureTokenCache(path)
+    assert cache.get_cached_token()["access_token"] == "a"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)
+    cache.save_token_to_cache({"access_token": "a", "refresh_token": "r"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and cache.get_cached_token()["access_token"] == "a"
+    path.write_text("not json")
+    assert cache.get_cached_token() is None          # a damaged cache means "not connected", not a crash

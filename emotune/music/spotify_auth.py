@@ -83,6 +83,7 @@ class SecureTokenCache(CacheHandler):
 
     def get_cached_token(self) -> dict | None:
         with self._lock:
+            self._make_private()
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
             except FileNotFoundError:
@@ -91,6 +92,15 @@ class SecureTokenCache(CacheHandler):
                 log.warning("ignoring an unreadable Spotify token cache %s: %s", self.path, exc)
                 return None
             return data if isinstance(data, dict) and "access_token" in data else None
+
+    def _make_private(self) -> None:
+        """A cache left readable by others (an older version, a copied folder) is made owner-only."""
+        try:
+            if self.path.stat().st_mode & 0o077:
+                os.chmod(self.path, 0o600)
+                log.warning("made the Spotify token cache %s readable by its owner only", self.path)
+        except OSError:
+            pass
 
     def save_token_to_cache(self, token_info: dict) -> None:
         with self._lock:
