@@ -121,7 +121,8 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = QAction("Full screen", self, shortcut=QKeySequence("F11"), checkable=True)
         self.fullscreen_action.toggled.connect(self._toggle_fullscreen)
         about = QAction("About EmoTune", self, triggered=self._about)
-        self.spotify_action = QAction("Connect Spotify…", self, triggered=self.spotify_connect_requested)
+        self.spotify_action = QAction("Connect Spotify…", self)
+        self.spotify_action.triggered.connect(lambda: self.spotify_connect_requested.emit())
         self.spotify_action.setToolTip("Log in with your own Spotify app (Client ID in Settings)")
         for title, actions in (("&File", [c.open_action, c.settings_action, self.spotify_action, None,
                                           quit_action]),

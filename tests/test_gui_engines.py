@@ -1,0 +1,202 @@
+"""The window with its real engines (pytest-qt, offscreen): the local GGUF through llama-cpp-python streaming
+its analysis, the offline catalog's tracks, the mood journal recording moods, tracks and likes (and the likes
+reaching the next recommendation), a corrupt GGUF falling back to the summary, a model picked in Settings,
+and Spotify through the real spotipy client against a real HTTP server on 127.0.0.1."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+from emotune.appdirs import AppDirs
+from emotune.gui import engines
+from emotune.gui import settings as keys
+from emotune.gui import app as gui_app
+from emotune.gui.app import build
+from emotune.gui.music_service import CatalogMusic, SpotifyMusic
+from emotune.gui.settings import Settings
+from emotune.resources import asset_path, models_dir
+
+pytestmark = pytest.mark.slow
+WAIT_MS = 120000
+GGUF = models_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf"
+SAMPLE = str(asset_path("sample_faces.jpg"))
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    clf = gui_app.default_classifier()
+    clf.load()
+    return clf
+
+
+@pytest.fixture
+def dirs(tmp_path) -> AppDirs:
+    return AppDirs.under(tmp_path / "home").ensure()
+
+
+@pytest.fixture
+def make_app(qtbot, tmp_path, classifier, dirs):
+    made = []
+
+    def make(**overrides):
+        settings = overrides.pop("settings", None) or Settings.at(tmp_path / "settings.ini")
+        settings.set(keys.INFERENCE_INTERVAL_MS, 100)
+        options = dict(dirs=dirs, camera_probe=None, classifier_factory=lambda: classifier, journal=False)
+        parts = build(settings, **(options | overrides))
+        qtbot.addWidget(parts.window)
+        parts.window.show()
+        made.append(parts)
+        return parts
+
+    yield make
+    for parts in made:
+        parts.window.close()
+        assert parts.threads_running() == []
+
+
+def capture(parts, qtbot):
+    """Starts the sample, waits for a detected mood, presses "Capture mood", returns the TrackBatch."""
+    parts.window.start(SAMPLE)
+    qtbot.waitUntil(lambda: parts.session.latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bool(parts.session.analyst_name), timeout=WAIT_MS)
+    with qtbot.waitSignal(parts.session.tracks_ready, timeout=WAIT_MS) as blocker:
+        parts.window.controls.capture_action.trigger()
+    return blocker.args[0]
+
+
+def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot):
+    if not GGUF.is_file():
+        pytest.skip(f"the default GGUF is not at {GGUF} (make install fetches it)")
+    parts = make_app()
+    assert isinstance(parts.session.music, CatalogMusic)
+    assert parts.window.status.network.text().endswith("Offline: music from the built-in catalog")
+    streamed = []
+    parts.session.analysis_text.connect(streamed.append)
+    batch = capture(parts, qtbot)
+    assert parts.session.analyst_name == GGUF.name
+    assert GGUF.name in parts.window.status.models.text()
+    view = parts.session.analysis
+    assert view.source in ("llm", "fallback") and view.text.strip()
+    assert parts.window.analysis.plain_text().strip() == view.text.strip()
+    if view.source == "llm":
+        assert len(streamed) > 1 and all(b.startswith(a[:len(a) // 2]) for a, b in zip(streamed, streamed[1:]))
+    assert batch.source == "offline catalog" and len(batch.tracks) == 10
+    assert all(t.url == f"https://open.spotify.com/track/{t.track_id}" and t.reason for t in batch.tracks)
+    assert len({t.artist for t in batch.tracks}) == 10
+    rows = parts.window.tracks.rows()
+    assert [r.track for r in rows] == list(batch.tracks)
+    # refresh brings other tracks for the same mood
+    with qtbot.waitSignal(parts.session.tracks_ready, timeout=WAIT_MS) as again:
+        parts.window.tracks.refresh_button.click()
+    assert not {t.track_id for t in again.args[0].tracks} & {t.track_id for t in batch.tracks}
+
+
+def test_a_corrupt_gguf_falls_back_to_the_summary_and_a_model_picked_in_settings_loads(make_app, qtbot, tmp_path,
+                                                                                      dirs):
+    broken = tmp_path / "models" / "broken.gguf"
+    broken.parent.mkdir()
+    broken.write_bytes(b"GGUF" + b"\0" * 2_000_000)
+    settings = Settings.at(tmp_path / "settings.ini")
+    settings.set(keys.LLM_MODEL_PATH, str(broken))
+    analyst = engines.make_analyst(settings.preferences(), dirs, model_dirs=[broken.parent])
+    parts = make_app(settings=settings, analyst=analyst)
+    notices = []
+    parts.session.notice.connect(notices.append)
+    capture(parts, qtbot)
+    assert parts.session.analyst_name == "no language model"
+    assert any("Language model not loaded" in n and "Settings" in n for n in notices), notices
+    view = parts.session.analysis
+    assert view.source == "summary" and view.text and "broken.gguf" in view.note
+    assert "broken.gguf" in parts.window.analysis.source_label.text()
+    assert parts.window.isVisible()
+    if not GGUF.is_file():
+        return
+    # the user picks a working model in Settings: it loads in the background and the next analysis uses it
+    settings.set(keys.LLM_MODEL_PATH, str(GGUF))
+    with qtbot.waitSignal(parts.session.analyst_ready, timeout=WAIT_MS) as ready:
+        parts.window.settings_saved.emit()
+    assert ready.args[0] == GGUF.name
+    with qtbot.waitSignal(parts.session.analysis_done, timeout=WAIT_MS) as done:
+        parts.window.controls.capture_action.trigger()
+    assert done.args[0].source in ("llm", "fallback")
+
+
+def test_the_journal_records_the_session_and_likes_lift_the_track_next_time(make_app, qtbot, dirs):
+    parts = make_app(journal=True)
+    bridge, view = parts.journal, parts.window.journal_view
+    assert view is not None and parts.window.tabs.tabText(1) == "Journal"
+    qtbot.waitUntil(lambda: bridge.store is not None, timeout=WAIT_MS)
+    batch = capture(parts, qtbot)
+    mood = parts.session.captured_mood.dominant
+    liked, dropped = batch.tracks[3], batch.tracks[4]
+    rows = parts.window.tracks.rows()
+    with qtbot.waitSignal(bridge.written, timeout=WAIT_MS, check_params_cb=lambda what: what == "feedback"):
+        rows[3].feedback_buttons["like"].click()
+    with qtbot.waitSignal(bridge.written, timeout=WAIT_MS, check_params_cb=lambda what: what == "feedback"):
+        rows[4].feedback_buttons["not_for_mood"].click()
+    assert rows[3].vote() == "like" and not rows[3].feedback_buttons["skip"].isEnabled()
+    boosts = bridge.store.boosts_for(mood)
+    assert boosts.tracks.get(liked.track_id, 0) > 0 and dropped.track_id in boosts.excluded
+    # the next list for this mood puts the liked track first, says why, and leaves the dropped one out
+    with qtbot.waitSignal(parts.session.tracks_ready, timeout=WAIT_MS) as again:
+        parts.session.recommend(refresh=False)
+    ids = [t.track_id for t in again.args[0].tracks]
+    assert liked.track_id in ids and dropped.track_id not in ids
+    assert "liked" in again.args[0].tracks[ids.index(liked.track_id)].reason
+    # the Journal tab shows the mood samples and the liked track under its mood
+    qtbot.waitUntil(lambda: bridge.store.counts()["snapshots"] >= 1, timeout=WAIT_MS)
+    with qtbot.waitSignal(view.loaded, timeout=WAIT_MS) as loaded:
+        parts.window.tabs.setCurrentWidget(view)
+    data = loaded.args[0]
+    assert [t.track_id for t in data.liked[mood]] == [liked.track_id]
+    assert data.counts["tracks_shown"] >= 20 and data.counts["analyses"] >= 1
+    parts.window.close()
+    counts = bridge.store.counts() if bridge.store else None
+    assert counts is None   # closed with the window
+    from emotune.journal import JournalStore
+
+    with JournalStore.open(dirs) as store:
+        sessions = store.rows("sessions")
+        assert sessions and all(s["ended_at"] for s in sessions)
+
+
+def test_a_journal_that_cannot_be_opened_is_a_status_line_and_the_window_keeps_working(make_app, qtbot, dirs):
+    (dirs.data / "journal.sqlite3").mkdir(parents=True)      # a folder where the file should be
+    parts = make_app(journal=True)
+    problems = []
+    parts.journal.problem.connect(problems.append)
+    batch = capture(parts, qtbot)
+    qtbot.waitUntil(lambda: bool(problems), timeout=WAIT_MS)
+    assert batch.tracks and parts.window.isVisible()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_spotify_login_from_the_menu_then_search_results_join_the_catalog(make_app, qtbot, dirs):
+    if not GGUF.is_file():
+        pytest.skip("needs the default GGUF for search phrases")
+    from emotune.music.spotify import SpotifyClient
+    from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+    from tests.spotify_server import FakeSpotify
+
+    with FakeSpotify() as fake:
+        config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(), api_base=f"{fake.url}/v1",
+                               accounts_base=fake.url, timeout_s=5.0)
+        client = SpotifyClient(config, SecureTokenCache.in_config(dirs.config),
+                               open_url=lambda url: requests.get(url, timeout=10))
+        music = SpotifyMusic(CatalogMusic(dirs), client)
+        parts = make_app(music=music)
+        qtbot.waitUntil(lambda: "not connected" in parts.window.status.network.text(), timeout=WAIT_MS)
+        parts.window.spotify_action.trigger()
+        qtbot.waitUntil(lambda: "Online: Spotify connected" in parts.window.status.network.text(), timeout=WAIT_MS)
+        batch = capture(parts, qtbot)
+        spotify = [t for t in batch.tracks if t.reason.startswith("Found on Spotify")]
+        assert spotify and batch.source == "Spotify and the offline catalog"
+        assert fake.requests_to("/v1/search")
+        parts.window.close()
