@@ -265,3 +265,11 @@ def test_an_old_world_readable_cache_is_made_private(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and cache.get_cached_token()["access_token"] == "a"
     path.write_text("not json")
     assert cache.get_cached_token() is None          # a damaged cache means "not connected", not a crash
+
+
+def test_a_login_lost_under_a_running_client_never_prompts_on_stdin(client, monkeypatch):
+    """spotipy's fallback is input() on stdin; a worker thread would wait there forever."""
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("spotipy prompted on stdin"))
+    client.cache.delete()                       # e.g. "disconnect" pressed while a search starts
+    with pytest.raises(SpotifyAuthError, match="not connected"):
+        client._sp.current_user()               # straight into spotipy, past our own has_login check

@@ -51,6 +51,16 @@ class SavedPlaylist:
     added: int
 
 
+class _NoPromptPKCE(spotipy.SpotifyPKCE):
+    """spotipy falls back to a login prompt on stdin when it finds no usable cached token (a disconnect
+    racing a search, a cache with fewer scopes); a worker thread would hang there. Ours says so instead."""
+
+    def get_authorization_code(self, response=None):
+        if response:
+            return super().get_authorization_code(response)
+        raise SpotifyAuthError("Spotify is not connected.", "Connect Spotify in Settings.")
+
+
 def _http_session() -> requests.Session:
     """Retries only for connection errors and 5xx on GET, never for 429, never sleeping on Retry-After."""
     retry = Retry(total=2, connect=1, read=0, status=2, backoff_factor=0.2,
@@ -89,7 +99,7 @@ class SpotifyClient:
         self._sleep = sleep
         self._lock = threading.RLock()
         self._market: str | None = None
-        self._auth = spotipy.SpotifyPKCE(
+        self._auth = _NoPromptPKCE(
             client_id=config.client_id, redirect_uri=config.redirect_uri, scope=list(config.scopes),
             cache_handler=cache, open_browser=False, requests_timeout=config.timeout_s,
             requests_session=requests.Session())
