@@ -4,17 +4,11 @@ Every one of them leaves the offline recommendations in place; `status_text` say
 """
 from __future__ import annotations
 
+from emotune.core.errors import UserFacingError
 
-class SpotifyError(RuntimeError):
+
+class SpotifyError(UserFacingError):
     """Base of every Spotify failure; `message` says what happened, `hint` how to fix it."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.hint}".strip()
 
     @property
     def user_text(self) -> str:
