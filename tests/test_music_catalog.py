@@ -194,3 +194,32 @@ def test_links_are_built_only_from_valid_ids():
         assert parse_track_id(bad) == ""
         with pytest.raises(ValueError):
             track_url(bad)
+
+
+def test_merging_by_columns_equals_merging_track_by_track():
+    """The app merges the user's catalog over the shipped one at every start, column by column; the result
+    must be what merging Track by Track gives (user rows win, gaps filled, genres united)."""
+    from dataclasses import replace
+
+    from emotune.music.merge import merge_catalogs
+    from emotune.music.sources import merge_tracks
+
+    shipped = load_catalog()
+    changed = [replace(shipped.track(i), title=f"Mine {i}", artists=("Ana Ñ", shipped.track(i).artists[0].upper()),
+                       genres=("jazz",), language="", tempo=float("nan")) for i in range(0, len(shipped), 97)]
+    new = [Track(id=f"{i:021d}Z", title=f"New {i}", artists=(f"Solo {i % 13}",), genres=("polka",), language="de",
+                 valence=0.3, energy=0.6) for i in range(300)]
+    user = Catalog.from_tracks(changed + new)
+    merged = merge_catalogs([shipped, user])
+    expected = Catalog.from_tracks(merge_tracks([*user.tracks(), *shipped.tracks()]))
+    assert len(merged) == len(expected) == len(shipped) + 300
+    assert [_key(merged.track(i)) for i in range(len(merged))] == [_key(expected.track(i)) for i in range(len(merged))]
+    assert merged.genres() == expected.genres() and merged.languages() == expected.languages()
+    again = Catalog.from_bytes(merged.to_bytes())
+    assert _key(again.track(len(again) - 1)) == _key(merged.track(len(merged) - 1))
+    assert merge_catalogs([shipped]) is shipped
+
+
+def _key(t: Track) -> dict:
+    """A track's fields with artist names compared case-insensitively (the vocabulary keeps one spelling)."""
+    return t.to_json() | {"artists": [a.casefold() for a in t.artists]}

@@ -306,14 +306,3 @@ def _unique(items: Iterable[str]) -> list[str]:
             seen.add(x.casefold())
             out.append(x)
     return out
-
-
-def merge_catalogs(catalogs: Sequence[Catalog]) -> Catalog:
-    """One catalog from several (the shipped one and the user's); a later catalog wins on shared ids."""
-    if len(catalogs) == 1:
-        return catalogs[0]
-    from emotune.music.sources import merge_tracks
-
-    # merge_tracks keeps the first row's fields and fills gaps from later ones: feed the later catalogs first
-    return Catalog.from_tracks(merge_tracks(t for c in reversed(catalogs) for t in c.tracks()),
-                               source=" + ".join(c.source for c in catalogs))

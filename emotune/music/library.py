@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Sequence
 
 from emotune.appdirs import AppDirs
-from emotune.music.catalog import SHIPPED_NAME, Catalog, CatalogError, merge_catalogs
+from emotune.music.catalog import SHIPPED_NAME, Catalog, CatalogError
+from emotune.music.merge import merge_catalogs
 from emotune.music.sources import ReadReport, merge_tracks, read_csv
 from emotune.resources import asset_path
 
