@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
         self._source: SourceSpec | None = None
         self._closed = False
+        self._halted = False   # the source failed, ended or was stopped: its message stays until a restart
         self.setWindowTitle("EmoTune")
         self.setMinimumSize(960, 640)
 
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self._explain_no_emotions()
         self.bars.set_scores(None)
         self.view.clear()
+        self._halted = False
         self.view.set_message(f"Opening {self.controls.source.currentText()}…")
         opener = self._source_opener
         self.controller.start(lambda: opener(spec))  # called in the capture thread
@@ -196,6 +198,7 @@ class MainWindow(QMainWindow):
     def toggle_capture(self) -> None:
         if self.controller.is_capturing():
             self.controller.stop()
+            self._halted = True
             self.view.set_message("Stopped. Press Space to start again.")
         elif self._source is not None:
             self.start_source(self._source)
@@ -235,6 +238,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str, str)
     def _on_source_failed(self, kind: str, message: str, hint: str) -> None:
+        self._halted = True
         retry = "\nPress Space (Start) to retry." if kind == "lost" else ""
         extra = "" if kind != "unavailable" or not isinstance(self._source, int) else \
             "\nOr open a video or image with Ctrl+O."
@@ -243,6 +247,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_source_ended(self) -> None:
+        self._halted = True
         self.view.set_message("The video ended. Press Space to play it again, or open another file (Ctrl+O).")
 
     @Slot(bool)
@@ -273,10 +278,12 @@ class MainWindow(QMainWindow):
         result = output.result
         self.view.set_faces(result.faces, result.frame.size, output.emotions)
         if not result.faces:
-            self.view.set_message(LOOKING)
+            if not self._halted:   # a result of a frame from before the source stopped keeps its message
+                self.view.set_message(LOOKING)
             self.bars.set_scores(None)
         else:
-            self.view.set_message("")
+            if not self._halted:
+                self.view.set_message("")
             if output.emotions:
                 self.bars.set_scores(to_mapping(result.faces[0].scores))
         if result.timings.faces_classified:
