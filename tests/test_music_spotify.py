@@ -113,7 +113,7 @@ def test_search_pages_with_limit_at_most_ten_in_the_users_market(client, fake):
 
 
 def test_the_server_enforces_the_limit_rule_for_plain_spotipy(client, fake):
-    sp = spotipy.Spotify(auth=fake.state and next(iter(fake.state.access)), requests_timeout=5, retries=0)
+    sp = spotipy.Spotify(auth=next(iter(fake.state.access)), requests_timeout=5, retries=0)
     sp.prefix = f"{fake.url}/v1/"
     with pytest.raises(spotipy.SpotifyException) as info:
         sp.search("x", limit=20)
