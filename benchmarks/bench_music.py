@@ -137,10 +137,10 @@ def measure(name: str, catalog, load_ms: float, file_bytes: int, mem_mb: float) 
 
 
 def main() -> None:
+    from emotune.core.mood import MoodSnapshot
     from emotune.music.catalog import Catalog
     from emotune.music.library import shipped_catalog_path
     from emotune.music.mood_target import match_point
-    from emotune.core.mood import MoodSnapshot
 
     rows: list[tuple] = []
     shipped_path = shipped_catalog_path()

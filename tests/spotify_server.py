@@ -143,7 +143,8 @@ def _make_handler(fake: FakeSpotify):
 
         def _route(self, method: str) -> None:
             url = urlparse(self.path)
-            url = url._replace(path=url.path.rstrip("/") or "/")   # Spotify ignores a trailing slash (spotipy sends "me/")
+            # Spotify ignores a trailing slash (spotipy sends "me/")
+            url = url._replace(path=url.path.rstrip("/") or "/")
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             body = self._body() if method == "POST" else b""
             with fake.lock:
@@ -211,7 +212,8 @@ def _make_handler(fake: FakeSpotify):
                 verifier = form.get("code_verifier", "").encode()
                 challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).decode().rstrip("=")
                 if not grant or grant["challenge"] != challenge or grant["redirect_uri"] != form.get("redirect_uri"):
-                    return self._send(400, {"error": "invalid_grant", "error_description": "Invalid authorization code"})
+                    return self._send(400, {"error": "invalid_grant",
+                                            "error_description": "Invalid authorization code"})
                 scope = grant["scope"]
             elif form.get("grant_type") == "refresh_token":
                 with fake.lock:

@@ -12,9 +12,17 @@ import spotipy
 
 from emotune.music.spotify import SpotifyClient
 from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig, redact
-from emotune.music.spotify_errors import (SpotifyAuthError, SpotifyError, SpotifyNotConfigured, SpotifyQuotaExceeded,
-                                          SpotifyRateLimited, SpotifyRequestError, SpotifyUnavailable, status_text)
-from tests.spotify_server import Fault, FakeSpotify
+from emotune.music.spotify_errors import (
+    SpotifyAuthError,
+    SpotifyError,
+    SpotifyNotConfigured,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyRequestError,
+    SpotifyUnavailable,
+    status_text,
+)
+from tests.spotify_server import FakeSpotify, Fault
 
 
 def free_port() -> int:
@@ -226,9 +234,8 @@ def test_no_token_or_code_reaches_the_log_even_at_debug(fake, tmp_path, sleeps, 
 
 
 def test_redact_covers_headers_bodies_and_query_strings():
-    text = ("Headers: {'Authorization': 'Bearer abc.DEF-123'} Body: {'refresh_token': 'r3fr", "sh', "
-            "'code': 'xyz', 'code_verifier': 'v-v'} GET /callback?code=QQQ&state=s")
-    out = redact("".join(text))
+    out = redact("Headers: {'Authorization': 'Bearer abc.DEF-123'} Body: {'refresh_token': 'r3frsh', "
+                 "'code': 'xyz', 'code_verifier': 'v-v'} GET /callback?code=QQQ&state=s")
     for secret in ("abc.DEF-123", "r3frsh", "xyz", "v-v", "QQQ"):
         assert secret not in out
     assert "state=s" in out

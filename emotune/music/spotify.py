@@ -26,8 +26,14 @@ from urllib3.util.retry import Retry
 
 from emotune.music.links import is_track_id, track_uri, track_url
 from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, SpotifyConfig, install_log_redaction
-from emotune.music.spotify_errors import (SpotifyAuthError, SpotifyError, SpotifyQuotaExceeded, SpotifyRateLimited,
-                                          SpotifyRequestError, SpotifyUnavailable)
+from emotune.music.spotify_errors import (
+    SpotifyAuthError,
+    SpotifyError,
+    SpotifyQuotaExceeded,
+    SpotifyRateLimited,
+    SpotifyRequestError,
+    SpotifyUnavailable,
+)
 from emotune.music.track import Track
 
 log = logging.getLogger(__name__)
