@@ -69,8 +69,8 @@ class LlmAnalyst:
                 cancel: threading.Event) -> AnalysisView:
         """The model's analysis; `on_text` gets the summary so far as it is written (worker thread)."""
         result = self.analyst.analyze(self.llm_request(request), on_text=on_text, cancel=cancel)
-        if result.cancelled:
-            raise ModelUnavailable(f"the analysis was cancelled ({result.reason})")
+        # a cancelled result (newer request, window closing) comes back as the fallback; the task runner and the
+        # session drop it, so it is never shown
         source = "llm" if result.source.startswith("llm") else "fallback"
         note = f"{result.model}, {result.elapsed_s:.1f} s" if source == "llm" else result.reason
         return AnalysisView(result.summary, source, result.mood, note, raw=result)
