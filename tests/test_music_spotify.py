@@ -280,3 +280,11 @@ def test_a_login_lost_under_a_running_client_never_prompts_on_stdin(client, monk
     client.cache.delete()                       # e.g. "disconnect" pressed while a search starts
     with pytest.raises(SpotifyAuthError, match="not connected"):
         client._sp.current_user()               # straight into spotipy, past our own has_login check
+
+
+def test_phrases_resolve_in_order_without_duplicates_and_me_is_asked_once(client, fake):
+    tracks = client.resolve_phrases(["rainy day piano", "  ", "rainy day piano", "slow acoustic"], per_phrase=4)
+    assert len(tracks) == len({t.id for t in tracks}) == 4      # the fake returns the same first tracks
+    assert [q["q"] for _, _, q in fake.requests_to("/v1/search")] == ["rainy day piano"] * 2 + ["slow acoustic"]
+    assert len(fake.requests_to("/v1/me")) == 1 + 1             # connect() reads the user; the market is cached
+    assert all(t.title.startswith("Song ") and t.artists and t.year for t in tracks)
