@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         right.addWidget(_group("Analysis", self.analysis))
         right.addWidget(_group("Tracks", self.tracks))
         right.setStretchFactor(2, 1)
-        right.setSizes([320, 130, 420])
+        right.setSizes([290, 170, 410])
         live = QSplitter(Qt.Orientation.Horizontal)
         live.addWidget(left)
         live.addWidget(right)
@@ -270,8 +270,8 @@ class MainWindow(QMainWindow):
         status = self.controller.model_status
         if status is not None and not status.emotion:
             self.mood.show_waiting("The emotion model is not loaded, so faces get no mood. Choose “I feel: …” in "
-                                   "the toolbar to set your mood by hand; analysis and music still work. "
-                                   f"({status.problem})")
+                                   "the toolbar to set your mood by hand; analysis and music still work.")
+            self.mood.detail.setToolTip(status.problem)
 
     @Slot(object)
     def _on_result(self, output: InferenceOutput) -> None:

@@ -112,13 +112,17 @@ class MoodTimeline(QWidget):
             p.drawPolyline(line)
 
     def _paint_legend(self, p: QPainter, text_color: QColor) -> float:
-        """Draws the legend, wrapping to a second line when narrow; returns its height."""
+        """Draws the legend a little smaller than the text, wrapping to a second line when narrow; returns its
+        height (the painter keeps the smaller font for the axes)."""
+        font = p.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        p.setFont(font)
         metrics = p.fontMetrics()
         x, y, h = 4.0, 2.0, metrics.height()
         entries = [(label(e), EMOTION_COLORS[e]) for e in EMOTIONS] + [("Valence", QColor("#2bb673")),
                                                                        ("Arousal", QColor("#e5484d"))]
         for name, color in entries:
-            w = metrics.horizontalAdvance(name) + h + 10
+            w = metrics.horizontalAdvance(name) + h * 0.8 + 8
             if x + w > self.width() and x > 4.0:
                 x, y = 4.0, y + h + 2
             p.setPen(Qt.PenStyle.NoPen)

@@ -36,7 +36,7 @@ class StatusBar(QStatusBar):
     def set_rates(self, fps: float, ms_per_face: float | None, dropped: int) -> None:
         self.fps.setText(f"{fps:.0f} fps")
         self.face_ms.setText(f"{ms_per_face:.1f} ms/face" if ms_per_face else "– ms/face")
-        self.dropped.setText(f"{dropped} skipped" if dropped else "")
+        self.dropped.setText(f"{dropped} frames not analysed" if dropped else "")
 
     def set_model_progress(self, message: str, percent: int) -> None:
         self.progress.setVisible(percent < 100)
