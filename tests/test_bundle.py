@@ -118,6 +118,33 @@ def test_unwritable_log_folder_does_not_stop_the_app(tmp_path):
     assert "cannot write the log folder" in result.stderr and "still logging" in result.stderr
 
 
+def test_the_qt_binding_keeps_its_references_to_none():
+    """PySide6/shiboken6 6.12.0 on Python 3.11 drops a reference to None on every Qt call that returns nothing;
+    the window (and the bundle, which freezes this PySide6) then dies with "deallocating None" after some
+    seconds of painting. Python 3.12+ has an immortal None, so there it does no harm. Fix: PySide6 < 6.12."""
+    code = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QTimer
+        timer = QTimer()
+        before = sys.getrefcount(None)
+        for _ in range(100):
+            timer.setInterval(5)
+        lost = before - sys.getrefcount(None)
+        for _ in range(max(lost, 0)):    # give them back, so this check itself ends cleanly
+            sys.modules.setdefault("_none_refs", []).append(None)
+        print(lost)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    import PySide6
+
+    assert int(result.stdout.split()[-1]) <= 0, (
+        f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} loses a reference to None on every "
+        "Qt call that returns nothing: the window crashes with 'deallocating None'. Install PySide6-Essentials<6.12 "
+        "(or run on Python 3.12+).")
+
+
 def test_llama_cpp_hook_collects_the_shared_library():
     hook = runpy.run_path(str(ROOT / "packaging" / "hooks" / "hook-llama_cpp.py"))
     names = {Path(src).name for src, dest in hook["binaries"]}
