@@ -13,6 +13,7 @@ from benchmarks.bench_llm import GENRES, varied_requests
 from emotune.llm import model_locator
 from emotune.llm.fallback import fallback_analysis
 from emotune.llm.gguf import GGUFError, read_gguf_info
+from emotune.llm.grounding import fix_wording, grounding_problems, label_problem
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
 from emotune.llm.prompt import build_messages, describe_measurements
 from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
@@ -69,6 +70,27 @@ def test_check_reply_says_what_is_wrong(reply, why):
         check_reply(reply, ["jazz", "piano"])
 
 
+def test_grounding_rejects_what_was_not_measured():
+    request = next(r for r in varied_requests(20, seed=5) if r.summary.dominant == "angry")
+    s, when = request.summary, request.time_of_day
+    other_time = "morning" if when != "morning" else "evening"
+    other_trend = {"rising": "falling", "falling": "rising", "steady": "rising"}[s.trend]
+    assert grounding_problems(f"You looked mostly angry and your mood is {s.trend}.", s, when) == []
+    assert "but it is" in grounding_problems(f"You looked angry this {other_time}.", s, when)[0]
+    assert "mood is" in grounding_problems(f"You looked angry, and your mood is {other_trend}.", s, when)[0]
+    assert "main emotion" in grounding_problems("You seem to be doing fine.", s, when)[0]
+    rare = min(s.shares, key=s.shares.get)
+    assert any(f"names {rare}" in p for p in grounding_problems(f"You looked angry and {rare}.", s, when))
+    assert "was not measured" in grounding_problems("You looked angry (99%).", s, when)[0]
+    assert "repeats itself" in " ".join(grounding_problems("Angry: high, angry: high, angry: high.", s, when))
+    assert label_problem("angry", s) is None and "does not fit" in label_problem("sad" if s.shares["sad"] < 0.1
+                                                                                 else "surprised", s)
+    assert fix_wording("You looked mostly fear, then Surprise.") == "You looked mostly afraid, then Surprise."
+    reply = json.dumps(dict(GOOD, summary="You looked mostly happy, and your mood is rising. Bright music!"))
+    with pytest.raises(InvalidReply, match="main emotion"):
+        check_reply(reply, ["jazz", "piano"], s, when)
+
+
 def test_schema_bounds_every_string_and_list():
     schema = build_schema(["jazz", "pop"])
     props = schema["properties"]
@@ -97,8 +119,8 @@ def test_fallback_is_valid_grounded_and_follows_the_goal():
         assert isinstance(result, Analysis) and result.source == "fallback" and result.reason == "test"
         assert set(result.genres) <= set(GENRES) and 1 <= len(result.search_phrases) <= 3
         assert len(result.summary) <= SUMMARY_MAX_CHARS
-        top = max(request.summary.shares, key=request.summary.shares.get)
-        assert top in result.summary
+        assert grounding_problems(result.summary, request.summary, request.time_of_day) == []
+        assert label_problem(result.mood, request.summary) is None
     sad = next(r for r in varied_requests(30, seed=5) if r.summary.dominant == "sad")
     match = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="match"), "")
     lift = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="lift"), "")

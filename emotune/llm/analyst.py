@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
-from emotune.llm.fallback import fallback_analysis
+from emotune.llm.fallback import fallback_analysis, search_phrases
 from emotune.llm.model_locator import ModelFileError, locate_model
-from emotune.llm.prompt import build_messages, longest_prompt_chars, offered_genres
-from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
+from emotune.llm.prompt import EXAMPLE_PHRASES, build_messages, longest_prompt_chars, offered_genres
+from emotune.llm.schema import MAX_TOKENS, Checked, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer
 from emotune.llm.values import Analysis, AnalysisRequest
 
@@ -194,21 +194,33 @@ class Analyst:
             try:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
-                checked = check_reply(gen.text, genres)
+                checked = check_reply(gen.text, genres, request.summary, request.time_of_day)
             except InvalidReply as exc:
                 cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
                 problems.append(f"{exc}{cut}")
                 log.info("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
                 continue
             _safe(on_text, checked.summary)
+            phrases, notes = _own_phrases(checked, request)
             return Analysis(
                 summary=checked.summary, mood=checked.mood, target_valence=checked.target_valence,
-                target_energy=checked.target_energy, search_phrases=checked.search_phrases,
+                target_energy=checked.target_energy, search_phrases=phrases,
                 genres=checked.genres, source="llm" if attempt == 1 else "llm-retry",
                 reason="" if attempt == 1 else f"first reply invalid: {problems[0]}", model=model,
-                notes=checked.notes,
+                notes=notes,
             )
         return fallback("the model's replies were invalid twice: " + " / ".join(problems))
+
+
+def _own_phrases(checked: Checked, request: AnalysisRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The reply's search phrases without those copied from the prompt's worked examples (a small model
+    copies them whatever the mood); when none is left, the fixed rules' phrases for the reply's mood."""
+    own = tuple(p for p in checked.search_phrases if p.lower() not in EXAMPLE_PHRASES)
+    if own == checked.search_phrases:
+        return own, checked.notes
+    if own:
+        return own, checked.notes + ("search phrases copied from the examples dropped",)
+    return search_phrases(request, checked.mood), checked.notes + ("search phrases from the fixed rules",)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:

@@ -51,6 +51,10 @@ _ADJECTIVE = {"happy": "upbeat", "content": "easygoing", "calm": "calm", "neutra
 _LIFT_ADJECTIVE = {"sad": "hopeful", "angry": "mellow", "calm": "gentle upbeat", "neutral": "feel good"}
 
 
+_LOOKED = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
+           "surprise": "surprised", "neutral": "neutral"}
+
+
 def mood_label(dominant: str, valence: float, arousal: float) -> str:
     """A label from the fixed set for the measured dominant emotion and valence/arousal."""
     if dominant == "happy":
@@ -97,7 +101,7 @@ def summary_text(request: AnalysisRequest, label: str) -> str:
         minutes = s.duration_s / 60.0
         span = f"the last {minutes:.0f} min" if minutes >= 1.5 else "the last moments"
         second = f", with some {ranked[1][0]} ({ranked[1][1] * 100:.0f}%)" if len(ranked) > 1 and ranked[1][1] >= 0.15 else ""
-        opening = f"Over {span} you looked mostly {top} ({share * 100:.0f}%){second}."
+        opening = f"Over {span} you looked mostly {_LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
     trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
              "steady": "Your mood has been steady."}.get(s.trend, "")
     plan = ("Here is music that matches it." if request.goal == "match"

@@ -20,7 +20,7 @@ SYSTEM = (
     "and suggest music. Use only the facts given; never invent anything about the person. "
     "Reply with one JSON object:\n"
     f"- summary: one or two warm sentences to the person (\"you\"), at most {SUMMARY_MAX_CHARS - 60} "
-    "characters, naming the main emotion and how the mood is moving;\n"
+    "characters, naming the main emotion and how the mood is moving, and nothing that was not measured;\n"
     f"- mood: one of {', '.join(MOOD_LABELS)};\n"
     "- target_valence: 0.0 (dark, sad music) to 1.0 (bright, happy music);\n"
     "- target_energy: 0.0 (calm, soft) to 1.0 (energetic, loud);\n"
@@ -28,8 +28,10 @@ SYSTEM = (
     f"- genres: up to {MAX_GENRES} genres from the given list."
 )
 
-# Two worked examples (fixed text, about nobody): a small model copies their form, which keeps its summary
-# prose instead of a list of fields. One per goal, so it does not copy "lift" into a "match" reply.
+# Three worked examples (fixed text, about nobody), one per goal and trend. A small model copies the form
+# of the last example it saw, so each summary only restates its own measured facts (no percentages, no time
+# of day): measured with SmolLM2-135M over 10 histories, examples with free prose ("tonight", "a little
+# lower than before") were copied into 8 of 10 replies whatever was measured; these were grounded in 8.
 EXAMPLES: tuple[tuple[str, dict], ...] = (
     (
         "Measured over the last 240 s (96 readings, up to 2 faces).\n"
@@ -38,11 +40,10 @@ EXAMPLES: tuple[tuple[str, dict], ...] = (
         "Valence +0.52 (-1 unpleasant to +1 pleasant), arousal +0.41 (-1 calm to +1 activated).\n"
         "Time of day: afternoon.\nPreferred genres: funk.\nGoal: match the current mood.\n"
         "Genres to choose from: funk, pop, metal, jazz, ambient.",
-        {"summary": "You have looked happy for a while now, with a few surprised moments, and your mood keeps "
-                    "rising. Here is bright, lively music to match it.",
+        {"summary": "You looked mostly happy, with some surprise, and your mood is rising. Bright, lively music "
+                    "will match it.",
          "mood": "happy", "target_valence": 0.8, "target_energy": 0.7,
-         "search_phrases": ["feel good funk", "sunny afternoon grooves", "upbeat pop hits"],
-         "genres": ["funk", "pop"]},
+         "search_phrases": ["feel good funk", "upbeat pop hits"], "genres": ["funk", "pop"]},
     ),
     (
         "Measured over the last 95 s (40 readings, 1 face).\n"
@@ -51,13 +52,26 @@ EXAMPLES: tuple[tuple[str, dict], ...] = (
         "Valence -0.38 (-1 unpleasant to +1 pleasant), arousal -0.15 (-1 calm to +1 activated).\n"
         "Time of day: night.\nGoal: lift the mood gently towards pleasant, starting close to where it is.\n"
         "Genres to choose from: rock, acoustic, soul, classical, dance.",
-        {"summary": "You seem mostly sad tonight, and a little lower than before. Let's start soft and warm, "
-                    "then lift you gently.",
+        {"summary": "You looked mostly sad, and your mood is falling. Let's start soft and warm, then lift it "
+                    "gently.",
          "mood": "sad", "target_valence": 0.45, "target_energy": 0.35,
-         "search_phrases": ["gentle hopeful songs", "warm acoustic comfort", "soft soul ballads"],
-         "genres": ["acoustic", "soul"]},
+         "search_phrases": ["gentle hopeful songs", "warm acoustic comfort"], "genres": ["acoustic", "soul"]},
+    ),
+    (
+        "Measured over the last 180 s (70 readings, 1 face).\n"
+        "Emotion shares: neutral 55%, angry 21%, happy 10%, sad 6%, surprise 4%, fear 2%, disgust 2%.\n"
+        "Dominant emotion: neutral, held for 90 s; trend: steady.\n"
+        "Valence -0.08 (-1 unpleasant to +1 pleasant), arousal +0.05 (-1 calm to +1 activated).\n"
+        "Time of day: morning.\nGoal: match the current mood.\n"
+        "Genres to choose from: indie, techno, folk, blues, pop.",
+        {"summary": "You looked mostly neutral, with a little anger, and your mood is steady. Easy, even music "
+                    "fits it.",
+         "mood": "neutral", "target_valence": 0.45, "target_energy": 0.5,
+         "search_phrases": ["mellow indie mix", "laid-back folk"], "genres": ["indie", "folk"]},
     ),
 )
+
+EXAMPLE_PHRASES = frozenset(p.lower() for _, reply in EXAMPLES for p in reply["search_phrases"])
 
 _GOALS = {
     "match": "match the current mood",

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from emotune.core.history import MoodSummary
+from emotune.llm.grounding import fix_wording, grounding_problems, label_problem
 from emotune.llm.values import MOOD_LABELS
 
 SUMMARY_MAX_CHARS = 220
@@ -77,8 +79,10 @@ _JSONISH = re.compile(r'[{}\[\]]|"\s*:')
 _SPACES = re.compile(r"\s+")
 
 
-def check_reply(text: str, genres: Sequence[str]) -> Checked:
-    """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply."""
+def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None = None,
+                time_of_day: str = "") -> Checked:
+    """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply. With
+    `measured`, the summary and mood label must also be grounded in it (see grounding.py)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -122,6 +126,13 @@ def check_reply(text: str, genres: Sequence[str]) -> Checked:
     picked = _known_genres(data["genres"], genres, notes)
     if picked is None:
         problems.append("genres is not a list")
+    if measured is not None and not problems:
+        if (fixed := fix_wording(summary)) != summary:
+            summary = fixed
+            notes.append("emotion wording fixed")
+        problems += grounding_problems(summary, measured, time_of_day)
+        if (wrong := label_problem(mood, measured)) is not None:
+            problems.append(wrong)
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, mood, targets[0], targets[1], tuple(phrases), tuple(picked), tuple(notes))

@@ -1,0 +1,86 @@
+"""Checks that the model's summary says only what was measured. Small models copy their worked examples
+("tonight", "a little lower than before") or name an emotion that was barely seen; such a summary is
+rejected like broken JSON (retry, then the fallback), so the user never reads an invented mood."""
+from __future__ import annotations
+
+import re
+
+from emotune.core.history import MoodSummary
+
+# Words that name each FER emotion in a summary (the mood labels and common forms).
+EMOTION_WORDS: dict[str, tuple[str, ...]] = {
+    "angry": ("angry", "anger", "annoyed", "irritated", "frustrated", "mad"),
+    "disgust": ("disgust", "disgusted", "repulsed"),
+    "fear": ("fear", "afraid", "scared", "fearful", "frightened", "anxious", "nervous", "worried"),
+    "happy": ("happy", "happiness", "joy", "joyful", "cheerful", "glad", "smiling"),
+    "sad": ("sad", "sadness", "unhappy", "down", "melancholic", "gloomy", "blue"),
+    "surprise": ("surprise", "surprised", "astonished", "amazed"),
+    "neutral": ("neutral", "calm", "relaxed", "composed"),
+}
+_TIMES = {"morning": ("morning",), "afternoon": ("afternoon",), "evening": ("evening",),
+          "night": ("night", "tonight", "late")}
+_UP = ("rising", "lifting", "higher than", "better than", "brighter than", "improving", "picking up")
+_DOWN = ("falling", "dipping", "lower than", "worse than", "sinking", "declining")
+_REPEAT = re.compile(r"(\b\w.{3,40}?)(?:\W+\1\b){2,}")   # the same words three times in a row
+MIN_NAMED_SHARE = 0.10   # an emotion the summary or the mood label names must have held at least this share
+
+# The FER emotions each mood label stands for (see MOOD_LABELS); "content" and "calm" also fit neutral.
+LABEL_EMOTIONS: dict[str, tuple[str, ...]] = {
+    "happy": ("happy",), "content": ("happy", "neutral"), "calm": ("neutral", "happy"), "neutral": ("neutral",),
+    "surprised": ("surprise",), "tense": ("angry", "disgust", "fear"), "anxious": ("fear",),
+    "angry": ("angry", "disgust"), "sad": ("sad",),
+}
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(w)}\b", text) for w in words)
+
+
+def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: str) -> list[str]:
+    """What the summary claims that the measurements do not support (empty when it is grounded)."""
+    text = summary_text.lower()
+    problems = []
+    wrong_times = [t for t, words in _TIMES.items() if t != time_of_day and _has(text, words)]
+    if wrong_times and not _has(text, _TIMES.get(time_of_day, ())):
+        problems.append(f"summary says {wrong_times[0]} but it is {time_of_day}")
+    if measured.trend != "falling" and _has(text, _DOWN):
+        problems.append(f"summary says the mood is falling but it is {measured.trend}")
+    if measured.trend != "rising" and _has(text, _UP):
+        problems.append(f"summary says the mood is rising but it is {measured.trend}")
+    measured_percents = {round(share * 100) for share in measured.shares.values()}
+    invented = [p for p in re.findall(r"(\d+)\s*%", text) if int(p) not in measured_percents]
+    if invented:
+        problems.append(f"summary gives {invented[0]}%, which was not measured")
+    if _REPEAT.search(text):
+        problems.append("summary repeats itself")
+    named = [e for e, words in EMOTION_WORDS.items() if _has(text, words)]
+    if not any(e in named for e in (measured.dominant, _top(measured))):
+        problems.append(f"summary does not name the main emotion ({_top(measured)})")
+    rare = [e for e in named if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE and e != measured.dominant]
+    if rare:
+        problems.append(f"summary names {rare[0]}, seen only {measured.shares.get(rare[0], 0.0):.0%} of the time")
+    return problems
+
+
+def label_problem(label: str, measured: MoodSummary) -> str | None:
+    """Why the mood label does not fit the measurements, or None when it does."""
+    fits = LABEL_EMOTIONS.get(label, ())
+    if measured.dominant in fits or any(measured.shares.get(e, 0.0) >= MIN_NAMED_SHARE for e in fits):
+        return None
+    return f"mood {label!r} does not fit what was measured (mostly {_top(measured)})"
+
+
+_NOUN_AFTER_LOOK = re.compile(r"\b(looked|look|seemed|seem|appeared|appear)( mostly| quite| a little)? "
+                              r"(fear|disgust|surprise|anger|sadness|happiness)\b", re.IGNORECASE)
+_ADJECTIVE = {"fear": "afraid", "disgust": "disgusted", "surprise": "surprised", "anger": "angry",
+              "sadness": "sad", "happiness": "happy"}
+
+
+def fix_wording(summary_text: str) -> str:
+    """"You looked mostly fear" -> "You looked mostly afraid": small models copy the emotion's noun from the
+    measurements into a sentence that needs the adjective."""
+    return _NOUN_AFTER_LOOK.sub(lambda m: f"{m[1]}{m[2] or ''} {_ADJECTIVE[m[3].lower()]}", summary_text)
+
+
+def _top(measured: MoodSummary) -> str:
+    return max(measured.shares, key=measured.shares.get) if measured.shares else measured.dominant
