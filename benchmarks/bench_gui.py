@@ -304,7 +304,8 @@ def main() -> None:
           f"{fps_ratio:.1f}× as many frames per second.")
     print("view/src: frames shown per frame captured; share: captured frames classified (the rest are shown "
           "with the last boxes); lat: capture → emotion on the GUI thread (naive: read → classified); GUI lag: how "
-          "late a 10 ms timer fired (the GUI thread's busy stretches); analyses: LLM analyses + track lists done.")
+          "late a 10 ms timer fired (the GUI thread's busy stretches); analyses: LLM analyses done, each followed by "
+          "a track list.")
 
 
 if __name__ == "__main__":
