@@ -200,3 +200,18 @@ def test_spotify_login_from_the_menu_then_search_results_join_the_catalog(make_a
         assert spotify and batch.source == "Spotify and the offline catalog"
         assert fake.requests_to("/v1/search")
         parts.window.close()
+
+
+def test_a_damaged_catalog_is_a_message_in_the_track_list_and_the_window_keeps_working(make_app, qtbot, tmp_path,
+                                                                                       dirs):
+    broken = tmp_path / "broken.emocat"
+    broken.write_bytes(b"EMOCAT1\n\x00\x00")
+    parts = make_app(music=CatalogMusic(dirs, broken))
+    parts.window.start(SAMPLE)
+    qtbot.waitUntil(lambda: parts.session.latest is not None, timeout=WAIT_MS)
+    with qtbot.waitSignal(parts.session.tracks_failed, timeout=WAIT_MS) as failed:
+        parts.window.controls.capture_action.trigger()
+    assert "broken.emocat" in failed.args[0] and "emotune catalog import" in failed.args[0]
+    assert failed.args[0] in parts.window.tracks.note.text()
+    qtbot.waitUntil(lambda: parts.session.analysis is not None, timeout=WAIT_MS)
+    assert parts.window.isVisible() and parts.window.view.frames_shown > 0

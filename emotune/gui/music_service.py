@@ -45,10 +45,18 @@ class CatalogMusic:
         """The Recommender over the loaded catalog (loads it on first call; CatalogError with a hint)."""
         with self._lock:
             if self._recommender is None:
+                from emotune.music.catalog import CatalogError
                 from emotune.music.library import load_catalog
                 from emotune.music.recommender import RecommendationSession, Recommender
 
-                catalog = load_catalog(self._dirs, self._path)
+                try:
+                    catalog = load_catalog(self._dirs, self._path)
+                except CatalogError as exc:
+                    text = str(exc).rstrip(".")
+                    if "emotune catalog import" not in text:
+                        text += (". Reinstall EmoTune to restore the built-in catalog, or import your own with "
+                                 "`emotune catalog import FILE.csv`")
+                    raise CatalogError(text + ".") from exc
                 self._recommender = Recommender(catalog)
                 self._session = RecommendationSession()
                 log.info("music catalog loaded: %d tracks", len(catalog))
