@@ -215,3 +215,24 @@ def test_a_damaged_catalog_is_a_message_in_the_track_list_and_the_window_keeps_w
     assert failed.args[0] in parts.window.tracks.note.text()
     qtbot.waitUntil(lambda: parts.session.analysis is not None, timeout=WAIT_MS)
     assert parts.window.isVisible() and parts.window.view.frames_shown > 0
+
+
+def test_spotify_down_is_a_note_over_a_full_offline_list(make_app, qtbot, dirs):
+    if not GGUF.is_file():
+        pytest.skip("needs the default GGUF for search phrases")
+    from emotune.music.spotify import SpotifyClient
+    from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+
+    port = free_port()   # nothing listens there: Spotify is unreachable
+    config = SpotifyConfig(client_id="abc", redirect_port=free_port(), api_base=f"http://127.0.0.1:{port}/v1",
+                           accounts_base=f"http://127.0.0.1:{port}", timeout_s=2)
+    cache = SecureTokenCache.in_config(dirs.config)
+    cache.save_token_to_cache({"access_token": "a", "refresh_token": "r", "expires_at": 2**40,
+                               "scope": " ".join(config.scopes)})
+    parts = make_app(music=SpotifyMusic(CatalogMusic(dirs), SpotifyClient(config, cache)))
+    qtbot.waitUntil(lambda: "Online: Spotify connected" in parts.window.status.network.text(), timeout=WAIT_MS)
+    batch = capture(parts, qtbot)
+    assert len(batch.tracks) == 10 and batch.source == "offline catalog"
+    assert "Cannot reach Spotify" in batch.note and "Offline recommendations still work" in batch.note
+    assert "Spotify unavailable" in parts.window.status.network.text()
+    assert "Cannot reach Spotify" in parts.window.tracks.note.text()
