@@ -15,6 +15,7 @@ from emotune.gui import settings as keys
 from emotune.gui import app as gui_app
 from emotune.gui.app import build
 from emotune.gui.music_service import CatalogMusic, SpotifyMusic
+from emotune.gui.services import SummaryAnalyst
 from emotune.gui.settings import Settings
 from emotune.resources import asset_path, models_dir
 
@@ -236,3 +237,18 @@ def test_spotify_down_is_a_note_over_a_full_offline_list(make_app, qtbot, dirs):
     assert "Cannot reach Spotify" in batch.note and "Offline recommendations still work" in batch.note
     assert "Spotify unavailable" in parts.window.status.network.text()
     assert "Cannot reach Spotify" in parts.window.tracks.note.text()
+
+
+def test_the_journal_switch_in_settings_closes_and_reopens_it(make_app, qtbot):
+    parts = make_app(journal=True, analyst=SummaryAnalyst())
+    bridge, view = parts.journal, parts.window.journal_view
+    qtbot.waitUntil(lambda: bridge.store is not None, timeout=WAIT_MS)
+    parts.settings.set(keys.JOURNAL_ENABLED, False)
+    with qtbot.waitSignal(bridge.closed, timeout=WAIT_MS):
+        parts.window.settings_saved.emit()
+    assert bridge.store is None and view.store is None and "journal is off" in view.status.text()
+    assert not view.delete_all_btn.isEnabled()
+    parts.settings.set(keys.JOURNAL_ENABLED, True)
+    with qtbot.waitSignal(bridge.opened, timeout=WAIT_MS):
+        parts.window.settings_saved.emit()
+    assert view.store is bridge.store and view.delete_all_btn.isEnabled()
