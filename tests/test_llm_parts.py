@@ -13,7 +13,7 @@ from benchmarks.bench_llm import GENRES, varied_requests
 from emotune.llm import model_locator
 from emotune.llm.fallback import fallback_analysis
 from emotune.llm.gguf import GGUFError, read_gguf_info
-from emotune.llm.grounding import fix_wording, grounding_problems, label_problem
+from emotune.llm.grounding import fitting_labels, fix_wording, grounding_problems, label_problem
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
 from emotune.llm.prompt import build_messages, describe_measurements
 from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
@@ -83,6 +83,8 @@ def test_grounding_rejects_what_was_not_measured():
     assert any(f"names {rare}" in p for p in grounding_problems(f"You looked angry and {rare}.", s, when))
     assert "was not measured" in grounding_problems("You looked angry (99%).", s, when)[0]
     assert "repeats itself" in " ".join(grounding_problems("Angry: high, angry: high, angry: high.", s, when))
+    assert "angry" in fitting_labels(s) and all(label_problem(m, s) is None for m in fitting_labels(s))
+    assert build_schema(GENRES, fitting_labels(s))["properties"]["mood"]["enum"] == list(fitting_labels(s))
     assert label_problem("angry", s) is None and "does not fit" in label_problem("sad" if s.shares["sad"] < 0.1
                                                                                  else "surprised", s)
     assert fix_wording("You looked mostly fear, then Surprise.") == "You looked mostly afraid, then Surprise."
@@ -120,7 +122,7 @@ def test_fallback_is_valid_grounded_and_follows_the_goal():
         assert set(result.genres) <= set(GENRES) and 1 <= len(result.search_phrases) <= 3
         assert len(result.summary) <= SUMMARY_MAX_CHARS
         assert grounding_problems(result.summary, request.summary, request.time_of_day) == []
-        assert label_problem(result.mood, request.summary) is None
+        assert result.mood in fitting_labels(request.summary)
     sad = next(r for r in varied_requests(30, seed=5) if r.summary.dominant == "sad")
     match = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="match"), "")
     lift = fallback_analysis(AnalysisRequest(sad.summary, 12, goal="lift"), "")

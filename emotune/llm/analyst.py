@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.fallback import fallback_analysis, search_phrases
+from emotune.llm.grounding import fitting_labels
 from emotune.llm.model_locator import ModelFileError, locate_model
 from emotune.llm.prompt import EXAMPLE_PHRASES, build_messages, longest_prompt_chars, offered_genres
 from emotune.llm.schema import MAX_TOKENS, Checked, InvalidReply, build_schema, check_reply
@@ -161,7 +162,7 @@ class Analyst:
 
         messages = build_messages(request)
         genres = offered_genres(request)
-        schema = build_schema(genres)
+        schema = build_schema(genres, fitting_labels(request.summary))
         base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
         problems: list[str] = []
         for attempt in (1, 2):

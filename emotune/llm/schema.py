@@ -33,8 +33,9 @@ MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_
 UNIT_SCALE = {"type": "number", "enum": [round(k / 20, 2) for k in range(21)]}
 
 
-def build_schema(genres: Sequence[str]) -> dict:
-    """The reply schema for one request. `summary` comes first so it streams to the user first."""
+def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS) -> dict:
+    """The reply schema for one request: `moods` are the labels on offer (those that fit the measurements),
+    `genres` the catalog's. `summary` comes first so it streams to the user first."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
         genre_list = {"type": "array", "items": genre_item, "maxItems": MAX_GENRES}
@@ -44,7 +45,7 @@ def build_schema(genres: Sequence[str]) -> dict:
         "type": "object",
         "properties": {
             "summary": {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS},
-            "mood": {"type": "string", "enum": list(MOOD_LABELS)},
+            "mood": {"type": "string", "enum": list(moods or MOOD_LABELS)},
             "target_valence": UNIT_SCALE,
             "target_energy": UNIT_SCALE,
             "search_phrases": {
