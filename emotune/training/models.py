@@ -90,9 +90,11 @@ def mini_xception(size: int = 64, name: str = "mini_xception") -> keras.Model:
 
 
 ARCHITECTURES: dict[str, Callable[[int, float], keras.Model]] = {
-    # ~0.1M parameters, ~6 MMAC/face: the quick first model a 2-core CPU trains in minutes.
+    # ~0.1M parameters, ~22 MMAC/face: the quick first model a 2-core CPU trains in minutes.
     "tiny": lambda size, dropout: vgg_net(size, (16, 32, 64), dropout, 0, "emotion_tiny"),
-    # ~0.4M parameters, ~25 MMAC/face: the best a shared CPU can train in about an hour.
+    # ~0.3M parameters, ~30 MMAC/face: what a shared 2-core CPU trains for ~10 epochs in about an hour.
+    "small": lambda size, dropout: vgg_net(size, (16, 32, 64, 128), dropout, 128, "emotion_small"),
+    # ~0.4M parameters, ~66 MMAC/face: twice the CPU time of "small" per epoch.
     "compact": lambda size, dropout: vgg_net(size, (24, 48, 96, 192), dropout, 0, "emotion_compact"),
     # ~4.6M parameters: the VGG variant for a GPU run (≥73% class), too slow to train on this CPU.
     "vgg": lambda size, dropout: vgg_net(size, (64, 128, 256, 512), dropout, 512, "emotion_vgg"),
