@@ -8,7 +8,7 @@ from emotune.gui.services import AnalysisView
 
 SOURCE_WORDS = {
     "llm": "Written by the local language model",
-    "fallback": "Computed from the measured mood (the language model's answer was not usable)",
+    "fallback": "Computed from the measured mood, not by the language model",
     "summary": "Computed from the measured mood (no language model)",
 }
 
@@ -51,8 +51,13 @@ class AnalysisPanel(QWidget):
         self.last = view
         if self.text.toPlainText().strip() != view.text.strip():
             self.text.setPlainText(view.text)
-        note = SOURCE_WORDS.get(view.source, view.source)
-        self.source_label.setText(f"{note}. {view.note.rstrip('.')}." if view.note else f"{note}.")
+        words = SOURCE_WORDS.get(view.source, view.source)
+        if not view.note:
+            self.source_label.setText(f"{words}.")
+        elif view.source == "llm":
+            self.source_label.setText(f"{words} ({view.note}).")
+        else:
+            self.source_label.setText(f"{words}: {view.note.rstrip('.')}.")
 
     def show_error(self, text: str) -> None:
         self.source_label.setText(text)

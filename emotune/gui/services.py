@@ -111,8 +111,7 @@ class SummaryAnalyst:
                 cancel: threading.Event | None) -> AnalysisView:
         text = summary_text(request.summary, request.mode)
         on_text(text)
-        return AnalysisView(text, "summary", request.summary.dominant,
-                            f"No language model: {self.reason}" if self.reason else "")
+        return AnalysisView(text, "summary", request.summary.dominant, self.reason)
 
 
 class NoMusic:
