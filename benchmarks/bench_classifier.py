@@ -1,0 +1,113 @@
+"""Per-face emotion classification time: our compiled path vs the same model through `model.predict`
+(one face, and a batch of faces), with and without flip TTA, side by side with a mini-Xception-sized
+baseline (random weights: only its speed matters), plus the Haar detector's time per 640×480 frame.
+
+Run: `python -m benchmarks.bench_classifier` (about a minute; set BENCH_REPEATS to change the sample).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", "30"))
+BATCH = 16
+
+
+def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    fn()  # warm-up (tracing, allocations)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return statistics.median(times)
+
+
+def _faces(size: int, n: int) -> np.ndarray:
+    """Real FER2013 PrivateTest faces when the shared data is there, otherwise noise (same cost)."""
+    from pathlib import Path
+
+    import cv2
+
+    from emotune.inference.preprocessing import prepare_face
+
+    root = Path(os.environ.get("EMOTUNE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    files = sorted((root / "datasets" / "fer2013" / "test").glob("*/PrivateTest_*"))[::50][:n]
+    if len(files) == n:
+        return np.stack([prepare_face(cv2.imread(str(f)), None, size) for f in files]).astype(np.float32)
+    return np.random.default_rng(0).integers(0, 256, (n, size, size, 1)).astype(np.float32)
+
+
+def _per_face_rows(name: str, model) -> list[tuple[str, float]]:
+    from emotune.inference.keras_classifier import compile_inference
+
+    size = model.input_shape[1]
+    x = _faces(size, BATCH)
+    one, flip_one = x[:1], np.concatenate([x[:1], x[:1, :, ::-1]])
+    flip_batch = np.concatenate([x, x[:, :, ::-1]])
+    plain, tta = compile_inference(model, False), compile_inference(model, True)
+    return [
+        (f"{name}: ours, 1 face", _median_ms(lambda: plain(one))),
+        (f"{name}: ours, 1 face + flip TTA", _median_ms(lambda: tta(one))),
+        (f"{name}: ours, {BATCH} faces", _median_ms(lambda: plain(x)) / BATCH),
+        (f"{name}: ours, {BATCH} faces + flip TTA", _median_ms(lambda: tta(x)) / BATCH),
+        (f"{name}: model.predict, 1 face", _median_ms(lambda: model.predict(one, verbose=0), REPEATS // 3)),
+        (f"{name}: model.predict, 1 face + flip TTA",
+         _median_ms(lambda: model.predict(flip_one, verbose=0), REPEATS // 3)),
+        (f"{name}: model.predict, {BATCH} faces", _median_ms(lambda: model.predict(x, verbose=0), REPEATS // 3) / BATCH),
+        (f"{name}: model.predict, {BATCH} faces + flip TTA",
+         _median_ms(lambda: model.predict(flip_batch, verbose=0), REPEATS // 3) / BATCH),
+    ]
+
+
+def _detector_ms() -> float:
+    from emotune.vision.detection import HaarFaceDetector
+
+    det = HaarFaceDetector()
+    frame = np.random.default_rng(1).integers(60, 200, (480, 640, 3), dtype=np.uint8)
+    faces = _faces(48, 2).astype(np.uint8)
+    import cv2
+
+    for i, face in enumerate(faces):  # two faces at arm's length so the cascade has real work
+        big = cv2.cvtColor(cv2.resize(face, (160, 160), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2BGR)
+        frame[160:320, 60 + 260 * i:220 + 260 * i] = big
+    det.load()
+    return _median_ms(lambda: det.detect(frame))
+
+
+def main() -> None:
+    import keras
+
+    from emotune.inference.keras_classifier import KerasEmotionClassifier
+    from emotune.training.models import mini_xception
+
+    clf = KerasEmotionClassifier()
+    clf.load()
+    ours = clf.model
+    baseline = mini_xception(64)
+    rows = _per_face_rows(f"EmoTune CNN {ours.input_shape[1]}px ({ours.count_params() / 1e3:.0f}k params)", ours)
+    rows += _per_face_rows(f"mini-Xception 64px ({baseline.count_params() / 1e3:.0f}k params, random)", baseline)
+    rows.append(("Haar detector, one 640×480 frame (2 faces)", _detector_ms()))
+    ref = rows[0][1]
+    ours_tta_batch = rows[3][1]
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPU cores; "
+          f"median of {REPEATS} runs")
+    width = max(len(name) for name, _ in rows) + 2
+    print(f"{'measurement':<{width}}{'ms per face/frame':>18}{'× ours 1 face':>15}")
+    for name, ms in rows:
+        print(f"{name:<{width}}{ms:>18.3f}{ms / ref:>15.2f}")
+    pred_1 = rows[4][1]
+    print(f"\nours vs model.predict, 1 face: {pred_1 / ref:.1f}× faster; shipped model with flip TTA in a batch "
+          f"of {BATCH}: {ours_tta_batch:.2f} ms/face (target ≤ 5 ms), 1 face + TTA: {rows[1][1]:.2f} ms; "
+          f"mini-Xception with TTA, batch: {rows[11][1]:.2f} ms/face "
+          f"({rows[11][1] / ours_tta_batch:.2f}× ours)")
+
+
+if __name__ == "__main__":
+    main()
