@@ -96,6 +96,17 @@ def test_augmentation_keeps_shape_range_and_varies():
     assert not np.array_equal(a, x)
 
 
+def test_augmentation_does_not_depend_on_the_thread_count(monkeypatch):
+    import emotune.training.augment as augment
+
+    x = np.stack([_face(i % 7, i)[:, :, None] for i in range(1100)])
+    cfg = AugmentConfig(blur_p=0.5)
+    monkeypatch.setattr(augment, "_workers", lambda: 4)
+    threaded = augment_batch(x, np.random.default_rng(3), cfg)
+    monkeypatch.setattr(augment, "_workers", lambda: 1)
+    assert np.array_equal(threaded, augment_batch(x, np.random.default_rng(3), cfg))
+
+
 def test_metrics_mean_what_they_say():
     y = np.array([0, 1, 2, 2])
     assert confusion_matrix(y, np.array([0, 2, 2, 1]))[2].tolist() == [0, 1, 1, 0, 0, 0, 0]

@@ -4,6 +4,8 @@ other lighting, sometimes soft or noisy. Runs in NumPy/OpenCV on uint8 batches, 
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -24,8 +26,33 @@ class AugmentConfig:
     erase_p: float = 0.25      # probability of erasing a random patch (hands, glasses, occlusion)
 
 
+def _workers() -> int:
+    """Threads for the per-face OpenCV work: the cores this process may use, at most 8."""
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def _warp_range(x: np.ndarray, out: np.ndarray, lo: int, hi: int, mats: np.ndarray, flips: np.ndarray,
+                sigmas: np.ndarray) -> None:
+    """Geometric jitter (and blur where sigma > 0) of faces lo..hi-1; OpenCV releases the GIL here."""
+    s = x.shape[1]
+    for i in range(lo, hi):
+        img = x[i, :, :, 0]
+        if flips[i]:
+            img = img[:, ::-1]
+        img = cv2.warpAffine(np.ascontiguousarray(img), mats[i], (s, s), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REFLECT_101)
+        if sigmas[i] > 0:
+            img = cv2.GaussianBlur(img, (0, 0), float(sigmas[i]))
+        out[i, :, :, 0] = img
+
+
 def augment_batch(x: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
-    """A new uint8 batch (n, s, s, 1): each face geometrically jittered, relit, maybe blurred/noised/erased."""
+    """A new uint8 batch (n, s, s, 1): each face geometrically jittered, relit, maybe blurred/noised/erased.
+    All random draws happen up front in a fixed order, so the result depends only on `rng`, not on how many
+    threads share the per-face OpenCV work (a GPU host has cores to spare for it)."""
     n, s = x.shape[0], x.shape[1]
     out = np.empty_like(x)
     zoom = rng.uniform(1 - cfg.scale, 1 + cfg.scale, n)
@@ -33,18 +60,20 @@ def augment_batch(x: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -
     shifts = rng.uniform(-cfg.shift, cfg.shift, (n, 2)) * s
     flips = rng.random(n) < 0.5 if cfg.flip else np.zeros(n, bool)
     blur = rng.random(n) < cfg.blur_p
+    sigmas = np.zeros(n)
+    sigmas[blur] = rng.uniform(0.5, 1.2, int(blur.sum()))
     centre = (s / 2 - 0.5, s / 2 - 0.5)
+    mats = np.empty((n, 2, 3))
     for i in range(n):
-        img = x[i, :, :, 0]
-        if flips[i]:
-            img = img[:, ::-1]
-        m = cv2.getRotationMatrix2D(centre, float(angle[i]), float(zoom[i]))
-        m[:, 2] += shifts[i]
-        img = cv2.warpAffine(np.ascontiguousarray(img), m, (s, s), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REFLECT_101)
-        if blur[i]:
-            img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.5, 1.2)))
-        out[i, :, :, 0] = img
+        mats[i] = cv2.getRotationMatrix2D(centre, float(angle[i]), float(zoom[i]))
+    mats[:, :, 2] += shifts
+    workers = min(_workers(), max(1, n // 512))
+    if workers > 1:
+        bounds = np.linspace(0, n, workers + 1).astype(int)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda k: _warp_range(x, out, bounds[k], bounds[k + 1], mats, flips, sigmas), range(workers)))
+    else:
+        _warp_range(x, out, 0, n, mats, flips, sigmas)
     f = out.astype(np.float32) / 255.0
     gamma = np.exp(rng.uniform(-np.log1p(cfg.gamma), np.log1p(cfg.gamma), (n, 1, 1, 1))).astype(np.float32)
     f = np.power(f, gamma)
