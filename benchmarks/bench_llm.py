@@ -18,6 +18,7 @@ from emotune.core.mood import MoodSnapshot
 
 GOAL_E2E_S = 3.0
 N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_LLM_N", "50"))
+SIDE_BY_SIDE_CAP_S = 240.0
 GENRES = ("acoustic", "ambient", "blues", "classical", "country", "dance", "electronic", "folk", "funk",
           "hip-hop", "indie", "jazz", "k-pop", "latin", "metal", "piano", "pop", "punk", "r-n-b", "reggae",
           "rock", "soul", "techno")
@@ -66,6 +67,65 @@ def _row(name: str, value: float, unit: str, goal: float | None, higher_is_bette
     ratio = value / goal
     ok = ratio >= 1.0 if higher_is_better else ratio <= 1.0
     return f"{name:38} {value:9.3f} {unit:5} {goal:9.3f} {ratio:6.2f}x {'ok' if ok else 'MISSED'}"
+
+
+def side_by_side(path, requests) -> list[str]:
+    """Interleaved on the same requests, so machine load hits every variant alike: llama.cpp threads
+    (generation/prompt) and the schema grammar's cost against free text of the same length."""
+    from emotune.llm.analyst import context_size
+    from emotune.llm.engine import LlamaEngine
+    from emotune.llm.grounding import fitting_labels
+    from emotune.llm.prompt import build_messages, offered_genres
+    from emotune.llm.schema import MAX_TOKENS, build_schema
+
+    variants = {"1 thread (default here)": (1, 1), "1 thread, 2 for the prompt": (1, 2), "2 threads": (2, 2)}
+    engines = {}
+    for name, (gen, batch) in variants.items():
+        engines[name] = LlamaEngine(path, n_ctx=context_size(), n_threads=gen,
+                                    llama_kwargs={"n_threads_batch": batch})
+        engines[name].load()
+    for engine in engines.values():     # evaluate the fixed prompt prefix once, untimed, as the app does
+        engine.generate(build_messages(requests[0]), schema=build_schema(GENRES), max_tokens=1,
+                        sink=lambda piece: True, seed=0)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    grammar_rate, free_rate = [], []
+    started = time.perf_counter()
+    for i, request in enumerate(requests[1:], start=1):
+        if i > 2 and time.perf_counter() - started > SIDE_BY_SIDE_CAP_S:
+            break                        # a very busy machine: keep the run short, report what was measured
+        messages = build_messages(request)
+        schema = build_schema(offered_genres(request), fitting_labels(request.summary))
+        for name, engine in engines.items():
+            gen = engine.generate(messages, schema=schema, max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=i)
+            times[name].append(gen.elapsed_s)
+            if name.startswith("1 thread ("):
+                grammar_rate.append(gen.tokens_per_s)
+                free_rate.append(_free_rate(engine, messages, gen.chunks, seed=i))
+    base = statistics.median(times["1 thread (default here)"])
+    title = f"side by side, {len(times['2 threads'])} replies each"
+    rows = [f"{title:38} {'median s':>9} {'':5} {'':>9} {'vs 1 thread':>11}"]
+    for name, values in times.items():
+        median = statistics.median(values)
+        rows.append(f"{name:38} {median:9.3f} {'s':5} {'':>9} {median / base:10.2f}x")
+    ratio = statistics.median(grammar_rate) / statistics.median(free_rate)
+    rows.append(f"{'tokens/s with schema grammar / free':38} {ratio:9.2f} {'':5} {'':>9} "
+                f"({statistics.median(grammar_rate):.1f} vs {statistics.median(free_rate):.1f} tok/s)")
+    for engine in engines.values():
+        engine.close()
+    return rows
+
+
+def _free_rate(engine, messages, tokens: int, seed: int) -> float:
+    """Tokens per second of an unconstrained reply of the same length (same model, prompt and threads)."""
+    stream = engine._llama.create_chat_completion(messages=messages, max_tokens=max(2, tokens), seed=seed,
+                                                  temperature=0.3, stream=True)
+    started, first, count = time.perf_counter(), 0.0, 0
+    for chunk in stream:
+        if chunk["choices"][0].get("delta", {}).get("content"):
+            count += 1
+            first = first or time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return (count - 1) / (elapsed - first) if count > 1 and elapsed > first else 0.0
 
 
 def main() -> None:
@@ -117,6 +177,9 @@ def main() -> None:
           f"fallback {sources.count('fallback')}; median LLM analysis / fallback = "
           f"{statistics.median(e2e) / max(1e-9, statistics.median(fallback_s)):.0f}x")
     analyst.engine.close()
+    print()
+    print("\n".join(side_by_side(path, requests[:7])))
+    print(f"load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -121,10 +121,9 @@ class LlamaEngine:
 
         started = time.perf_counter()
         try:
-            llama = _new_progress_llama(
-                on_progress, model_path=str(self.model_path), n_ctx=n_ctx, n_threads=self.n_threads,
-                n_threads_batch=self.n_threads, verbose=False, **self.llama_kwargs,
-            )
+            params = dict(model_path=str(self.model_path), n_ctx=n_ctx, n_threads=self.n_threads,
+                          n_threads_batch=self.n_threads, verbose=False) | self.llama_kwargs
+            llama = _new_progress_llama(on_progress, **params)
         except (ValueError, RuntimeError, OSError) as exc:
             if cancel is not None and cancel.is_set():
                 raise ModelLoadError(f"loading {self.name} was cancelled") from None

@@ -100,7 +100,8 @@ def summary_text(request: AnalysisRequest, label: str) -> str:
     else:
         minutes = s.duration_s / 60.0
         span = f"the last {minutes:.0f} min" if minutes >= 1.5 else "the last moments"
-        second = f", with some {ranked[1][0]} ({ranked[1][1] * 100:.0f}%)" if len(ranked) > 1 and ranked[1][1] >= 0.15 else ""
+        runner_up = ranked[1] if len(ranked) > 1 and ranked[1][1] >= 0.15 else None
+        second = f", with some {runner_up[0]} ({runner_up[1] * 100:.0f}%)" if runner_up else ""
         opening = f"Over {span} you looked mostly {_LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
     trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
              "steady": "Your mood has been steady."}.get(s.trend, "")
