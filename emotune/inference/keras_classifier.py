@@ -54,7 +54,8 @@ def compile_inference(model, tta: bool) -> Callable[[np.ndarray], np.ndarray]:
 
         def run_torch(x: np.ndarray) -> np.ndarray:
             with torch.no_grad():
-                t = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+                # convert_to_tensor puts the batch on Keras' device (the GPU when training there)
+                t = keras.ops.convert_to_tensor(np.ascontiguousarray(x, np.float32))
                 if tta:
                     t = torch.cat([t, torch.flip(t, dims=[2])], 0)
                 p = model(t, training=False).cpu().numpy()
