@@ -285,6 +285,9 @@ def main() -> None:
         rows = [run_once(video, ms, classifier, workdir) for ms in INTERVALS_MS]
         busy = run_once(video, 100, classifier, workdir, busy_engines=True)
         naive = run_naive(video, classifier, workdir)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"CPU: {os.cpu_count()} cores, load average {load} (1/5/15 min) at the end: stalls on a busy machine are "
+          "partly the GUI thread waiting for a core, not work on it")
     print(f"EmoTune window on a 640×480 {FPS:.0f} fps video with 3 faces, offscreen, {SECONDS:.0f} s per row "
           f"({BUSY_SECONDS:.0f} s for the busy rows); "
           f"emotion model loaded in {load_s:.1f} s; analysis: {busy['analyst']}")

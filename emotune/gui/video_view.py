@@ -127,11 +127,12 @@ class VideoView(QWidget):
         font.setBold(True)
         p.setFont(font)
         metrics = p.fontMetrics()
-        for face in self._faces:
+        for i, face in enumerate(self._faces):
             color = EMOTION_COLORS[face.emotion] if self._emotions else QColor("#d0d0d0")
             box = QRectF(target.x() + face.box.x * sx, target.y() + face.box.y * sy, face.box.w * sx,
                          face.box.h * sy)
-            p.setPen(QPen(color, 3))
+            main = i == 0 and len(self._faces) > 1   # the face the bars below show gets the heavier frame
+            p.setPen(QPen(color, 5 if main else 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(box, 6, 6)
             text = f"{label(face.emotion)} {face.confidence:.0%}" if self._emotions else "Face"
