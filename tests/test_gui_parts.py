@@ -183,8 +183,9 @@ def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):
 def test_the_qt_binding_keeps_python_reference_counts(qtbot):
     """A window emits tens of signals and runs tens of slots a second for hours. PySide6 6.12.0 on Python 3.11
     drops a reference to True on every `emit` and to None on every slot call from C++ (it treats them as
-    immortal, which they are only from Python 3.12), so the app aborts after minutes with "bool_dealloc" or
-    "none_dealloc". Install a PySide6 without that bug (6.11.x) or run on Python 3.12+."""
+    immortal, which they are only from Python 3.12), so the app aborts with "bool_dealloc" or "none_dealloc":
+    measured, after about 20 s when TensorFlow is not loaded (emotion model missing), otherwise later or at
+    exit. Install a PySide6 without that bug (6.11.x) or run on Python 3.12+ (docs/gui.md)."""
     from PySide6.QtCore import QObject, QTimer, Signal
 
     class Emitter(QObject):
