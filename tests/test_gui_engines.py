@@ -171,6 +171,7 @@ def test_a_journal_that_cannot_be_opened_is_a_status_line_and_the_window_keeps_w
     batch = capture(parts, qtbot)
     qtbot.waitUntil(lambda: bool(problems), timeout=WAIT_MS)
     assert batch.tracks and parts.window.isVisible()
+    assert parts.window.journal_view.status.text() == problems[0]   # the tab says why it is empty
 
 
 def free_port() -> int:

@@ -79,6 +79,7 @@ def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
     bridge.opened.connect(view.set_store)
     bridge.closed.connect(lambda: view.set_store(None))
     bridge.problem.connect(lambda text: window.status.showMessage(text, 12000))
+    bridge.problem.connect(lambda text: view.status.setText(text) if view.store is None else None)  # not opened
     bridge.written.connect(lambda what: view.refresh() if view.isVisible() else None)   # a like shows at once
     session.mood_recorded.connect(bridge.record_mood)
     session.analysis_done.connect(bridge.record_analysis)
