@@ -159,6 +159,7 @@ def run(minutes: float, sample_every_s: float, video: Path | None, workdir: Path
     app.processEvents()
     leftover = parts.threads_running()
     return {"samples": samples, "leftover": leftover, "real_model": real_model, "video": str(video),
+            "model_file": str(model_path("emotion_cnn.keras")),
             "models": parts.controller.model_status, "journal": "the window's" if own is None else "the soak's own"}
 
 
@@ -167,7 +168,7 @@ def report(result: dict, minutes: float) -> None:
     warm = samples[min(1, len(samples) - 1)]          # the first sample includes model loading: skip it
     end = samples[-1]
     print(f"\nEmoTune soak: {minutes:g} min on {Path(result['video']).name} (looping, offscreen); emotion model: "
-          f"{'models/emotion_cnn.keras' if result['real_model'] else 'STAND-IN (models/emotion_cnn.keras missing)'}")
+          f"{result['model_file'] if result['real_model'] else 'STAND-IN (models/emotion_cnn.keras missing)'}")
     print(f"{'metric':<22}{'start':>10}{'end':>10}{'change':>10}{'end/start':>11}{'peak':>10}")
     for name in ("rss_mb", "threads", "py_threads", "fds", "view_fps", "classified_fps", "journal_rows"):
         a, b = getattr(warm, name), getattr(end, name)
