@@ -243,7 +243,7 @@ def test_spotify_down_is_a_note_over_a_full_offline_list(make_app, qtbot, dirs):
 def test_the_journal_switch_in_settings_closes_and_reopens_it(make_app, qtbot):
     parts = make_app(journal=True, analyst=SummaryAnalyst())
     bridge, view = parts.journal, parts.window.journal_view
-    qtbot.waitUntil(lambda: bridge.store is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bridge.store is not None, timeout=WAIT_MS)   # open in the pool; the tab may not know yet
     parts.settings.set(keys.JOURNAL_ENABLED, False)
     with qtbot.waitSignal(bridge.closed, timeout=WAIT_MS):
         parts.window.settings_saved.emit()

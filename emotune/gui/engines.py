@@ -138,6 +138,8 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
         journal_on = settings.get(keys.JOURNAL_ENABLED)
         if journal_on != state["journal"] and parts.journal is not None:
             state["journal"] = journal_on
+            if not journal_on and window.journal_view is not None:
+                window.journal_view.set_store(None)   # no query may start on a store about to close
             parts.journal.set_enabled(journal_on)
 
     def connect_spotify() -> None:

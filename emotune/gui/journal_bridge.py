@@ -59,6 +59,8 @@ class JournalBridge(QObject):
         self.runner.run(job, on_done=self._on_open, on_error=self._failed)
 
     def _on_open(self, store) -> None:
+        if not self.enabled or store is not self.store:   # switched off (or reopened) while it was opening
+            return
         if store.notice:
             self.problem.emit(store.notice)
         self.opened.emit(store)
