@@ -17,8 +17,8 @@ PREFERENCE_MAX_CHARS = 40
 
 SYSTEM = (
     "You are EmoTune's music assistant. You get measurements of a person's facial expressions from a webcam "
-    "and suggest music. Use only the facts given; never invent anything about the person. "
-    "Reply with one JSON object:\n"
+    "and suggest music. Use only the facts given; never invent anything about the person. Valence runs from "
+    "-1 (unpleasant) to +1 (pleasant), arousal from -1 (calm) to +1 (activated). Reply with one JSON object:\n"
     f"- summary: one or two warm sentences to the person (\"you\"), at most {SUMMARY_MAX_CHARS - 60} "
     "characters, naming the main emotion and how the mood is moving, and nothing that was not measured;\n"
     f"- mood: one of {', '.join(MOOD_LABELS)};\n"
@@ -37,9 +37,8 @@ EXAMPLES: tuple[tuple[str, dict], ...] = (
         "Measured over the last 240 s (96 readings, up to 2 faces).\n"
         "Emotion shares: happy 62%, surprise 14%, neutral 12%, sad 5%, angry 3%, fear 2%, disgust 2%.\n"
         "Dominant emotion: happy, held for 150 s; trend: rising.\n"
-        "Valence +0.52 (-1 unpleasant to +1 pleasant), arousal +0.41 (-1 calm to +1 activated).\n"
-        "Time of day: afternoon.\nPreferred genres: funk.\nGoal: match the current mood.\n"
-        "Genres to choose from: funk, pop, metal, jazz, ambient.",
+        "Valence +0.52, arousal +0.41.\n"
+        "Time of day: afternoon.\nPreferred genres: funk.\nGoal: match the current mood.",
         {"summary": "You looked mostly happy, with some surprise, and your mood is rising. Bright, lively music "
                     "will match it.",
          "mood": "happy", "target_valence": 0.8, "target_energy": 0.7,
@@ -49,9 +48,8 @@ EXAMPLES: tuple[tuple[str, dict], ...] = (
         "Measured over the last 95 s (40 readings, 1 face).\n"
         "Emotion shares: sad 48%, neutral 30%, fear 9%, angry 5%, happy 4%, surprise 3%, disgust 1%.\n"
         "Dominant emotion: sad, held for 60 s; trend: falling.\n"
-        "Valence -0.38 (-1 unpleasant to +1 pleasant), arousal -0.15 (-1 calm to +1 activated).\n"
-        "Time of day: night.\nGoal: lift the mood gently towards pleasant, starting close to where it is.\n"
-        "Genres to choose from: rock, acoustic, soul, classical, dance.",
+        "Valence -0.38, arousal -0.15.\n"
+        "Time of day: night.\nGoal: lift the mood gently towards pleasant, starting close to where it is.",
         {"summary": "You looked mostly sad, and your mood is falling. Let's start soft and warm, then lift it "
                     "gently.",
          "mood": "sad", "target_valence": 0.45, "target_energy": 0.35,
@@ -61,9 +59,8 @@ EXAMPLES: tuple[tuple[str, dict], ...] = (
         "Measured over the last 180 s (70 readings, 1 face).\n"
         "Emotion shares: neutral 55%, angry 21%, happy 10%, sad 6%, surprise 4%, fear 2%, disgust 2%.\n"
         "Dominant emotion: neutral, held for 90 s; trend: steady.\n"
-        "Valence -0.08 (-1 unpleasant to +1 pleasant), arousal +0.05 (-1 calm to +1 activated).\n"
-        "Time of day: morning.\nGoal: match the current mood.\n"
-        "Genres to choose from: indie, techno, folk, blues, pop.",
+        "Valence -0.08, arousal +0.05.\n"
+        "Time of day: morning.\nGoal: match the current mood.",
         {"summary": "You looked mostly neutral, with a little anger, and your mood is steady. Easy, even music "
                     "fits it.",
          "mood": "neutral", "target_valence": 0.45, "target_energy": 0.5,
@@ -100,7 +97,7 @@ def describe_measurements(request: AnalysisRequest) -> str:
         source,
         f"Emotion shares: {share_text}.",
         f"Dominant emotion: {s.dominant}, held for {s.dominant_held_s:.0f} s; trend: {s.trend}.",
-        f"Valence {s.valence:+.2f} (-1 unpleasant to +1 pleasant), arousal {s.arousal:+.2f} (-1 calm to +1 activated).",
+        f"Valence {s.valence:+.2f}, arousal {s.arousal:+.2f}.",
         f"Time of day: {request.time_of_day}.",
     ]
     if request.preferred_genres:
@@ -108,8 +105,6 @@ def describe_measurements(request: AnalysisRequest) -> str:
     if request.preferred_languages:
         lines.append(f"Preferred languages: {_bounded(request.preferred_languages)}.")
     lines.append(f"Goal: {_GOALS[request.goal]}.")
-    genres = offered_genres(request)
-    lines.append(f"Genres to choose from: {', '.join(genres)}." if genres else "No genre list: leave genres empty.")
     return "\n".join(lines)
 
 
@@ -129,9 +124,17 @@ def longest_prompt_chars() -> int:
     return sum(len(m["content"]) for m in build_messages(request))
 
 
+def system_message(request: AnalysisRequest) -> str:
+    """The instructions plus the catalog's genre list. The list is the same for every request of a session,
+    so it sits in the prefix llama.cpp keeps evaluated instead of in each request (a third of its tokens)."""
+    genres = request.offered_genres[:MAX_OFFERED_GENRES]
+    listed = f"Genres to choose from: {', '.join(genres)}." if genres else "No genre list: leave genres empty."
+    return f"{SYSTEM}\n{listed}"
+
+
 def build_messages(request: AnalysisRequest) -> list[dict[str, str]]:
     """Chat messages for create_chat_completion; the model's own chat template formats them."""
-    messages = [{"role": "system", "content": SYSTEM}]
+    messages = [{"role": "system", "content": system_message(request)}]
     for user, reply in EXAMPLES:
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(reply)}]
     return messages + [{"role": "user", "content": describe_measurements(request)}]
