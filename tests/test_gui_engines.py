@@ -81,8 +81,8 @@ def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot
     view = parts.session.analysis
     assert view.source in ("llm", "fallback") and view.text.strip()
     assert parts.window.analysis.plain_text().strip() == view.text.strip()
-    if view.source == "llm":
-        assert len(streamed) > 1 and all(b.startswith(a[:len(a) // 2]) for a, b in zip(streamed, streamed[1:]))
+    if view.source == "llm":   # the text grew on screen while the model wrote it (a retry starts it again)
+        assert any(b.startswith(a) and len(b) > len(a) for a, b in zip(streamed, streamed[1:])), streamed
     assert batch.source == "offline catalog" and len(batch.tracks) == 10
     assert all(t.url == f"https://open.spotify.com/track/{t.track_id}" and t.reason for t in batch.tracks)
     assert len({t.artist for t in batch.tracks}) == 10
