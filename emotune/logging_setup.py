@@ -41,6 +41,17 @@ def quiet_native_logs(env: dict[str, str] | None = None) -> None:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # 0 all, 1 no INFO, 2 no WARNING, 3 no ERROR
 
 
+def keep_library_files_in(cache_dir: Path | None, env: dict[str, str] | None = None) -> None:
+    """Points libraries that would write into the user's home at EmoTune's cache folder; call before importing them.
+
+    Keras creates `~/.keras/keras.json` when it is first imported, which breaks the promise that EmoTune writes
+    only into its own folders (tests/test_privacy.py checks HOME). setdefault: a user's own KERAS_HOME wins.
+    """
+    env = os.environ if env is None else env
+    if cache_dir is not None:
+        env.setdefault("KERAS_HOME", str(Path(cache_dir) / "keras"))
+
+
 def _fd_is_open(fd: int) -> bool:
     try:
         os.fstat(fd)
@@ -144,19 +155,23 @@ def configure_logging(log_dir: Path | None, *, verbose: bool = False, console: b
 
 
 def setup_app_logging(log_dir: Path | None = None, *, verbose: bool = False) -> Path | None:
-    """Everything a starting EmoTune process needs, in order: streams, native log levels, log file.
+    """Everything a starting EmoTune process needs, in order: streams, native log levels, library folders
+    (KERAS_HOME in the app's cache), log file.
 
     `log_dir` defaults to `AppDirs.default().log` (EMOTUNE_HOME respected). Safe to call more than once.
     """
-    if log_dir is None:
-        try:
-            from emotune.appdirs import AppDirs
+    cache_dir = None
+    try:
+        from emotune.appdirs import AppDirs
 
-            log_dir = AppDirs.default().log
-        except Exception:  # platformdirs missing or HOME unset: keep going with stderr only
-            log_dir = None
+        dirs = AppDirs.default()
+        cache_dir = dirs.cache
+        log_dir = dirs.log if log_dir is None else log_dir
+    except Exception:  # platformdirs missing or HOME unset: keep going with stderr only
+        pass
     headless = prepare_streams(log_dir)
     quiet_native_logs()
+    keep_library_files_in(cache_dir)
     if headless and not faulthandler.is_enabled():
         try:
             faulthandler.enable(file=sys.stderr)  # a native crash (e.g. SIGILL on an old CPU) leaves a trace

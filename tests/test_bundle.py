@@ -196,6 +196,8 @@ def _self_test(env_extra: dict[str, str], home: Path, close_stderr: bool = False
     for name in ("PYTHONPATH", "EMOTUNE_RESOURCES"):  # the bundle must not lean on the checkout
         if name not in env_extra:
             env.pop(name, None)
+    for name in [k for k in env if k.startswith(("XDG_", "KERAS_HOME"))]:   # all user folders derive from HOME
+        env.pop(name)
     stderr = subprocess.DEVNULL if close_stderr else subprocess.PIPE
     preexec = (lambda: os.close(2)) if close_stderr and os.name == "posix" else None
     return subprocess.run([str(EXE), "--self-test"], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
@@ -213,11 +215,14 @@ def test_bundle_self_test_passes_without_a_console(tmp_path):
 
     stderr is closed, as for a double-clicked windowed build; the logs must land in the user's log folder.
     """
-    result = _self_test({}, tmp_path, close_stderr=True)
+    user_home = tmp_path / "user-home"   # the user's HOME: the bundle writes only into EMOTUNE_HOME (tmp_path)
+    user_home.mkdir()
+    result = _self_test({"HOME": str(user_home)}, tmp_path, close_stderr=True)
     assert result.returncode == 0, f"self-test failed ({result.returncode}):\n{result.stdout}\n{_logs(tmp_path)}"
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary, result.stdout
+    assert summary.get("ok") is True and summary.get("faces", 0) >= 1 and summary.get("tracks", 0) >= 1, summary
     assert (tmp_path / "log" / "emotune.log").is_file(), _logs(tmp_path)
+    assert sorted(str(p.relative_to(user_home)) for p in user_home.rglob("*")) == []
 
 
 @pytest.mark.slow

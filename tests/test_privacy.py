@@ -133,3 +133,18 @@ def test_gui_self_test_runs_offline_and_writes_nowhere_else(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary.get("ok") is True, summary
+
+
+def test_keras_keeps_its_config_in_the_app_folder_not_in_home(tmp_path):
+    """Keras writes ~/.keras/keras.json when first imported; a starting EmoTune points it at its own cache."""
+    home, app = tmp_path / "home", tmp_path / "app"
+    home.mkdir()
+    code = ("from emotune.logging_setup import setup_app_logging\n"
+            "setup_app_logging()\n"
+            "import keras\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "EMOTUNE_", "KERAS_HOME"))}
+    env.update(HOME=str(home), EMOTUNE_HOME=str(app), PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(home.iterdir()) == [], sorted(str(p) for p in home.rglob("*"))
+    assert (app / "cache" / "keras" / "keras.json").is_file()
