@@ -61,6 +61,15 @@ if [ "${EMOTUNE_ALLOW_INCOMPLETE_BUNDLE:-0}" != 1 ]; then
   done
 fi
 "$PY" -c 'import PyInstaller' 2>/dev/null || die "PyInstaller is not installed in $PY's environment (pip install '.[dev]')"
+# PySide6 6.12.0 on Python 3.11 drops a reference to None on every Qt call that returns nothing; a bundle made
+# from it dies with "deallocating None" after a while (docs/packaging.md). Refuse to freeze such a binding.
+QT_QPA_PLATFORM=offscreen "$PY" -c 'import sys
+from PySide6.QtCore import QTimer
+t = QTimer(); n = sys.getrefcount(None)
+for _ in range(100): t.setInterval(5)
+lost = n - sys.getrefcount(None); keep = [None] * max(lost, 0)
+sys.exit(1 if lost > 0 else 0)' ||
+  die "this PySide6 ($("$PY" -c 'import PySide6; print(PySide6.__version__)')) loses references to None on Python 3.11 and would crash the bundle: install PySide6-Essentials<6.12"
 
 args=(--noconfirm)
 [ "${CLEAN:-0}" = 1 ] && args+=(--clean)
