@@ -247,3 +247,25 @@ def test_every_journal_error_has_user_text():
     for cls in (JournalDiskFullError, JournalLockedError, JournalReadOnlyError):
         assert issubclass(cls, JournalError)
     assert MIGRATIONS[0] == V1
+
+
+def test_recent_summary_condenses_days_for_the_analysis(store):
+    import datetime as dt
+
+    assert store.recent_summary(7).to_text() == "No mood journal entries in the last 7 days."
+    today = dt.datetime.combine(dt.date.today(), dt.time(12))
+    yesterday = today - dt.timedelta(days=1)
+    sid = store.start_session("camera 0", ts=yesterday.timestamp())
+    for i in range(3):
+        store.record_snapshot(snap("sad"), sid, ts=yesterday.timestamp() + 5 * i)
+        store.record_snapshot(snap("happy"), sid, ts=today.timestamp() + 5 * i)
+    store.record_feedback("t1", ["Adele"], "sad", "like", title="Hello", ts=today.timestamp())
+    summary = store.recent_summary(7)
+    assert summary.samples == 6 and summary.sessions == 1
+    assert [d.dominant for d in summary.per_day] == ["sad", "happy"]
+    assert summary.per_day[0].valence < 0 < summary.per_day[1].valence
+    assert summary.liked == {"sad": ("Hello — Adele",)}
+    text = summary.to_text()
+    assert text.startswith("Last 7 days (1 sessions): mostly ") and "latest day mostly happy" in text
+    assert "Liked when sad: Hello — Adele." in text
+    assert json.dumps(summary.to_json())        # plain data, ready for a prompt or a file
