@@ -53,8 +53,8 @@ LIGHT_AUGMENT = AugmentConfig(rotate=10.0, brightness=0.2, contrast=0.25, gamma=
                               erase_p=0.15)
 
 PRESETS: dict[str, TrainConfig] = {
-    # A first model fast (~10 min under TensorFlow here, estimated from step times); with the full augmentation a net this
-    # small learns slowly (an aborted run: 27% PublicTest after 3 epochs), so the shipped model is `cpu`'s.
+    # A first model fast (~10 min under TensorFlow here, estimated from step times); with the full
+    # augmentation a net this small learns slowly (an aborted run: 27% PublicTest after 3 epochs).
     "quick": TrainConfig(arch="tiny", epochs=6, batch_size=128, learning_rate=3e-3, dropout=0.2),
     # The shipped model: 59.5% PrivateTest after 12 epochs, 59 min on 2 shared cores. The same
     # detector-like geometric jitter, lighter photometric noise (a short schedule cannot absorb the full set).
