@@ -60,7 +60,8 @@ def _per_face_rows(name: str, model) -> list[tuple[str, float]]:
         (f"{name}: model.predict, 1 face", _median_ms(lambda: model.predict(one, verbose=0), REPEATS // 3)),
         (f"{name}: model.predict, 1 face + flip TTA",
          _median_ms(lambda: model.predict(flip_one, verbose=0), REPEATS // 3)),
-        (f"{name}: model.predict, {BATCH} faces", _median_ms(lambda: model.predict(x, verbose=0), REPEATS // 3) / BATCH),
+        (f"{name}: model.predict, {BATCH} faces",
+         _median_ms(lambda: model.predict(x, verbose=0), REPEATS // 3) / BATCH),
         (f"{name}: model.predict, {BATCH} faces + flip TTA",
          _median_ms(lambda: model.predict(flip_batch, verbose=0), REPEATS // 3) / BATCH),
     ]
