@@ -22,6 +22,7 @@ from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.settings import Settings
 from emotune.gui.settings_dialog import SettingsDialog
 from emotune.gui.tasks import TaskRunner
+from emotune.music.spotify_auth import DEFAULT_PORT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,7 +62,7 @@ def test_the_settings_dialog_writes_what_the_user_entered(qtbot, tmp_path):
     s = Settings.at(tmp_path / "settings.ini")
     dialog = SettingsDialog(s)
     qtbot.addWidget(dialog)
-    assert dialog.redirect.text() == "http://127.0.0.1:8888/callback"
+    assert dialog.redirect.text() == f"http://127.0.0.1:{DEFAULT_PORT}/callback"
     dialog.interval.setValue(300)
     dialog.port.setValue(9090)
     dialog.client_id.setText("  abc  ")

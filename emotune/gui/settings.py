@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QSettings
 
 from emotune.appdirs import AppDirs
+from emotune.music.spotify_auth import DEFAULT_PORT   # one default for the app, the README and the client
 
 T = TypeVar("T")
 MODES = ("match", "lift")
@@ -29,7 +30,7 @@ CAMERA_INDEX: Key[int] = Key("capture/camera_index", 0, "camera used when the ap
 LAST_SOURCE: Key[str] = Key("capture/last_source", "", "last video or image opened")
 INFERENCE_INTERVAL_MS: Key[int] = Key("inference/interval_ms", 100, "least time between analysed frames")
 SPOTIFY_CLIENT_ID: Key[str] = Key("spotify/client_id", "", "the user's own Spotify app")
-SPOTIFY_REDIRECT_PORT: Key[int] = Key("spotify/redirect_port", 8888, "loopback port for the login redirect")
+SPOTIFY_REDIRECT_PORT: Key[int] = Key("spotify/redirect_port", DEFAULT_PORT, "loopback port for the login redirect")
 LLM_MODEL_PATH: Key[str] = Key("llm/model_path", "", "a GGUF chosen by the user; empty = default")
 GENRES: Key[tuple] = Key("music/genres", (), "genres to prefer")
 LANGUAGES: Key[tuple] = Key("music/languages", (), "languages to prefer")
@@ -54,7 +55,7 @@ class Preferences:
     mode: str = "match"
     llm_model_path: str = ""
     spotify_client_id: str = ""
-    spotify_redirect_port: int = 8888
+    spotify_redirect_port: int = DEFAULT_PORT
 
 
 def _split(value: Any) -> tuple[str, ...]:
