@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO, compose_frame, fer_test_faces
+from conftest import compose_frame, fer_test_faces
 from emotune.core.emotions import EMOTIONS
 from emotune.resources import asset_path
 
