@@ -8,6 +8,8 @@ import logging
 import sys
 
 from emotune import __version__
+from emotune.appdirs import AppDirs
+from emotune.logging_setup import keep_library_files_in
 
 # Module names under emotune.cli, each defining register(subparsers).
 SUBCOMMAND_MODULES = ("detect", "train", "evaluate", "analyze", "catalog", "recommend", "journal", "gui")
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s",
     )
+    keep_library_files_in(AppDirs.default().cache)  # Keras would write ~/.keras otherwise
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
