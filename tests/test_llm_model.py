@@ -70,6 +70,20 @@ def test_a_cancelled_load_can_be_retried(gguf):
     analyst.engine.close()
 
 
+def test_warm_up_evaluates_the_fixed_prompt_once(gguf):
+    """After warm_up the model holds the instructions, genre list and examples, so an analysis evaluates
+    only its own request; the result is the same kind as without it."""
+    analyst = Analyst.for_model(gguf, seed=SEED)
+    assert analyst.warm_up(GENRES)
+    llama = analyst.engine._llama
+    prefix = llama.tokenize(build_messages(varied_requests(1)[0])[0]["content"].encode())
+    assert llama.n_tokens > 2 * len(prefix)     # system message and the worked examples are evaluated
+    request = varied_requests(2, seed=12)[1]
+    _assert_valid(analyst.analyze(request), request)
+    assert not Analyst(None).warm_up(GENRES)
+    analyst.engine.close()
+
+
 def test_context_fits_the_longest_prompt_and_the_reply(analyst):
     """n_ctx is sized for the prompt (llama-cpp-python's default 512 is not): count real tokens."""
     longest = "x" * longest_prompt_chars()
