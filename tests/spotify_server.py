@@ -58,6 +58,7 @@ class State:
     refresh: set[str] = field(default_factory=set)
     playlists: dict[str, dict] = field(default_factory=dict)
     unplayable: set[str] = field(default_factory=set)
+    any_track: bool = False         # GET /tracks/{id} knows every well-formed id (the app's catalog tracks)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     log: list[tuple[str, str, dict]] = field(default_factory=list)   # method, path, query
     secrets: list[str] = field(default_factory=list)   # every code and token handed out (tests grep logs for them)
@@ -251,6 +252,9 @@ def _make_handler(fake: FakeSpotify):
             if path.startswith("/v1/tracks/") and method == "GET":
                 tid = path.rsplit("/", 1)[-1]
                 track = next((t for t in fake.tracks if t["id"] == tid), None)
+                if track is None and st.any_track and len(tid) == 22 and all(c in ALPHABET for c in tid):
+                    track = {"id": tid, "name": "Catalog song", "uri": f"spotify:track:{tid}", "type": "track",
+                             "artists": [{"name": "Catalog artist"}], "album": {"name": "Catalog album"}}
                 if track is None:
                     return self._error(404, "Resource not found") if len(tid) == 22 else self._error(400, "Invalid id")
                 return self._send(200, track | ({"is_playable": tid not in st.unplayable} if q.get("market") else {}))
