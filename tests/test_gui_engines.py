@@ -253,3 +253,75 @@ def test_the_journal_switch_in_settings_closes_and_reopens_it(make_app, qtbot):
     with qtbot.waitSignal(bridge.opened, timeout=WAIT_MS):
         parts.window.settings_saved.emit()
     assert view.store is bridge.store and view.delete_all_btn.isEnabled()
+
+
+def test_spotify_marks_unavailable_tracks_saves_a_playlist_and_disconnects(make_app, qtbot, dirs):
+    """Issue 6's Spotify actions through the real window, the real spotipy and FakeSpotify on 127.0.0.1."""
+    from emotune.music.spotify import SpotifyClient
+    from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+    from tests.spotify_server import Fault, FakeSpotify
+
+    with FakeSpotify() as fake:
+        fake.state.any_track = True     # the catalog's track ids exist on this Spotify
+        config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(), api_base=f"{fake.url}/v1",
+                               accounts_base=fake.url, timeout_s=5.0)
+        cache = SecureTokenCache.in_config(dirs.config)
+        client = SpotifyClient(config, cache, open_url=lambda url: requests.get(url, timeout=10))
+        parts = make_app(music=SpotifyMusic(CatalogMusic(dirs), client), analyst=SummaryAnalyst())
+        window, tracks = parts.window, parts.window.tracks
+        qtbot.waitUntil(lambda: "not connected" in window.status.network.text(), timeout=WAIT_MS)
+        assert not tracks.save_button.isEnabled() and not window.disconnect_action.isEnabled()
+        window.spotify_action.trigger()
+        qtbot.waitUntil(lambda: "Online: Spotify connected" in window.status.network.text(), timeout=WAIT_MS)
+        assert window.disconnect_action.isEnabled() and cache.path.is_file()
+        first = capture(parts, qtbot)
+        assert len(first.tracks) == 10 and not any(t.unavailable for t in first.tracks)
+        assert tracks.save_button.isEnabled()
+        assert {r[1].rsplit("/", 1)[-1] for r in fake.requests_to("/v1/tracks/")} == {t.track_id for t in first.tracks}
+
+        # two tracks are not playable in the user's market: same list, those two greyed with a note
+        gone = {first.tracks[2].track_id, first.tracks[5].track_id}
+        fake.state.unplayable = set(gone)
+        with qtbot.waitSignal(parts.session.tracks_ready, timeout=WAIT_MS) as again:
+            parts.session.recommend(refresh=False)
+        batch = again.args[0]
+        assert [t.track_id for t in batch.tracks] == [t.track_id for t in first.tracks]
+        assert {t.track_id for t in batch.tracks if t.unavailable} == gone
+        assert "2 tracks are not available in your Spotify market" in tracks.note.text()
+        rows = tracks.rows()
+        assert not rows[2].play_button.isEnabled() and rows[3].play_button.isEnabled()
+        assert "market" in rows[5].toolTip()
+        playable = [t.track_id for t in batch.tracks if t.track_id not in gone]
+        assert tracks.playable_ids() == playable
+
+        # Save as playlist: a private playlist with the playable tracks, in order, and a link in the status bar
+        tracks.save_button.click()
+        qtbot.waitUntil(lambda: window.status.link.isVisible(), timeout=WAIT_MS)
+        (saved,) = fake.state.playlists.values()
+        mood = parts.session.captured_mood.dominant.capitalize()
+        assert saved["name"].startswith(f"EmoTune – {mood} – ") and saved["public"] is False
+        assert saved["entries"] == [f"spotify:track:{t}" for t in playable]
+        assert saved["external_urls"]["spotify"] in window.status.link.text()
+        assert "Saved" in window.status.currentMessage() and "8 tracks" in window.status.currentMessage()
+        assert not fake.removed_endpoint_calls()
+        qtbot.waitUntil(tracks.save_button.isEnabled, timeout=WAIT_MS)
+
+        # a Spotify error while saving is a clear message; nothing is lost
+        fake.add_fault("/v1/me/playlists", Fault(status=500))
+        tracks.save_button.click()
+        qtbot.waitUntil(lambda: "not saved" in window.status.currentMessage(), timeout=WAIT_MS)
+        assert "server error (500)" in window.status.currentMessage()
+        assert len(fake.state.playlists) == 1 and len(tracks.rows()) == 10
+        qtbot.waitUntil(tracks.save_button.isEnabled, timeout=WAIT_MS)
+
+        # Disconnect: the stored login is deleted, the status bar says offline, lists come from the catalog
+        window.disconnect_action.trigger()
+        qtbot.waitUntil(lambda: "not connected" in window.status.network.text(), timeout=WAIT_MS)
+        assert not cache.path.exists() and not tracks.save_button.isEnabled()
+        assert not window.disconnect_action.isEnabled() and "disconnected" in window.status.currentMessage()
+        asked = len(fake.state.log)
+        with qtbot.waitSignal(parts.session.tracks_ready, timeout=WAIT_MS) as offline:
+            parts.window.tracks.refresh_button.click()
+        assert len(offline.args[0].tracks) == 10 and not any(t.unavailable for t in offline.args[0].tracks)
+        assert "not connected" in offline.args[0].note and len(fake.state.log) == asked
+        parts.window.close()

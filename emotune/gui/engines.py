@@ -111,13 +111,18 @@ def plug_feedback(music: MusicService, bridge) -> None:
 
 def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_music_: Callable = make_music) -> None:
     """Keeps the engines in step with the window: Settings changes (model file, Spotify, journal), the
-    Spotify login action and the online/offline text. GUI thread; the work runs in the pools."""
+    Spotify login, disconnect and "Save as playlist" actions and the online/offline text. GUI thread; the work
+    runs in the pools (Spotify's in the music pool, after any list being built)."""
     window, session, settings = parts.window, parts.session, parts.settings
     misc = parts.runners[-1]
+    music_pool = next((r for r in parts.runners if r.name == "music"), misc)   # Spotify calls queue with the lists
     state = {"prefs": settings.preferences(), "journal": settings.get(keys.JOURNAL_ENABLED)}
 
     def show_network(*_args) -> None:
-        window.status.set_network(*network_status(session.music))
+        text, online = network_status(session.music)
+        window.status.set_network(text, online)
+        window.tracks.set_can_save(online and hasattr(session.music, "save_playlist"))
+        window.disconnect_action.setEnabled(online and hasattr(session.music, "disconnect"))
 
     def check_spotify() -> None:
         music = session.music
@@ -161,8 +166,53 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
 
         misc.run(lambda report, cancel: music.connect(cancel), on_done=done, on_error=failed)
 
+    def disconnect_spotify() -> None:
+        music = session.music
+        if not hasattr(music, "disconnect"):
+            return
+
+        def done(_result) -> None:
+            window.status.showMessage("Spotify disconnected: the login stored on this computer is deleted. "
+                                      "Tracks come from the offline catalog.", 10000)
+            show_network()
+
+        def failed(exc: Exception) -> None:
+            window.status.showMessage(f"Could not delete the Spotify login: {exc}", 15000)
+            show_network()
+
+        window.disconnect_action.setEnabled(False)
+        music_pool.run(lambda report, cancel: music.disconnect(), on_done=done, on_error=failed)
+
+    def save_playlist() -> None:
+        from datetime import date
+
+        from emotune.gui.music_service import playlist_name
+
+        music, ids = session.music, window.tracks.playable_ids()
+        if not hasattr(music, "save_playlist") or not ids:
+            return
+        mood = session.captured_mood
+        name, description = playlist_name(mood.dominant if mood else "", session.mode, date.today())
+        window.tracks.set_can_save(False)   # one save at a time
+        window.status.showMessage(f"Saving “{name}” to your Spotify account…", 30000)
+
+        def done(saved) -> None:
+            window.status.show_link(f"Saved “{saved.name}” ({saved.added} tracks) to your Spotify account:",
+                                    saved.name, saved.url)
+            show_network()
+
+        def failed(exc: Exception) -> None:
+            text = str(exc) if getattr(exc, "hint", None) is not None else f"{exc.__class__.__name__}: {exc}"
+            window.status.showMessage(f"The playlist was not saved. {text}", 20000)
+            show_network()
+
+        music_pool.run(lambda report, cancel: music.save_playlist(name, ids, description), on_done=done,
+                       on_error=failed)
+
     window.settings_saved.connect(on_settings_saved)
     window.spotify_connect_requested.connect(connect_spotify)
+    window.spotify_disconnect_requested.connect(disconnect_spotify)
+    window.tracks.save_requested.connect(save_playlist)
     session.tracks_ready.connect(show_network)
     session.tracks_failed.connect(show_network)
     show_network()

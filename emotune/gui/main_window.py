@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
 
     settings_saved = Signal()               # the Settings dialog wrote new values (engines follow them)
     spotify_connect_requested = Signal()    # File → Connect Spotify…
+    spotify_disconnect_requested = Signal()  # File → Disconnect Spotify
 
     def __init__(self, controller: PipelineController, session: MoodSession, settings: Settings,
                  tasks: TaskRunner, source_opener: Callable[[SourceSpec], VideoSource] = open_source,
@@ -125,8 +126,12 @@ class MainWindow(QMainWindow):
         self.spotify_action = QAction("Connect Spotify…", self)
         self.spotify_action.triggered.connect(lambda: self.spotify_connect_requested.emit())
         self.spotify_action.setToolTip("Log in with your own Spotify app (Client ID in Settings)")
-        for title, actions in (("&File", [c.open_action, c.settings_action, self.spotify_action, None,
-                                          quit_action]),
+        self.disconnect_action = QAction("Disconnect Spotify", self)
+        self.disconnect_action.triggered.connect(lambda: self.spotify_disconnect_requested.emit())
+        self.disconnect_action.setToolTip("Forget the Spotify login stored on this computer")
+        self.disconnect_action.setEnabled(False)   # enabled while connected (engines.wire)
+        for title, actions in (("&File", [c.open_action, c.settings_action, self.spotify_action,
+                                          self.disconnect_action, None, quit_action]),
                                ("&Mood", [c.start_action, c.capture_action]),
                                ("&View", [self.fullscreen_action]), ("&Help", [about])):
             menu = self.menuBar().addMenu(title)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Callable, Sequence
 
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
@@ -22,6 +24,7 @@ BoostSource = Callable[[str], "FeedbackBoosts | None"]
 TRACKS = 10
 SPOTIFY_EXTRA = 4          # Spotify search results put above the catalog's list
 CONNECT_HINT = "Connect it with File → Connect Spotify…"
+NOT_IN_MARKET = "Not available in your Spotify market."
 
 
 def _no_boosts(mood: str) -> FeedbackBoosts | None:
@@ -154,16 +157,44 @@ class SpotifyMusic:
         if self.check() != "connected":
             return TrackBatch(batch.tracks, f"{batch.note} Spotify is set up but not connected: {CONNECT_HINT}"
                               .strip(), batch.source)
-        if not phrases:
-            return batch
+        tracks, note = batch.tracks, batch.note
         try:
-            extra = self._search(phrases, prefs, {t.track_id for t in batch.tracks})
+            tracks, note = self._mark_unavailable(tracks, note)
+            extra = self._search(phrases, prefs, {t.track_id for t in tracks}) if phrases else []
         except SpotifyError as exc:
             self._set("error", status_text(exc))
-            return TrackBatch(batch.tracks, f"{batch.note} {status_text(exc)}".strip(), batch.source)
+            return TrackBatch(tracks, f"{note} {status_text(exc)}".strip(), batch.source)
         self._set("connected", self.detail if self.state == "connected" else "")
-        return TrackBatch(tuple(extra) + batch.tracks, batch.note,
-                          "Spotify and the offline catalog" if extra else batch.source)
+        return TrackBatch(tuple(extra) + tracks, note, "Spotify and the offline catalog" if extra else batch.source)
+
+    def _mark_unavailable(self, tracks: tuple[TrackItem, ...], note: str) -> tuple[tuple[TrackItem, ...], str]:
+        """Catalog tracks Spotify cannot play in the user's market stay in the list, greyed with a note, rather
+        than being dropped or replaced: the order carries meaning ("lift my mood" walks step by step from the
+        current mood toward a brighter one, and a replacement would break the walk or cost more lookups against a
+        small quota), the user still learns what fits the mood (and may own it elsewhere), and a row that simply
+        vanished would look like a bug. They cannot be played from EmoTune and "Save as playlist" leaves them out."""
+        playable = self.client.availability([t.track_id for t in tracks])
+        marked = tuple(t if playable.get(t.track_id, True) else replace(t, unavailable=NOT_IN_MARKET) for t in tracks)
+        missing = sum(1 for t in marked if t.unavailable)
+        if missing:
+            what = "One track is" if missing == 1 else f"{missing} tracks are"
+            note = f"{note} {what} not available in your Spotify market (greyed).".strip()
+        return marked, note
+
+    def disconnect(self) -> None:
+        """Deletes the stored login (a file: worker thread); the lists come from the catalog alone again."""
+        self.client.disconnect()
+        self._set("not connected")
+
+    def save_playlist(self, name: str, track_ids: Sequence[str], description: str = ""):
+        """Creates a private playlist with these tracks in the user's account (network: worker thread)."""
+        from emotune.music.spotify_errors import SpotifyAuthError
+
+        try:
+            return self.client.save_playlist(name, list(track_ids), description=description, public=False)
+        except SpotifyAuthError as exc:
+            self._set("not connected", str(exc))
+            raise
 
     def _search(self, phrases, prefs: Preferences, seen: set[str]) -> list[TrackItem]:
         from emotune.music.links import track_url
@@ -183,6 +214,17 @@ class SpotifyMusic:
     def _set(self, state: str, detail: str = "") -> None:
         with self._lock:
             self.state, self.detail = state, detail
+
+
+def playlist_name(emotion: str, mode: str, day: date) -> tuple[str, str]:
+    """The default name and description of a saved list, e.g. "EmoTune – Happy – 25 Nov": the mood and the day
+    are what a user looks for later in a long list of playlists."""
+    mood = (emotion or "my mood").strip()
+    when = f"{day.day} {day:%b}"
+    if mode == "lift":
+        return (f"EmoTune – Lift from {mood.capitalize()} – {when}",
+                f"Chosen by EmoTune to lift a {mood.lower()} mood step by step.")
+    return f"EmoTune – {mood.capitalize()} – {when}", f"Chosen by EmoTune to match a {mood.lower()} mood."
 
 
 def make_spotify_client(prefs: Preferences, dirs, **config_overrides):

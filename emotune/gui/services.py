@@ -60,6 +60,7 @@ class TrackItem:
     album: str
     reason: str
     url: str
+    unavailable: str = ""   # why it cannot be played (e.g. not in the user's Spotify market); "" = playable
 
 
 @dataclass(frozen=True)

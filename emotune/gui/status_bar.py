@@ -2,6 +2,8 @@
 the model-loading progress while it lasts."""
 from __future__ import annotations
 
+import html
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from emotune.gui.inference_worker import ModelStatus
@@ -22,11 +24,15 @@ class StatusBar(QStatusBar):
         self.dropped.setToolTip("Frames skipped because analysis was busy (the picture never lags for it)")
         self.models = QLabel("Models: loading…")
         self.network = QLabel("Offline")
+        self.link = QLabel()          # the last saved playlist, clickable
+        self.link.setOpenExternalLinks(True)
+        self.link.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setRange(0, 100)
         self.progress.setTextVisible(False)
-        for widget in (self.progress, self.camera, self.fps, self.face_ms, self.dropped, self.models, self.network):
+        for widget in (self.progress, self.camera, self.fps, self.face_ms, self.dropped, self.models, self.link,
+                       self.network):
             self.addPermanentWidget(widget)
 
     def set_capturing(self, on: bool, description: str = "") -> None:
@@ -57,6 +63,13 @@ class StatusBar(QStatusBar):
         self.models.setText("Models: " + ", ".join(parts))
         if status is not None and status.problem:
             self.models.setToolTip(status.problem)
+
+    def show_link(self, text: str, title: str, url: str) -> None:
+        """A message with a link that stays until the next one (e.g. the playlist just saved)."""
+        self.showMessage(f"{text} {url}", 20000)
+        self.link.setText(f'<a href="{html.escape(url, quote=True)}">{html.escape(title)}</a>')
+        self.link.setToolTip(url)
+        self.link.setVisible(True)
 
     def set_network(self, text: str, online: bool) -> None:
         self.network.setText(("● " if online else "○ ") + text)

@@ -1,5 +1,6 @@
 """The recommended tracks: title, artist, album and a one-line reason, with play and copy-link buttons, a
-refresh action and the "match my mood" / "lift my mood" switch."""
+refresh action, "Save as playlist" (Spotify) and the "match my mood" / "lift my mood" switch. Tracks Spotify
+cannot play in the user's market are greyed with the reason."""
 from __future__ import annotations
 
 from PySide6.QtCore import QUrl, Signal
@@ -51,6 +52,12 @@ class TrackRow(QFrame):
             texts.addWidget(lab)
         texts.addLayout(votes)
         self._labels = (title, who)
+        if track.unavailable:   # greyed with the reason; Spotify would only show "unavailable" for it
+            for lab in self._labels:
+                lab.setEnabled(False)
+            reason.setText(f"{_esc(track.reason)} — <b>{_esc(track.unavailable)}</b>")
+            self.play_button.setEnabled(False)
+            self.setToolTip(track.unavailable)
         buttons = QVBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.copy_button)
@@ -94,6 +101,7 @@ class TrackList(QWidget):
     track_played = Signal(object)   # TrackItem
     link_copied = Signal(object)    # TrackItem
     feedback_given = Signal(object, str)   # TrackItem, "like" | "skip" | "not_for_mood"
+    save_requested = Signal()       # "Save as playlist" (the window saves `playable_ids()`)
 
     def __init__(self, mode: str = "match", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,12 +119,18 @@ class TrackList(QWidget):
         self.refresh_button = QPushButton("↻ Refresh")
         self.refresh_button.setToolTip("Other tracks for the same mood")
         self.refresh_button.clicked.connect(self.refresh_requested)
+        self.save_button = QPushButton("Save as playlist")
+        self.save_button.setToolTip("Save the playable tracks as a private playlist in your Spotify account "
+                                    "(File → Connect Spotify… first)")
+        self.save_button.clicked.connect(self.save_requested)
+        self._can_save = False
         self.note = QLabel("Press “Capture mood” to get tracks for your mood.")
         self.note.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.match_button)
         top.addWidget(self.lift_button)
         top.addStretch()
+        top.addWidget(self.save_button)
         top.addWidget(self.refresh_button)
         self._rows_box = QWidget()
         self._rows = QVBoxLayout(self._rows_box)
@@ -133,6 +147,7 @@ class TrackList(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(scroll, 1)
         self._tracks: tuple[TrackItem, ...] = ()
+        self._update_save()
 
     def mode(self) -> str:
         return "lift" if self.lift_button.isChecked() else "match"
@@ -142,6 +157,18 @@ class TrackList(QWidget):
 
     def rows(self) -> list[TrackRow]:
         return [self._rows.itemAt(i).widget() for i in range(self._rows.count() - 1)]
+
+    def playable_ids(self) -> list[str]:
+        """The ids "Save as playlist" sends: the list in order, without the tracks marked unavailable."""
+        return [t.track_id for t in self._tracks if not t.unavailable]
+
+    def set_can_save(self, on: bool) -> None:
+        """Spotify is connected (or not): the save button follows, and needs playable tracks too."""
+        self._can_save = on
+        self._update_save()
+
+    def _update_save(self) -> None:
+        self.save_button.setEnabled(self._can_save and bool(self.playable_ids()))
 
     def set_busy(self, text: str = "Choosing tracks…") -> None:
         self.note.setText(text)
@@ -157,6 +184,7 @@ class TrackList(QWidget):
             row.copied.connect(self.link_copied)
             row.feedback.connect(self.feedback_given)
             self._rows.insertWidget(self._rows.count() - 1, row)
+        self._update_save()
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
             self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} tracks{source}.")
