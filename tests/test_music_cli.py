@@ -73,3 +73,28 @@ def test_catalog_build_import_info(capsys, tmp_path):
     broken.write_text("Track Name,Energy\nx,0.5\n")
     rc, _, err = run(capsys, "catalog", "import", str(broken))
     assert rc == 2 and "no column for" in err and "Valence" in err
+
+
+def test_recommend_uses_the_journal_likes_unless_told_not_to(capsys):
+    """The window's likes and skips shape the CLI's list too: a track liked for 'sad' far down the list rises
+    and says why; --no-journal gives the plain list back. Without a journal, none is created."""
+    from emotune.appdirs import AppDirs
+    from emotune.journal import JournalStore
+    from emotune.journal.store import FILENAME
+
+    dirs = AppDirs.default().ensure()
+    _, out, _ = run(capsys, "recommend", "--mood", "sad", "-n", "10", "--json")
+    assert not (dirs.data / FILENAME).exists()
+    plain = [t["track"] for t in json.loads(out)["tracks"]]
+    liked = plain[-1]
+    with JournalStore.open(dirs) as store:
+        store.record_feedback(liked["id"], liked["artists"], "sad", "like", title=liked["title"])
+
+    _, out, _ = run(capsys, "recommend", "--mood", "sad", "-n", "10", "--json")
+    tracks = json.loads(out)["tracks"]
+    ranked = [t["track"]["id"] for t in tracks]
+    assert ranked.index(liked["id"]) < len(plain) - 1
+    assert "liked" in tracks[ranked.index(liked["id"])]["reason"]
+
+    _, out, _ = run(capsys, "recommend", "--mood", "sad", "-n", "10", "--json", "--no-journal")
+    assert [t["track"]["id"] for t in json.loads(out)["tracks"]] == [t["id"] for t in plain]

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--catalog", type=Path, metavar="FILE", help="a catalog file instead of the default one")
     p.add_argument("-n", type=int, default=10, metavar="N", help="how many tracks (default 10)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-journal", action="store_true",
+                   help="ignore your likes and skips in the mood journal (used by default when it exists)")
     p.set_defaults(func=run)
 
 
@@ -35,6 +37,22 @@ def _snapshot(path: Path):
     if history.latest is None:
         raise ValueError(f"{path} holds no mood snapshot")
     return history.latest
+
+
+def _journal_boosts(dirs, mood: str):
+    """The window's likes and skips for this mood, as the window's own lists use them. An absent journal is
+    not created (a CLI query must not start one); an unreadable one is a warning, not a failure."""
+    from emotune.journal import JournalError, JournalStore
+    from emotune.journal.store import FILENAME
+
+    if not (Path(dirs.data) / FILENAME).is_file():
+        return None
+    try:
+        with JournalStore.open(dirs) as store:
+            return store.boosts_for(mood)
+    except JournalError as exc:
+        print(f"emotune recommend: your likes and skips are not used: {exc.user_text}", file=sys.stderr)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,14 +71,16 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"emotune recommend: cannot read the snapshot {args.snapshot}: {exc}", file=sys.stderr)
         return 2
+    dirs = AppDirs.default()
     try:
-        catalog = load_catalog(AppDirs.default(), args.catalog)
+        catalog = load_catalog(dirs, args.catalog)
     except CatalogError as exc:
         print(f"emotune recommend: {exc}", file=sys.stderr)
         return 2
     request = RecommendationRequest(
         mood=mood, mode=args.mode, n=args.n, genres=tuple(g.lower() for g in args.genre),
         languages=tuple(lang.lower() for lang in args.language), allow_explicit=not args.no_explicit,
+        feedback=None if args.no_journal else _journal_boosts(dirs, mood.dominant),
     )
     result = Recommender(catalog).recommend(request)
     if args.json:
