@@ -2,6 +2,7 @@
 summary reader, the deterministic fallback, the GGUF reader and the model discovery order."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import struct
@@ -18,7 +19,7 @@ from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_
 from emotune.llm.prompt import build_messages, describe_measurements
 from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer, partial_string_field
-from emotune.llm.values import MOOD_LABELS, Analysis, AnalysisRequest
+from emotune.llm.values import MAX_JOURNAL_DAYS, MOOD_LABELS, Analysis, AnalysisRequest, JournalDay
 
 GOOD = {"summary": "You look calm and a little happy today, and the mood is steady.", "mood": "calm",
         "target_valence": 0.6, "target_energy": 0.3, "search_phrases": ["calm piano", "soft jazz"],
@@ -90,6 +91,61 @@ def test_grounding_rejects_what_was_not_measured():
     assert fix_wording("You looked mostly fear, then Surprise.") == "You looked mostly afraid, then Surprise."
     reply = json.dumps(dict(GOOD, summary="You looked mostly happy, and your mood is rising. Bright music!"))
     with pytest.raises(InvalidReply, match="main emotion"):
+        check_reply(reply, ["jazz", "piano"], s, when)
+
+
+def _journal_request(**overrides) -> AnalysisRequest:
+    """An angry, steady session at valence +0.20 (whatever varied_requests drew), with the given fields."""
+    request = next(r for r in varied_requests(20, seed=5) if r.summary.dominant == "angry")
+    summary = dataclasses.replace(request.summary, valence=0.2, trend="steady")
+    return dataclasses.replace(request, summary=summary, **overrides)
+
+
+JOURNAL = (JournalDay(1, "sad", 0.61, -0.35), JournalDay(3, "happy", 0.52, 0.48))
+
+
+def test_prompt_states_journal_days_only_when_given():
+    without = describe_measurements(_journal_request())
+    assert "journal" not in without.lower() and "yesterday" not in without
+    text = describe_measurements(_journal_request(journal=JOURNAL))
+    line = next(line for line in text.splitlines() if line.startswith("Mood journal"))
+    assert "yesterday mostly sad 61%, valence -0.35" in line and "3 days ago mostly happy 52%, valence +0.48" in line
+    assert text.replace(line + "\n", "") == without   # nothing else changes
+    assert len(line) < 160   # a short line: every prompt token costs time on a small CPU
+    many = tuple(JournalDay(d, "neutral", 0.5, 0.0) for d in (6, 2, 1, 5, 4))
+    assert [d.days_ago for d in _journal_request(journal=many).journal] == [1, 2, 4][:MAX_JOURNAL_DAYS]
+    with pytest.raises(ValueError, match="earlier days only"):
+        JournalDay(0, "sad", 0.5, 0.0)
+
+
+def test_grounding_accepts_given_journal_facts_and_rejects_invented_ones():
+    request = _journal_request(journal=JOURNAL)
+    s, when, days = request.summary, request.time_of_day, request.journal
+    # referring to what the journal says is fine, numbers and moods of those days included
+    for ok in ("You looked mostly angry, and your mood is brighter than yesterday.",
+               "You looked mostly angry; yesterday you were mostly sad (61%).",
+               "You looked mostly angry, a little lower than 3 days ago, when you looked happy.",
+               "You looked mostly angry, better than the last days."):
+        assert grounding_problems(ok, s, when, days) == [], ok
+    # the same sentences without the journal are invented
+    assert "no journal" in grounding_problems("You looked mostly angry, brighter than yesterday.", s, when)[0]
+    assert "no journal" in grounding_problems("You looked mostly angry, as in recent days.", s, when)[0]
+    bad = {
+        "You looked mostly angry, lower than yesterday.": "valence went from -0.35 to +0.20",
+        "You looked mostly angry, brighter than 3 days ago.": "valence went from +0.48",
+        "You looked mostly angry, as you did 2 days ago.": "2 days ago, which the journal does not cover",
+        "You looked mostly angry; yesterday you were sad (75%).": "gives 75%",
+        "You looked mostly angry, and yesterday you looked disgusted.": "names disgust",
+    }
+    for text, why in bad.items():
+        problems = grounding_problems(text, s, when, days)
+        assert any(why in p for p in problems), (text, problems)
+    # a comparison with a day stays apart from the session's trend, which is still checked
+    assert "mood is rising" in " ".join(grounding_problems("You looked angry, and your mood is rising.", s, when,
+                                                           days))
+    reply = json.dumps(dict(GOOD, mood="angry", summary="You looked mostly angry, brighter than yesterday."))
+    assert check_reply(reply, ["jazz", "piano"], s, when, days).summary.endswith("than yesterday.")
+    with pytest.raises(InvalidReply, match="no journal"):
         check_reply(reply, ["jazz", "piano"], s, when)
 
 

@@ -215,7 +215,7 @@ class Analyst:
             try:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
-                checked = check_reply(gen.text, genres, request.summary, request.time_of_day)
+                checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal)
             except InvalidReply as exc:
                 cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
                 problems.append(f"{exc}{cut}")

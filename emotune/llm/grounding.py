@@ -1,11 +1,15 @@
 """Checks that the model's summary says only what was measured. Small models copy their worked examples
 ("tonight", "a little lower than before") or name an emotion that was barely seen; such a summary is
-rejected like broken JSON (retry, then the fallback), so the user never reads an invented mood."""
+rejected like broken JSON (retry, then the fallback), so the user never reads an invented mood. Earlier days
+("than yesterday") may be named only when the request carried the user's journal, and only as it says."""
 from __future__ import annotations
 
 import re
 
+from typing import Sequence
+
 from emotune.core.history import MoodSummary
+from emotune.llm.values import JournalDay
 
 # Words that name each FER emotion in a summary (the mood labels and common forms).
 EMOTION_WORDS: dict[str, tuple[str, ...]] = {
@@ -22,6 +26,17 @@ _TIMES = {"morning": ("morning",), "afternoon": ("afternoon",), "evening": ("eve
 _UP = ("rising", "lifting", "higher than", "better than", "brighter than", "improving", "picking up")
 _DOWN = ("falling", "dipping", "lower than", "worse than", "sinking", "declining")
 _REPEAT = re.compile(r"(\b\w.{3,40}?)(?:\W+\1\b){2,}")   # the same words three times in a row
+# Earlier days: any of these needs the journal; a comparison with a day needs that day's valence to agree.
+_PAST = ("yesterday", "last week", "this week", "lately", "recently", "recent days", "few days", "past days",
+         "last days", "previous days", "earlier days", "other day", "days ago")
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_DAYS_AGO = re.compile(r"\b(\d+|one|two|three|four|five|six|seven)\s+days\s+ago\b")
+_UP_WORDS = ("higher", "better", "brighter", "happier", "lighter", "more pleasant")
+_DOWN_WORDS = ("lower", "worse", "darker", "sadder", "heavier", "less pleasant")
+_DAY_COMPARE = re.compile(
+    rf"\b(?P<dir>{'|'.join(_UP_WORDS + _DOWN_WORDS)})\s+than\s+(?:on\s+)?(?:the\s+)?"
+    r"(?P<ref>yesterday|(?:last|past|previous|recent|earlier|other)\s+(?:few\s+)?days"
+    r"|(?:\d+|one|two|three|four|five|six|seven)\s+days\s+ago)\b")
 MIN_NAMED_SHARE = 0.05   # an emotion the summary names ("a little fear") must have held at least this share
 MIN_LABEL_SHARE = 0.10   # an emotion the mood label stands for must have held at least this share
 
@@ -37,10 +52,13 @@ def _has(text: str, words: tuple[str, ...]) -> bool:
     return any(re.search(rf"\b{re.escape(w)}\b", text) for w in words)
 
 
-def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: str) -> list[str]:
-    """What the summary claims that the measurements do not support (empty when it is grounded)."""
+def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: str,
+                       journal: Sequence[JournalDay] = ()) -> list[str]:
+    """What the summary claims that the measurements (and the journal days given) do not support (empty when
+    it is grounded)."""
     text = summary_text.lower()
-    problems = []
+    problems = _journal_problems(text, measured, journal)
+    text = _DAY_COMPARE.sub(" ", text)   # checked against the journal above, not against the session's trend
     wrong_times = [t for t, words in _TIMES.items() if t != time_of_day and _has(text, words)]
     if wrong_times and not _has(text, _TIMES.get(time_of_day, ())):
         problems.append(f"summary says {wrong_times[0]} but it is {time_of_day}")
@@ -49,6 +67,7 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     if measured.trend != "rising" and _has(text, _UP):
         problems.append(f"summary says the mood is rising but it is {measured.trend}")
     measured_percents = {round(share * 100) for share in measured.shares.values()}
+    measured_percents |= {round(day.share * 100) for day in journal}
     invented = [p for p in re.findall(r"(\d+)\s*%", text) if int(p) not in measured_percents]
     if invented:
         problems.append(f"summary gives {invented[0]}%, which was not measured")
@@ -57,10 +76,40 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     named = [e for e, words in EMOTION_WORDS.items() if _has(text, words)]
     if not any(e in named for e in (measured.dominant, _top(measured))):
         problems.append(f"summary does not name the main emotion ({_top(measured)})")
-    rare = [e for e in named if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE and e != measured.dominant]
+    earlier = {day.dominant for day in journal}
+    rare = [e for e in named
+            if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE and e != measured.dominant and e not in earlier]
     if rare:
         problems.append(f"summary names {rare[0]}, seen only {measured.shares.get(rare[0], 0.0):.0%} of the time")
     return problems
+
+
+def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[JournalDay]) -> list[str]:
+    """Earlier days named without a journal, days the journal does not hold, comparisons it contradicts."""
+    if not journal:
+        return ["summary speaks of earlier days, but no journal was given"] if _has(text, _PAST) else []
+    by_age = {day.days_ago: day for day in journal}
+    problems = []
+    asked = [_NUMBERS.get(n) or int(n) for n in _DAYS_AGO.findall(text)] + ([1] if _has(text, ("yesterday",)) else [])
+    problems += [f"summary speaks of {_age(n)}, which the journal does not cover" for n in asked if n not in by_age]
+    for match in _DAY_COMPARE.finditer(text):
+        ref = match["ref"]
+        if ref == "yesterday" or ref.endswith("ago"):
+            day = by_age.get(1 if ref == "yesterday" else _NUMBERS.get(ref.split()[0]) or int(ref.split()[0]))
+            if day is None:
+                continue   # reported above
+            before, what = day.valence, day.when
+        else:
+            before, what = sum(d.valence for d in journal) / len(journal), "the earlier days"
+        up = match["dir"] in _UP_WORDS
+        if (measured.valence > before) != up or measured.valence == before:
+            problems.append(f"summary says the mood is {match['dir']} than {what}, but valence went from "
+                            f"{before:+.2f} to {measured.valence:+.2f}")
+    return problems
+
+
+def _age(days_ago: int) -> str:
+    return "yesterday" if days_ago == 1 else f"{days_ago} days ago"
 
 
 def label_problem(label: str, measured: MoodSummary) -> str | None:

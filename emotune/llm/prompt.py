@@ -1,5 +1,6 @@
 """The grounded prompt: built only from what was measured (the MoodSummary), the time of day, the user's
-stated preferences and the genre list. No name, no image, no free text about the user reaches the model,
+stated preferences, the genre list and, only when the user allowed it, one line of earlier days' journal
+facts. No name, no image, no free text about the user reaches the model,
 and every number in the request's message is one of the measured ones (a test checks it). The messages
 before it (instructions and two worked examples) are fixed text, the same for every request, which also
 lets llama.cpp reuse their evaluated tokens from one analysis to the next."""
@@ -9,7 +10,7 @@ import json
 
 from emotune.core.history import MoodSummary
 from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
-from emotune.llm.values import MOOD_LABELS, AnalysisRequest
+from emotune.llm.values import MAX_JOURNAL_DAYS, MOOD_LABELS, AnalysisRequest, JournalDay
 
 MAX_OFFERED_GENRES = 40   # a long catalog list would crowd a small model's context; preferred ones go first
 MAX_PREFERENCES = 5       # preferred genres/languages shown to the model, each cut to PREFERENCE_MAX_CHARS
@@ -100,12 +101,20 @@ def describe_measurements(request: AnalysisRequest) -> str:
         f"Valence {s.valence:+.2f}, arousal {s.arousal:+.2f}.",
         f"Time of day: {request.time_of_day}.",
     ]
+    if request.journal:
+        lines.append(journal_line(request.journal))
     if request.preferred_genres:
         lines.append(f"Preferred genres: {_bounded(request.preferred_genres)}.")
     if request.preferred_languages:
         lines.append(f"Preferred languages: {_bounded(request.preferred_languages)}.")
     lines.append(f"Goal: {_GOALS[request.goal]}.")
     return "\n".join(lines)
+
+
+def journal_line(days: tuple[JournalDay, ...]) -> str:
+    """The user's journal of earlier days in one line (present only when the user allowed it)."""
+    facts = "; ".join(f"{d.when} mostly {d.dominant} {d.share * 100:.0f}%, valence {d.valence:+.2f}" for d in days)
+    return f"Mood journal of earlier days (compare only with these): {facts}."
 
 
 def _bounded(items: tuple[str, ...]) -> str:
@@ -119,8 +128,9 @@ def longest_prompt_chars() -> int:
                           duration_s=99999.0, samples=99999)
     long = tuple(f"{i}" + "x" * PREFERENCE_MAX_CHARS for i in range(MAX_PREFERENCES))
     genres = tuple(f"{i:02d}" + "x" * (GENRE_MAX_CHARS - 2) for i in range(MAX_OFFERED_GENRES))
+    journal = tuple(JournalDay(99 + i, "surprise", 0.999, -1.0) for i in range(MAX_JOURNAL_DAYS))
     request = AnalysisRequest(summary, hour=0, preferred_genres=long, preferred_languages=long, goal="lift",
-                              catalog_genres=genres)
+                              catalog_genres=genres, journal=journal)
     return sum(len(m["content"]) for m in build_messages(request))
 
 

@@ -81,9 +81,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None = None,
-                time_of_day: str = "") -> Checked:
+                time_of_day: str = "", journal: Sequence = ()) -> Checked:
     """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply. With
-    `measured`, the summary and mood label must also be grounded in it (see grounding.py)."""
+    `measured`, the summary and mood label must also be grounded in it, and in the `journal` days given
+    (see grounding.py)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -131,7 +132,7 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         if (fixed := fix_wording(summary)) != summary:
             summary = fixed
             notes.append("emotion wording fixed")
-        problems += grounding_problems(summary, measured, time_of_day)
+        problems += grounding_problems(summary, measured, time_of_day, journal)
         if (wrong := label_problem(mood, measured)) is not None:
             problems.append(wrong)
     if problems:

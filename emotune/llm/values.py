@@ -27,12 +27,36 @@ def part_of_day(hour: int) -> str:
     return "night"
 
 
+MAX_JOURNAL_DAYS = 3   # earlier days the prompt may mention: ~12 tokens each, and a small model reads few well
+
+
+@dataclass(frozen=True)
+class JournalDay:
+    """One earlier day from the user's mood journal, as the prompt states it (only with the user's consent):
+    how many days ago, the emotion seen most that day, its share and the day's mean valence."""
+
+    days_ago: int
+    dominant: str
+    share: float
+    valence: float
+
+    def __post_init__(self) -> None:
+        if self.days_ago < 1:
+            raise ValueError(f"days_ago must be 1 or more (earlier days only), not {self.days_ago}")
+
+    @property
+    def when(self) -> str:
+        return "yesterday" if self.days_ago == 1 else f"{self.days_ago} days ago"
+
+
 @dataclass(frozen=True)
 class AnalysisRequest:
     """Everything the analysis may use. Nothing else about the user reaches the model.
 
     catalog_genres: the music catalog's genre list (the only genres the result may name);
-    goal: "match" keeps the mood, "lift" moves it gently towards pleasant.
+    goal: "match" keeps the mood, "lift" moves it gently towards pleasant;
+    journal: earlier days from the mood journal (empty unless the user allowed it), newest first, at most
+    MAX_JOURNAL_DAYS of them.
     """
 
     summary: MoodSummary
@@ -41,6 +65,7 @@ class AnalysisRequest:
     preferred_languages: tuple[str, ...] = ()
     goal: str = "match"
     catalog_genres: tuple[str, ...] = ()
+    journal: tuple[JournalDay, ...] = ()
 
     def __post_init__(self) -> None:
         if self.goal not in GOALS:
@@ -49,6 +74,8 @@ class AnalysisRequest:
             raise ValueError(f"hour must be 0..23, not {self.hour}")
         for name in ("preferred_genres", "preferred_languages", "catalog_genres"):
             object.__setattr__(self, name, tuple(str(g).strip() for g in getattr(self, name) if str(g).strip()))
+        days = sorted({d.days_ago: d for d in self.journal}.values(), key=lambda d: d.days_ago)
+        object.__setattr__(self, "journal", tuple(days[:MAX_JOURNAL_DAYS]))
 
     @classmethod
     def now(cls, summary: MoodSummary, **kwargs) -> AnalysisRequest:
