@@ -264,6 +264,7 @@ def test_recent_summary_condenses_days_for_the_analysis(store):
     assert summary.samples == 6 and summary.sessions == 1
     assert [d.dominant for d in summary.per_day] == ["sad", "happy"]
     assert summary.per_day[0].valence < 0 < summary.per_day[1].valence
+    assert [d.share for d in summary.per_day] == [0.7, 0.7]   # the dominant emotion's share of its day
     assert summary.liked == {"sad": ("Hello — Adele",)}
     text = summary.to_text()
     assert text.startswith("Last 7 days (1 sessions): mostly ") and "latest day mostly happy" in text

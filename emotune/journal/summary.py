@@ -18,6 +18,7 @@ class DayMood:
     dominant: str
     valence: float
     samples: int
+    share: float = 0.0  # the dominant emotion's mean share that day
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def summarise(store, days: float = 7.0) -> JournalSummary:
     return JournalSummary(
         days=float(days), sessions=int(sessions), samples=samples, shares=shares,
         valence=round(valence, 3), arousal=round(arousal, 3),
-        per_day=tuple(DayMood(b.label, b.dominant, round(b.valence, 3), b.count) for b in per_day),
+        per_day=tuple(DayMood(b.label, b.dominant, round(b.valence, 3), b.count, round(max(b.distribution), 3))
+                      for b in per_day),
         liked=liked,
     )
