@@ -5,6 +5,7 @@ and Spotify through the real spotipy client against a real HTTP server on 127.0.
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 import requests
@@ -14,8 +15,10 @@ from emotune.gui import engines
 from emotune.gui import settings as keys
 from emotune.gui import app as gui_app
 from emotune.gui.app import build
+from emotune.core.mood import MoodSnapshot
+from emotune.gui.llm_service import LlmAnalyst
 from emotune.gui.music_service import CatalogMusic, SpotifyMusic
-from emotune.gui.services import SummaryAnalyst
+from emotune.gui.services import AnalysisView, SummaryAnalyst
 from emotune.gui.settings import Settings
 from emotune.resources import asset_path, models_dir
 
@@ -253,6 +256,57 @@ def test_the_journal_switch_in_settings_closes_and_reopens_it(make_app, qtbot):
     with qtbot.waitSignal(bridge.opened, timeout=WAIT_MS):
         parts.window.settings_saved.emit()
     assert view.store is bridge.store and view.delete_all_btn.isEnabled()
+
+
+class RequestRecorder(LlmAnalyst):
+    """The real LlmAnalyst translation (llm_request) with the model call replaced by a note of the request."""
+
+    def __init__(self) -> None:
+        super().__init__(factory=lambda: None)
+        self.requests = []
+
+    def load(self, progress, cancel=None) -> str:
+        return "request recorder"
+
+    def analyze(self, request, on_text, cancel):
+        assert threading.current_thread() is not threading.main_thread()   # the journal is read in the LLM pool
+        self.requests.append(self.llm_request(request))
+        return AnalysisView("You looked happy.", "llm", "happy")
+
+
+def test_the_analysis_gets_the_journal_days_only_when_the_user_allows_it(make_app, qtbot, dirs):
+    import datetime as dt
+
+    from emotune.journal import JournalStore
+    from emotune.llm.prompt import describe_measurements
+
+    yesterday = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12)).timestamp()
+    with JournalStore.open(dirs) as store:
+        sid = store.start_session("camera 0", ts=yesterday)
+        for i in range(4):
+            store.record_snapshot(MoodSnapshot.manual_mood("sad"), sid, ts=yesterday + 5 * i)
+    analyst = RequestRecorder()
+    parts = make_app(journal=True, analyst=analyst)
+    qtbot.waitUntil(lambda: parts.journal.store is not None, timeout=WAIT_MS)
+
+    def analysed(emotion: str):
+        with qtbot.waitSignal(parts.session.analysis_done, timeout=WAIT_MS):
+            parts.session.set_manual(emotion)
+        return analyst.requests[-1]
+
+    assert not parts.settings.get(keys.JOURNAL_IN_ANALYSIS)   # off unless the user turns it on
+    off = analysed("happy")
+    assert off.journal == () and "journal" not in describe_measurements(off).lower()
+    parts.settings.set(keys.JOURNAL_IN_ANALYSIS, True)
+    parts.window.settings_saved.emit()
+    on = analysed("neutral")
+    assert [(d.days_ago, d.dominant) for d in on.journal] == [(1, "sad")] and on.journal[0].valence < 0
+    assert "yesterday mostly sad" in describe_measurements(on)
+    # allowed, but the journal itself switched off: nothing is read
+    parts.settings.set(keys.JOURNAL_ENABLED, False)
+    with qtbot.waitSignal(parts.journal.closed, timeout=WAIT_MS):
+        parts.window.settings_saved.emit()
+    assert analysed("happy").journal == ()
 
 
 def test_spotify_marks_unavailable_tracks_saves_a_playlist_and_disconnects(make_app, qtbot, dirs):

@@ -63,6 +63,12 @@ def test_the_settings_dialog_writes_what_the_user_entered(qtbot, tmp_path):
     dialog = SettingsDialog(s)
     qtbot.addWidget(dialog)
     assert dialog.redirect.text() == f"http://127.0.0.1:{DEFAULT_PORT}/callback"
+    # the analysis reads the journal only when the user opts in, and only while the journal is kept
+    assert not dialog.journal_in_analysis.isChecked() and not s.preferences().journal_in_analysis
+    dialog.journal.setChecked(False)
+    assert not dialog.journal_in_analysis.isEnabled()
+    dialog.journal.setChecked(True)
+    dialog.journal_in_analysis.setChecked(True)
     dialog.interval.setValue(300)
     dialog.port.setValue(9090)
     dialog.client_id.setText("  abc  ")
@@ -74,6 +80,9 @@ def test_the_settings_dialog_writes_what_the_user_entered(qtbot, tmp_path):
     assert again.get(keys.INFERENCE_INTERVAL_MS) == 300 and again.get(keys.SPOTIFY_REDIRECT_PORT) == 9090
     assert again.get(keys.SPOTIFY_CLIENT_ID) == "abc" and again.get(keys.GENRES) == ("rock", "indie")
     assert again.get(keys.NO_EXPLICIT) is True
+    assert again.get(keys.JOURNAL_IN_ANALYSIS) is True and again.preferences().journal_in_analysis
+    again.set(keys.JOURNAL_ENABLED, False)
+    assert not again.preferences().journal_in_analysis   # no journal kept, nothing to read
 
 
 def _item(i: int, generation: int = 1) -> CapturedFrame:

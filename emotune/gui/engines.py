@@ -97,6 +97,7 @@ def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
 
     window.tracks.feedback_given.connect(feedback)
     plug_feedback(session.music, bridge)
+    plug_journal(session.analyst, bridge)
     window.shutdown_hooks.append(bridge.shutdown)
     if enabled:
         bridge.open()
@@ -107,6 +108,12 @@ def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
 def plug_feedback(music: MusicService, bridge) -> None:
     if bridge is not None and hasattr(music, "feedback"):
         music.feedback = bridge.boosts
+
+
+def plug_journal(analyst: AnalysisService, bridge) -> None:
+    """Lets the LLM analyst ask the journal for the last days; it asks only when the user allowed it."""
+    if bridge is not None and hasattr(analyst, "journal"):
+        analyst.journal = lambda: bridge.recent_summary(keys.JOURNAL_DAYS)
 
 
 def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_music_: Callable = make_music) -> None:
@@ -134,6 +141,7 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
         state["prefs"] = new
         if new.llm_model_path != old.llm_model_path:
             session.set_analyst(make_analyst_(new, dirs, genres=parts.genres))
+            plug_journal(session.analyst, parts.journal)
             session.load_analyst()
         if (new.spotify_client_id, new.spotify_redirect_port) != (old.spotify_client_id, old.spotify_redirect_port):
             session.music = make_music_(new, dirs)

@@ -148,6 +148,14 @@ class JournalBridge(QObject):
             log.warning("no feedback boosts: %s", exc.user_text)
             return None
 
+    def recent_summary(self, days: float):
+        """The journal's summary of the last `days` days, or None when it is off or not open (LLM thread, for
+        an analysis the user allowed to read it; the store is thread-safe)."""
+        store = self.store
+        if store is None or not self.enabled:
+            return None
+        return store.recent_summary(days)
+
     # --- plumbing -------------------------------------------------------------------------------------------
     def _session_id(self) -> int | None:
         return self.recorder.session_id if self.recorder is not None else None

@@ -7,6 +7,7 @@ switching to the plain summary. Every method here runs in the LLM pool's one thr
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from typing import Callable, Sequence
@@ -32,6 +33,9 @@ class LlmAnalyst:
         self._lock = threading.Lock()
         self._analyst = None
         self.name = "language model"
+        # the journal's recent summary (JournalSummary or None), plugged in by engines.plug_journal; asked only
+        # when the user allowed it (Preferences.journal_in_analysis), here in the LLM pool
+        self.journal: Callable[[], object] | None = None
 
     @property
     def analyst(self):
@@ -84,7 +88,18 @@ class LlmAnalyst:
         prefs = request.prefs
         return LlmRequest.now(request.summary, preferred_genres=prefs.genres, preferred_languages=prefs.languages,
                               goal=request.mode if request.mode in ("match", "lift") else "match",
-                              catalog_genres=self._catalog_genres())
+                              catalog_genres=self._catalog_genres(), journal=self._journal_days(prefs))
+
+    def _journal_days(self, prefs) -> tuple:
+        """Earlier days from the journal when the user allowed it and the journal is open, else ()."""
+        source = self.journal
+        if not getattr(prefs, "journal_in_analysis", False) or source is None:
+            return ()
+        try:
+            return journal_days(source())
+        except Exception as exc:  # noqa: BLE001 - a journal problem must not stop the analysis
+            log.warning("analysis without the journal: %s", exc)
+            return ()
 
     def _catalog_genres(self) -> tuple[str, ...]:
         try:
@@ -92,6 +107,20 @@ class LlmAnalyst:
         except Exception as exc:  # noqa: BLE001 - a missing catalog must not stop the analysis
             log.warning("no catalog genres for the analysis: %s", exc)
             return ()
+
+
+def journal_days(summary, today: dt.date | None = None) -> tuple:
+    """The journal summary's earlier days (not today: the live measurements tell it) as llm JournalDays,
+    newest first; () for no summary."""
+    from emotune.llm.values import JournalDay
+
+    today = today or dt.date.today()
+    days = []
+    for day in getattr(summary, "per_day", ()) or ():
+        ago = (today - dt.date.fromisoformat(day.day)).days
+        if ago >= 1 and day.samples:
+            days.append(JournalDay(ago, day.dominant, day.share, day.valence))
+    return tuple(sorted(days, key=lambda d: d.days_ago))
 
 
 def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model_dirs=None) -> LlmAnalyst:

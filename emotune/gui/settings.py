@@ -17,6 +17,7 @@ from emotune.music.spotify_auth import DEFAULT_PORT   # one default for the app,
 
 T = TypeVar("T")
 MODES = ("match", "lift")
+JOURNAL_DAYS = 7   # how far back the analysis may look in the journal, when the user allows it
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,13 @@ NO_EXPLICIT: Key[bool] = Key("music/no_explicit", False, "hide tracks marked exp
 MODE: Key[str] = Key("music/mode", "match", "match my mood / lift my mood")
 AUTO_MODE: Key[bool] = Key("ui/auto_mode", False, "refresh tracks when the mood changes and holds")
 JOURNAL_ENABLED: Key[bool] = Key("journal/enabled", True, "keep a local mood journal")
+JOURNAL_IN_ANALYSIS: Key[bool] = Key("journal/in_analysis", False,
+                                     "let the analysis use the journal of the last days (opt-in)")
 GEOMETRY: Key[bytes] = Key("ui/geometry", b"", "window position and size")
 
 ALL_KEYS: tuple[Key, ...] = (CAMERA_INDEX, LAST_SOURCE, INFERENCE_INTERVAL_MS, SPOTIFY_CLIENT_ID,
                              SPOTIFY_REDIRECT_PORT, LLM_MODEL_PATH, GENRES, LANGUAGES, NO_EXPLICIT, MODE,
-                             AUTO_MODE, JOURNAL_ENABLED, GEOMETRY)
+                             AUTO_MODE, JOURNAL_ENABLED, JOURNAL_IN_ANALYSIS, GEOMETRY)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Preferences:
     llm_model_path: str = ""
     spotify_client_id: str = ""
     spotify_redirect_port: int = DEFAULT_PORT
+    journal_in_analysis: bool = False   # the user allowed the analysis to read the last days' journal
 
 
 def _split(value: Any) -> tuple[str, ...]:
@@ -121,4 +125,5 @@ class Settings:
             genres=self.get(GENRES), languages=self.get(LANGUAGES), no_explicit=self.get(NO_EXPLICIT),
             mode=self.get(MODE) if self.get(MODE) in MODES else "match", llm_model_path=self.get(LLM_MODEL_PATH),
             spotify_client_id=self.get(SPOTIFY_CLIENT_ID), spotify_redirect_port=self.get(SPOTIFY_REDIRECT_PORT),
+            journal_in_analysis=self.get(JOURNAL_ENABLED) and self.get(JOURNAL_IN_ANALYSIS),
         )

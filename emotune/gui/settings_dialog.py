@@ -1,5 +1,6 @@
 """The settings dialog: camera, inference interval, Spotify (with a short guide), LLM model file, genres and
-languages to prefer, the explicit filter and the journal. It edits a Settings object only when OK is pressed."""
+languages to prefer, the explicit filter, the journal and whether the analysis may read it.
+It edits a Settings object only when OK is pressed."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -7,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from emotune.gui import settings as keys
-from emotune.gui.settings import Settings
+from emotune.gui.settings import JOURNAL_DAYS, Settings
 
 SPOTIFY_GUIDE = (
     "Spotify is optional: EmoTune recommends from its offline catalog without it. To connect your account: "
@@ -66,6 +67,12 @@ class SettingsDialog(QDialog):
         self.languages.setPlaceholderText("e.g. en, es")
         self.no_explicit = QCheckBox("Hide tracks marked explicit", checked=s.get(keys.NO_EXPLICIT))
         self.journal = QCheckBox("Keep a mood journal on this computer", checked=s.get(keys.JOURNAL_ENABLED))
+        self.journal_in_analysis = QCheckBox(f"Let the analysis use my mood journal of the last {JOURNAL_DAYS} days",
+                                             checked=s.get(keys.JOURNAL_IN_ANALYSIS))
+        self.journal_in_analysis.setToolTip("Off by default. When on, the language model on this computer also "
+                                            "reads each earlier day's main mood, e.g. to compare with yesterday.")
+        self.journal_in_analysis.setEnabled(self.journal.isChecked())
+        self.journal.toggled.connect(self.journal_in_analysis.setEnabled)
         music = QGroupBox("Analysis and music")
         form = QFormLayout(music)
         form.addRow("Language model file", model_row)
@@ -73,6 +80,7 @@ class SettingsDialog(QDialog):
         form.addRow("Preferred languages", self.languages)
         form.addRow(self.no_explicit)
         form.addRow(self.journal)
+        form.addRow(self.journal_in_analysis)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -107,4 +115,5 @@ class SettingsDialog(QDialog):
         s.set(keys.LANGUAGES, tuple(g.strip() for g in self.languages.text().split(",")))
         s.set(keys.NO_EXPLICIT, self.no_explicit.isChecked())
         s.set(keys.JOURNAL_ENABLED, self.journal.isChecked())
+        s.set(keys.JOURNAL_IN_ANALYSIS, self.journal_in_analysis.isChecked())
         s.sync()
