@@ -114,7 +114,7 @@ def describe_measurements(request: AnalysisRequest) -> str:
 def journal_line(days: tuple[JournalDay, ...]) -> str:
     """The user's journal of earlier days in one line (present only when the user allowed it)."""
     facts = "; ".join(f"{d.when} mostly {d.dominant} {d.share * 100:.0f}%, valence {d.valence:+.2f}" for d in days)
-    return f"Mood journal of earlier days (compare only with these): {facts}."
+    return f"Mood journal, earlier days: {facts}."
 
 
 def _bounded(items: tuple[str, ...]) -> str:
