@@ -136,6 +136,7 @@ def test_grounding_accepts_given_journal_facts_and_rejects_invented_ones():
         "You looked mostly angry, as you did 2 days ago.": "2 days ago, which the journal does not cover",
         "You looked mostly angry; yesterday you were sad (75%).": "gives 75%",
         "You looked mostly angry, and yesterday you looked disgusted.": "names disgust",
+        "You looked mostly angry. You seem a little happy.": "names happy",   # a journal mood, said of now
     }
     for text, why in bad.items():
         problems = grounding_problems(text, s, when, days)

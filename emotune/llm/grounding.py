@@ -76,9 +76,8 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     named = [e for e, words in EMOTION_WORDS.items() if _has(text, words)]
     if not any(e in named for e in (measured.dominant, _top(measured))):
         problems.append(f"summary does not name the main emotion ({_top(measured)})")
-    earlier = {day.dominant for day in journal}
-    rare = [e for e in named
-            if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE and e != measured.dominant and e not in earlier]
+    rare = [e for e in _named_now(summary_text.lower(), journal) if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE
+            and e != measured.dominant]
     if rare:
         problems.append(f"summary names {rare[0]}, seen only {measured.shares.get(rare[0], 0.0):.0%} of the time")
     return problems
@@ -106,6 +105,16 @@ def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[Journa
             problems.append(f"summary says the mood is {match['dir']} than {what}, but valence went from "
                             f"{before:+.2f} to {measured.valence:+.2f}")
     return problems
+
+
+def _named_now(text: str, journal: Sequence[JournalDay]) -> list[str]:
+    """The emotions the summary says were seen now: a sentence that speaks of an earlier day may name that
+    day's mood from the journal ("yesterday you looked sad"), any other sentence only what was measured."""
+    named = []
+    for sentence in re.split(r"[.;!?]+", text):
+        earlier = {day.dominant for day in journal} if journal and _has(sentence, _PAST) else set()
+        named += [e for e, words in EMOTION_WORDS.items() if e not in earlier and _has(sentence, words)]
+    return list(dict.fromkeys(named))
 
 
 def _age(days_ago: int) -> str:
