@@ -40,7 +40,9 @@ def compile_inference(model, tta: bool) -> Callable[[np.ndarray], np.ndarray]:
 
         s = model.input_shape[1]
 
-        @tf.function(input_signature=[tf.TensorSpec([None, s, s, 1], tf.float32)], reduce_retracing=True)
+        # autograph off: no data-dependent control flow here, and a bundle has no .py source for it to read
+        @tf.function(input_signature=[tf.TensorSpec([None, s, s, 1], tf.float32)], reduce_retracing=True,
+                     autograph=False)
         def run(x):
             if tta:
                 n = tf.shape(x)[0]
