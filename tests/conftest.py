@@ -66,3 +66,30 @@ def compose_frame(faces: list[np.ndarray], size: tuple[int, int] = (640, 480), f
         frame[y:y + face_px, x:x + face_px] = big
         x += face_px + 40
     return frame
+
+
+@pytest.fixture
+def window_factory(qtbot, tmp_path):
+    """Builds windows through the app's own composition root (emotune.gui.app.build) with test defaults: no
+    camera probe, the given (already loaded) classifier, no journal unless asked. Every window is closed at
+    the end, and no thread of it may still run then."""
+    from emotune.gui import settings as keys
+    from emotune.gui.app import build
+    from emotune.gui.settings import Settings
+
+    made = []
+
+    def make(*, classifier, interval_ms: int, settings=None, **overrides):
+        settings = settings or Settings.at(tmp_path / "settings.ini")
+        settings.set(keys.INFERENCE_INTERVAL_MS, interval_ms)
+        options = dict(camera_probe=None, classifier_factory=lambda: classifier, journal=False)
+        parts = build(settings, **(options | overrides))
+        qtbot.addWidget(parts.window)
+        parts.window.show()
+        made.append(parts)
+        return parts
+
+    yield make
+    for parts in made:
+        parts.window.close()
+        assert parts.threads_running() == []

@@ -4,6 +4,7 @@ reaching the next recommendation), a corrupt GGUF falling back to the summary, a
 and Spotify through the real spotipy client against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 
@@ -14,7 +15,6 @@ from emotune.appdirs import AppDirs
 from emotune.gui import engines
 from emotune.gui import settings as keys
 from emotune.gui import app as gui_app
-from emotune.gui.app import build
 from emotune.core.mood import MoodSnapshot
 from emotune.gui.llm_service import LlmAnalyst
 from emotune.gui.music_service import CatalogMusic, SpotifyMusic
@@ -41,23 +41,8 @@ def dirs(tmp_path) -> AppDirs:
 
 
 @pytest.fixture
-def make_app(qtbot, tmp_path, classifier, dirs):
-    made = []
-
-    def make(**overrides):
-        settings = overrides.pop("settings", None) or Settings.at(tmp_path / "settings.ini")
-        settings.set(keys.INFERENCE_INTERVAL_MS, 100)
-        options = dict(dirs=dirs, camera_probe=None, classifier_factory=lambda: classifier, journal=False)
-        parts = build(settings, **(options | overrides))
-        qtbot.addWidget(parts.window)
-        parts.window.show()
-        made.append(parts)
-        return parts
-
-    yield make
-    for parts in made:
-        parts.window.close()
-        assert parts.threads_running() == []
+def make_app(window_factory, classifier, dirs):
+    return functools.partial(window_factory, classifier=classifier, interval_ms=100, dirs=dirs)
 
 
 def capture(parts, qtbot):

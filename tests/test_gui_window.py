@@ -2,6 +2,8 @@
 does not exist, a camera that gets lost) with the real detector and emotion model, through pytest-qt."""
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -11,10 +13,8 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from conftest import compose_frame, fer_test_faces
 from emotune.capture import SourceLost, open_source
 from emotune.core.types import Frame
-from emotune.gui import settings as keys
-from emotune.gui.app import build, default_classifier
+from emotune.gui.app import default_classifier
 from emotune.gui.services import TrackBatch, TrackItem
-from emotune.gui.settings import Settings
 from emotune.gui.track_list import TrackList
 from emotune.resources import asset_path
 
@@ -62,23 +62,8 @@ def face_video(tmp_path_factory, fer_dir) -> str:
 
 
 @pytest.fixture
-def make_app(qtbot, tmp_path, classifier):
-    made = []
-
-    def make(**overrides):
-        settings = Settings.at(tmp_path / "settings.ini")
-        settings.set(keys.INFERENCE_INTERVAL_MS, 50)
-        options = dict(camera_probe=None, classifier_factory=lambda: classifier, journal=False)
-        parts = build(settings, **(options | overrides))
-        qtbot.addWidget(parts.window)
-        parts.window.show()
-        made.append(parts)
-        return parts
-
-    yield make
-    for parts in made:
-        parts.window.close()
-        assert parts.threads_running() == []
+def make_app(window_factory, classifier):
+    return functools.partial(window_factory, classifier=classifier, interval_ms=50)
 
 
 def test_video_frames_reach_the_view_and_faces_emotions_and_timeline_appear(make_app, qtbot, face_video):
