@@ -196,19 +196,17 @@ class SpotifyMusic:
             self._set("not connected", str(exc))
             raise
 
-    def _search(self, phrases, prefs: Preferences, seen: set[str]) -> list[TrackItem]:
+    def _search(self, phrases, prefs: Preferences, listed: set[str]) -> list[TrackItem]:
         from emotune.music.links import track_url
 
         out: list[TrackItem] = []
-        for phrase in phrases:
-            for t in self.client.search_tracks(phrase, 5):
-                if t.id in seen or (prefs.no_explicit and t.explicit):
-                    continue
-                seen.add(t.id)
-                out.append(TrackItem(t.id, t.title, t.artist_text, t.album, f"Found on Spotify for “{phrase}”",
-                                     track_url(t.id)))
-                if len(out) >= SPOTIFY_EXTRA:
-                    return out
+        for phrase, t in self.client.phrase_hits(phrases, 5):
+            if t.id in listed or (prefs.no_explicit and t.explicit):
+                continue
+            out.append(TrackItem(t.id, t.title, t.artist_text, t.album, f"Found on Spotify for “{phrase}”",
+                                 track_url(t.id)))
+            if len(out) >= SPOTIFY_EXTRA:
+                break
         return out
 
     def _set(self, state: str, detail: str = "") -> None:

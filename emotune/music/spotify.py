@@ -15,7 +15,7 @@ import threading
 import time
 import webbrowser
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import requests
 import spotipy
@@ -184,14 +184,22 @@ class SpotifyClient:
                 break
         return list(found.values())[:total]
 
+    def phrase_hits(self, phrases: Iterable[str], per_phrase: int = 5) -> Iterator[tuple[str, Track]]:
+        """(phrase, track) for the LLM's search phrases, in phrase order, each track once. Lazy: a caller that
+        has enough tracks stops, and the remaining phrases are never searched (each search costs quota)."""
+        seen: set[str] = set()
+        for phrase in phrases:
+            phrase = phrase.strip()
+            if not phrase:
+                continue
+            for track in self.search_tracks(phrase, per_phrase):
+                if track.id not in seen:
+                    seen.add(track.id)
+                    yield phrase, track
+
     def resolve_phrases(self, phrases: Iterable[str], per_phrase: int = 5) -> list[Track]:
         """Tracks for the LLM's search phrases, in phrase order, without duplicates."""
-        seen: dict[str, Track] = {}
-        for phrase in phrases:
-            if phrase.strip():
-                for track in self.search_tracks(phrase.strip(), per_phrase):
-                    seen.setdefault(track.id, track)
-        return list(seen.values())
+        return [track for _, track in self.phrase_hits(phrases, per_phrase)]
 
     def availability(self, track_ids: Sequence[str]) -> dict[str, bool]:
         """track id → playable in the user's market (GET /tracks/{id}; the several-tracks endpoint is gone)."""
