@@ -16,3 +16,9 @@ class UserFacingError(RuntimeError):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+
+def user_text(exc: BaseException, fallback: str) -> str:
+    """What to show for a failure: the error's own text for the user (`user_text`, as the journal and Spotify
+    errors carry) when it has one, otherwise `fallback` and the exception."""
+    return getattr(exc, "user_text", None) or f"{fallback}: {exc}"

@@ -11,6 +11,7 @@ import logging
 from typing import Callable, Sequence
 
 from emotune.appdirs import AppDirs
+from emotune.core.errors import user_text
 from emotune.gui import settings as keys
 from emotune.gui.services import AnalysisService, MusicService, NoMusic, SummaryAnalyst
 from emotune.gui.settings import Preferences
@@ -169,7 +170,7 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
             show_network()
 
         def failed(exc: Exception) -> None:
-            window.status.showMessage(getattr(exc, "user_text", None) or f"Spotify login failed: {exc}", 15000)
+            window.status.showMessage(user_text(exc, "Spotify login failed"), 15000)
             show_network()
 
         misc.run(lambda report, cancel: music.connect(cancel), on_done=done, on_error=failed)

@@ -13,6 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from emotune.core.errors import user_text
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
 from emotune.gui.services import AnalysisView, TrackBatch, TrackItem
@@ -167,6 +168,6 @@ class JournalBridge(QObject):
                         on_done=(lambda _r: self.written.emit(what)) if what else None, on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
-        text = getattr(exc, "user_text", None) or f"The mood journal failed: {exc}"
+        text = user_text(exc, "The mood journal failed")
         log.warning("journal: %s", text)
         self.problem.emit(text)

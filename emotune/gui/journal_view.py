@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from emotune.core.emotions import index_of
+from emotune.core.errors import user_text
 from emotune.gui.journal_chart import ChartBar, MoodChart, MoodLegend
 from emotune.gui.style import MOOD_WORDS, label
 from emotune.gui.tasks import TaskRunner
@@ -234,7 +235,7 @@ class JournalView(QWidget):
         self.refresh()
 
     def _on_error(self, exc: Exception) -> None:
-        text = getattr(exc, "user_text", None) or f"The journal could not be read: {exc}"
+        text = user_text(exc, "The journal could not be read")
         log.warning("journal view: %s", text)
         self.status.setText(text)
         self.failed.emit(text)
