@@ -38,6 +38,7 @@ class Generation:
     chunks: int                 # streamed pieces, one per generated token in practice
     first_chunk_s: float        # time to first token, from the call (includes prompt processing)
     elapsed_s: float
+    resampled: int = 0          # tokens the grammar rejected, drawn again with it (see sampling.py)
 
     @property
     def tokens_per_s(self) -> float:
@@ -123,7 +124,7 @@ class LlamaEngine:
         try:
             params = dict(model_path=str(self.model_path), n_ctx=n_ctx, n_threads=self.n_threads,
                           n_threads_batch=self.n_threads, verbose=False) | self.llama_kwargs
-            llama = _new_progress_llama(on_progress, **params)
+            llama = _new_llama(on_progress, **params)
         except (ValueError, RuntimeError, OSError) as exc:
             if cancel is not None and cancel.is_set():
                 raise ModelLoadError(f"loading {self.name} was cancelled") from None
@@ -173,7 +174,8 @@ class LlamaEngine:
                     finish = choice["finish_reason"]
         finally:
             stream.close()  # ends llama.cpp's generation loop at once when we stopped early
-        return Generation("".join(parts), finish, len(parts), first, time.perf_counter() - started)
+        resampled = getattr(getattr(self._llama, "sampler_in_use", None), "resampled", 0)
+        return Generation("".join(parts), finish, len(parts), first, time.perf_counter() - started, resampled)
 
     def close(self) -> None:
         """Frees the model's memory (the app calls this on exit, from the thread that used it)."""
@@ -195,15 +197,20 @@ def _guarded(progress: Progress | None) -> Progress:
     return call
 
 
-def _progress_llama_class():
+def _llama_class():
     from llama_cpp import Llama, llama_progress_callback
 
-    class ProgressLlama(Llama):
-        """Llama with llama.cpp's load-progress callback set: llama-cpp-python builds its model parameters
-        inside __init__ and offers no argument for it, so the assignment is intercepted here."""
+    from emotune.llm import sampling
 
-        def __init__(self, on_progress, **kwargs) -> None:
+    class EmoTuneLlama(Llama):
+        """Llama with two changes. llama.cpp's load-progress callback is set: llama-cpp-python builds its
+        model parameters inside __init__ and offers no argument for it, so the assignment is intercepted.
+        And schema-constrained replies sample grammar-last (see sampling.py), a quarter faster."""
+
+        def __init__(self, on_progress, grammar_last: bool = True, **kwargs) -> None:
             self._progress_cb = llama_progress_callback(on_progress)
+            self.grammar_last = grammar_last
+            self.sampler_in_use = None
             super().__init__(**kwargs)
 
         @property
@@ -215,8 +222,13 @@ def _progress_llama_class():
             params.progress_callback = self._progress_cb
             self.__dict__["_model_params"] = params
 
-    return ProgressLlama
+        def _init_sampler(self, **params):
+            init = super()._init_sampler
+            self.sampler_in_use = sampling.grammar_last(init, **params) if self.grammar_last else init(**params)
+            return self.sampler_in_use
+
+    return EmoTuneLlama
 
 
-def _new_progress_llama(on_progress, **kwargs):
-    return _progress_llama_class()(on_progress, **kwargs)
+def _new_llama(on_progress, **kwargs):
+    return _llama_class()(on_progress, **kwargs)
