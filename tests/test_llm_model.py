@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_llm import GENRES, varied_requests
+from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.prompt import build_messages, longest_prompt_chars
@@ -82,6 +83,42 @@ def test_warm_up_evaluates_the_fixed_prompt_once(gguf):
     _assert_valid(analyst.analyze(request), request)
     assert not Analyst(None).warm_up(GENRES)
     analyst.engine.close()
+
+
+def test_the_evaluated_prompt_is_kept_for_the_next_run(gguf, tmp_path):
+    """warm_up saves the evaluated fixed prompt in the cache folder; a new Analyst (the next run) restores it
+    instead of evaluating ~1,000 tokens, and replies exactly as if it had evaluated them (greedy decoding)."""
+    request = varied_requests(3, seed=9)[1]
+    runs = []
+    for _ in range(2):
+        analyst = Analyst.for_model(gguf, temperature=0.0, prompt_cache_dir=tmp_path)
+        assert analyst.warm_up(GENRES)
+        runs.append((analyst.prompt_restored, analyst.engine.evaluated_tokens(), analyst.analyze(request)))
+        analyst.engine.close()
+    (first_restored, evaluated, first), (restored, _, second) = runs
+    assert first_restored == 0 and restored == len(evaluated) > 500
+    assert second.summary == first.summary and second.source == first.source
+    assert [p.name for p in tmp_path.iterdir()] == [
+        prompt_cache.cache_file(tmp_path, gguf, context_size()).name]   # one file, no leftovers
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a state file"])
+def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, damage):
+    analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path)
+    path = prompt_cache.cache_file(tmp_path, gguf, analyst.engine.n_ctx)
+    assert analyst.warm_up(GENRES) and path.stat().st_size > 1_000_000
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3] if damage == "truncated" else b"GGUF" + bytes(5000))
+    analyst.engine.close()
+    request = varied_requests(2, seed=4)[1]
+    restored = []
+    for _ in range(2):   # the next run evaluates the prompt and replaces the file; the run after restores it
+        analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path)
+        assert analyst.warm_up(GENRES)
+        restored.append(analyst.prompt_restored)
+        _assert_valid(analyst.analyze(request), request)
+        analyst.engine.close()
+    assert restored[0] == 0 and restored[1] > 500
 
 
 def test_context_fits_the_longest_prompt_and_the_reply(analyst):

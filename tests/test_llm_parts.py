@@ -1,9 +1,10 @@
 """The LLM analysis parts that need no model: the grounded prompt, the reply check and repair, the streamed
-summary reader, the deterministic fallback, the GGUF reader and the model discovery order."""
+summary reader, the deterministic fallback, the GGUF reader, the model discovery order and the prompt-state file name."""
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -238,3 +239,17 @@ def test_discovery_order_settings_then_models_folders_then_default(tmp_path, mon
     assert missing.origin == "models folder" and "chosen model: model file not found" in missing.skipped[0]
     with pytest.raises(ModelFileError, match="make install"):
         locate_model(None, [tmp_path / "empty"])
+
+
+def test_prompt_state_file_name_follows_the_model_file_and_context(tmp_path):
+    """A saved prompt state is reused only by the same model file (path, size, time) and context size."""
+    from emotune.llm.prompt_cache import SUFFIX, cache_file
+
+    model = tmp_path / "tiny-model.gguf"
+    model.write_bytes(b"GGUF")
+    name = cache_file(tmp_path / "cache", model, 2048)
+    assert name == cache_file(tmp_path / "cache", model, 2048) and name.parent == tmp_path / "cache"
+    assert name.name.startswith("tiny-model-") and name.name.endswith(SUFFIX)
+    assert cache_file(tmp_path / "cache", model, 4096) != name
+    os.utime(model, ns=(1, 1))
+    assert cache_file(tmp_path / "cache", model, 2048) != name

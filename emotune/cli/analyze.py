@@ -70,6 +70,7 @@ def catalog_genres(path: Path | None) -> tuple[tuple[str, ...], str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emotune.appdirs import AppDirs
     from emotune.llm.analyst import Analyst
     from emotune.llm.values import AnalysisRequest
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     if note:
         say(f"note: {note}")
-    options = {"seed": args.seed}
+    options = {"seed": args.seed, "prompt_cache_dir": AppDirs.default().cache / "llm"}
     if args.time_budget is not None:
         options["time_budget_s"] = args.time_budget
     if args.no_model:
@@ -98,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
         say(f"note: model {skipped}")
     if analyst.engine is not None and not analyst.load(_progress(say)):
         say("note: using the deterministic analysis instead")
+    elif analyst.engine is not None:
+        say("preparing the analysis prompt")
+        analyst.warm_up(genres)   # restores the fixed prompt evaluated by an earlier run, or evaluates and keeps it
     typer = _Typer() if not args.quiet and sys.stderr.isatty() else None
     result = analyst.analyze(request, on_text=typer)
     if typer is not None and typer.shown:

@@ -58,7 +58,8 @@ class LlmAnalyst:
                 raise ModelUnavailable("loading the language model was cancelled")
             reason = analyst.error or "it could not be loaded"
             raise ModelUnavailable(f"{reason.rstrip('.')}. {CHOOSE_HINT}")
-        # the fixed part of the prompt, evaluated once now, spares the first analysis ~20 s on a busy machine
+        # the fixed part of the prompt, evaluated once now (or restored from the last run), spares the first
+        # analysis ~10-20 s
         progress("Language model: preparing the analysis prompt")
         analyst.warm_up(self._catalog_genres(), cancel)
         return self.name
@@ -123,12 +124,14 @@ def journal_days(summary, today: dt.date | None = None) -> tuple:
     return tuple(sorted(days, key=lambda d: d.days_ago))
 
 
-def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model_dirs=None) -> LlmAnalyst:
+def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model_dirs=None,
+                     prompt_cache_dir=None) -> LlmAnalyst:
     """The analyst for the GGUF chosen in settings, else the first usable one in the models folders (see
-    emotune.llm.model_locator); nothing is read until `load` runs in the worker."""
+    emotune.llm.model_locator); nothing is read until `load` runs in the worker. `prompt_cache_dir` keeps the
+    evaluated fixed prompt between runs (emotune.llm.prompt_cache)."""
     def factory():
         from emotune.llm.analyst import Analyst
 
-        return Analyst.discover(model_path or None, model_dirs)
+        return Analyst.discover(model_path or None, model_dirs, prompt_cache_dir=prompt_cache_dir)
 
     return LlmAnalyst(factory, genres)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emotune.core.history import MoodSummary
+from emotune.llm import prompt_cache
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.fallback import fallback_analysis, search_phrases
 from emotune.llm.grounding import fitting_labels
@@ -53,7 +54,8 @@ class Analyst:
 
     def __init__(self, engine: LlamaEngine | None, *, time_budget_s: float = DEFAULT_TIME_BUDGET_S,
                  max_tokens: int = MAX_TOKENS, temperature: float = 0.3, seed: int | None = None,
-                 unavailable_reason: str = "", clock: Callable[[], float] = time.monotonic) -> None:
+                 unavailable_reason: str = "", clock: Callable[[], float] = time.monotonic,
+                 prompt_cache_dir: Path | None = None) -> None:
         self.engine = engine
         self.time_budget_s = time_budget_s
         self.max_tokens = max_tokens
@@ -65,6 +67,8 @@ class Analyst:
         self._current: _Ticket | None = None
         self.notes: tuple[str, ...] = ()   # why discovery passed over earlier candidates (for the status bar)
         self.last_generation: Generation | None = None   # timings of the latest model reply (benchmark, log)
+        self.prompt_cache_dir = prompt_cache_dir   # where warm_up keeps the evaluated fixed prompt; None: nowhere
+        self.prompt_restored = 0                   # tokens warm_up restored from that cache instead of evaluating
 
     @classmethod
     def for_model(cls, model_path: Path | str, **kwargs) -> Analyst:
@@ -113,9 +117,14 @@ class Analyst:
         """Evaluates the fixed part of the prompt (instructions, genre list, worked examples; ~1,000 tokens)
         once, right after `load` in the same worker, so the first real analysis evaluates only its own
         ~120 tokens (measured: the first analysis took ~20 s on a busy 2-core machine, later ones ~5 s).
-        True when done; False without a model or when cancelled."""
+        With `prompt_cache_dir` the evaluated prompt is restored from the last run instead, and saved when it
+        had to be evaluated (prompt_cache.py). True when done; False without a model or when cancelled."""
         if self.engine is None or not self.load(cancel=cancel):
             return False
+        cache = self._prompt_cache_file()
+        if cache is not None:
+            self.prompt_restored = self.engine.restore_prompt(cache)
+        held = self.engine.evaluated_tokens()
         neutral = MoodSummary(shares={"neutral": 1.0}, dominant="neutral", dominant_held_s=0.0, trend="steady",
                               valence=0.0, arousal=0.0, face_count=1, duration_s=0.0, samples=1)
         request = AnalysisRequest(neutral, hour=12, catalog_genres=tuple(catalog_genres))
@@ -126,7 +135,20 @@ class Analyst:
         except Exception as exc:  # noqa: BLE001 - busy or failing: the first analysis just takes longer
             log.info("prompt warm-up skipped: %s", exc)
             return False
-        return gen.finish_reason != "stopped"
+        if gen.finish_reason == "stopped":
+            return False
+        if cache is not None and self.engine.evaluated_tokens() != held:
+            self.engine.save_prompt(cache)
+        return True
+
+    def _prompt_cache_file(self) -> Path | None:
+        if self.prompt_cache_dir is None:
+            return None
+        try:
+            return prompt_cache.cache_file(self.prompt_cache_dir, self.engine.model_path, self.engine.n_ctx)
+        except OSError as exc:
+            log.info("no prompt cache: %s", exc)
+            return None
 
     def cancel_current(self) -> None:
         """Asks the running analysis, if any, to stop (its result comes back marked cancelled)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from emotune.llm import prompt_cache
 from emotune.llm.gguf import GGUFInfo
 from emotune.llm.model_locator import ModelFileError, check_model_file
 from emotune.llm.native_logs import ensure_std_fds, route_llama_logs
@@ -176,6 +177,23 @@ class LlamaEngine:
             stream.close()  # ends llama.cpp's generation loop at once when we stopped early
         resampled = getattr(getattr(self._llama, "sampler_in_use", None), "resampled", 0)
         return Generation("".join(parts), finish, len(parts), first, time.perf_counter() - started, resampled)
+
+    def evaluated_tokens(self) -> tuple[int, ...]:
+        """The tokens the model holds evaluated (the last prompt), which the next generation reuses."""
+        with self._gen_lock:
+            return tuple(self._llama.input_ids[: self._llama.n_tokens].tolist()) if self._llama else ()
+
+    def save_prompt(self, path: Path) -> bool:
+        """Writes the evaluated tokens and their state to `path` (see prompt_cache.py)."""
+        with self._gen_lock:
+            return self._llama is not None and prompt_cache.save(self._llama, path)
+
+    def restore_prompt(self, path: Path) -> int:
+        """Loads the model if needed, then a state written by `save_prompt`; returns the tokens restored (0 when
+        the file is missing or unusable, or the model already holds an evaluated prompt)."""
+        self.load()
+        with self._gen_lock:
+            return 0 if self._llama.n_tokens else prompt_cache.restore(self._llama, path)
 
     def close(self) -> None:
         """Frees the model's memory (the app calls this on exit, from the thread that used it)."""
