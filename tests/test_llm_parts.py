@@ -1,5 +1,6 @@
 """The LLM analysis parts that need no model: the grounded prompt, the reply check and repair, the streamed
-summary reader, the deterministic fallback, the GGUF reader, the model discovery order and the prompt-state file name."""
+summary reader, the deterministic fallback, the GGUF reader, the model discovery order and the name of the
+saved prompt state."""
 from __future__ import annotations
 
 import dataclasses
