@@ -240,6 +240,41 @@ def test_time_budget_ends_a_slow_generation_cleanly(gguf):
     slow.engine.close()
 
 
+class _TrueAfter:
+    """A cancel flag that turns true on its n-th look: stops llama.cpp at a known point without timing."""
+
+    def __init__(self, looks: int) -> None:
+        self.looks = looks
+
+    def is_set(self) -> bool:
+        self.looks -= 1
+        return self.looks < 0
+
+
+def test_cancel_and_time_budget_stop_the_prompt_evaluation_too(gguf):
+    """Without warm-up the first analysis evaluates ~1,100 prompt tokens before any token comes out (seconds
+    here, a minute with a 7B model). Cancel and the time budget reach into that evaluation (llama.cpp's abort
+    callback), and the model stays usable afterwards."""
+    ticks = [0.0]
+
+    def clock() -> float:                 # every look at the clock is 10 ms later
+        ticks[0] += 0.01
+        return ticks[0]
+
+    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=5.0, clock=clock)
+    request = varied_requests(2, seed=6)[1]
+    result = analyst.analyze(request, cancel=_TrueAfter(50))
+    assert result.cancelled and result.reason == "cancelled"
+    assert analyst.last_generation.chunks == 0 and analyst.last_generation.finish_reason == "stopped"
+    result = analyst.analyze(request)     # the budget runs out ~500 looks in: still in the prompt
+    assert result.reason == "the time budget of 5 s ran out" and analyst.last_generation.chunks == 0
+    analyst.time_budget_s = 1e9
+    result = analyst.analyze(request)
+    _assert_valid(result, request)
+    assert not result.cancelled and analyst.last_generation.chunks > 10
+    analyst.engine.close()
+
+
 def test_retry_then_fallback_when_replies_stay_invalid(gguf):
     """With too few tokens the JSON cannot close: one retry, then the fallback says why."""
     tight = Analyst.for_model(gguf, seed=SEED, max_tokens=12)

@@ -129,9 +129,9 @@ class Analyst:
                               valence=0.0, arousal=0.0, face_count=1, duration_s=0.0, samples=1)
         request = AnalysisRequest(neutral, hour=12, catalog_genres=tuple(catalog_genres))
         try:
+            cancelled = (lambda: cancel.is_set()) if cancel is not None else None
             gen = self.engine.generate(build_messages(request), schema=build_schema(offered_genres(request)),
-                                       max_tokens=1, sink=lambda piece: not (cancel and cancel.is_set()),
-                                       wait_s=0.0)
+                                       max_tokens=1, sink=lambda piece: True, wait_s=0.0, stop=cancelled)
         except Exception as exc:  # noqa: BLE001 - busy or failing: the first analysis just takes longer
             log.info("prompt warm-up skipped: %s", exc)
             return False
@@ -224,7 +224,8 @@ class Analyst:
             try:
                 gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
                                            seed=base_seed + attempt - 1, temperature=self.temperature,
-                                           wait_s=max(0.0, deadline - self._clock()))
+                                           wait_s=max(0.0, deadline - self._clock()),
+                                           stop=lambda: stop_reason() is not None)
             except TimeoutError:
                 return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
             except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
