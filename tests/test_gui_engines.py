@@ -82,6 +82,22 @@ def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot
     assert not {t.track_id for t in again.args[0].tracks} & {t.track_id for t in batch.tracks}
 
 
+def test_closing_the_window_while_the_prompt_is_evaluated_stops_llama_cpp(make_app, qtbot, dirs):
+    """The model's prompt warm-up takes seconds here and minutes with a 7B model: closing the window then
+    stops llama.cpp mid-evaluation, joins every thread and saves no half-evaluated prompt."""
+    if not GGUF.is_file():
+        pytest.skip(f"the default GGUF is not at {GGUF} (make install fetches it)")
+    stages: list[str] = []
+    parts = make_app()
+    parts.session.analyst_loading.connect(stages.append)
+    parts.window.start(SAMPLE)
+    qtbot.waitUntil(lambda: any("preparing the analysis prompt" in s for s in stages), timeout=WAIT_MS)
+    parts.window.close()
+    assert parts.threads_running() == []
+    assert not parts.session.analyst_name                  # it never became ready
+    assert not list((dirs.cache / "llm").glob("*.prompt-state"))
+
+
 def test_a_corrupt_gguf_falls_back_to_the_summary_and_a_model_picked_in_settings_loads(make_app, qtbot, tmp_path,
                                                                                       dirs):
     broken = tmp_path / "models" / "broken.gguf"

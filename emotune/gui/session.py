@@ -58,6 +58,7 @@ class MoodSession(QObject):
         self.analyst_name = ""
         self._last_record = -1e9
         self._analysis_job: TaskHandle | None = None
+        self._load_job: TaskHandle | None = None    # loading the model and evaluating its prompt: minutes for a 7B
         self._music_job: TaskHandle | None = None
         self._request = 0
         self._music_token: object | None = None
@@ -65,8 +66,9 @@ class MoodSession(QObject):
     # --- models ----------------------------------------------------------------------------------------------
     def set_analyst(self, analyst: AnalysisService) -> None:
         """A new analysis engine (another model file chosen in Settings); call `load_analyst` next."""
-        if self._analysis_job is not None:
-            self._analysis_job.cancel()
+        for job in (self._load_job, self._analysis_job):
+            if job is not None:
+                job.cancel()
         old, self.analyst = self.analyst, analyst
         self.analyst_name = ""
         self.close_analyst(old)
@@ -101,7 +103,8 @@ class MoodSession(QObject):
             self.analyst_ready.emit(name)
 
         self.analyst_loading.emit("Loading the language model…")
-        self._llm.run(job, on_done=done, on_error=failed, on_progress=lambda text: self.analyst_loading.emit(str(text)))
+        self._load_job = self._llm.run(job, on_done=done, on_error=failed,
+                                       on_progress=lambda text: self.analyst_loading.emit(str(text)))
 
     # --- mood in ---------------------------------------------------------------------------------------------
     def on_mood(self, mood: MoodSnapshot | None) -> None:
@@ -227,6 +230,6 @@ class MoodSession(QObject):
         self._music_job = self._music_tasks.run(job, on_done=done, on_error=failed)
 
     def cancel_all(self) -> None:
-        for job in (self._analysis_job, self._music_job):
+        for job in (self._load_job, self._analysis_job, self._music_job):
             if job is not None:
                 job.cancel()
