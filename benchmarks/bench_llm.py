@@ -188,7 +188,7 @@ def main() -> None:
     print(_row("time to first token (median)", statistics.median(first_tokens), "s", None))
     print(_row("prompt warm-up, evaluated and saved", evaluated_s, "s", None))
     print(_row(f"prompt warm-up, {analyst.prompt_restored} tokens restored", restored_s, "s", None))
-    print(_row("first analysis after the warm-up", e2e[0], "s", GOAL_E2E_S))
+    print(_row(f"first analysis after the warm-up ({sources[0]})", e2e[0], "s", GOAL_E2E_S))
     print(_row("first analysis, no warm-up or cache", uncached_s, "s", None))
     print(_row("tokens per second (median)", statistics.median(rates), "tok/s", None))
     print(_row("analysis end to end (median)", statistics.median(e2e), "s", GOAL_E2E_S))
