@@ -254,3 +254,23 @@ def test_prompt_state_file_name_follows_the_model_file_and_context(tmp_path):
     assert cache_file(tmp_path / "cache", model, 4096) != name
     os.utime(model, ns=(1, 1))
     assert cache_file(tmp_path / "cache", model, 2048) != name
+
+
+def test_saved_prompt_states_are_pruned_to_the_most_recently_used(tmp_path):
+    """One state per model file, and at most KEEP in all: a 7B model's state is ~130 MB."""
+    from emotune.llm.prompt_cache import KEEP, SUFFIX, _prune
+
+    def state(name: str, digest: str, age_s: int) -> Path:
+        path = tmp_path / f"{name}-{digest * 16}{SUFFIX}"
+        path.write_bytes(b"state")
+        os.utime(path, (1e9 - age_s, 1e9 - age_s))
+        return path
+
+    stale = state("model-a", "1", 50)                        # model-a before its file changed
+    others = [state(f"model-{c}", "2", age) for c, age in zip("bcde", (40, 10, 30, 20))]
+    keep_other = state("model-a-b", "3", 5)                 # a name that starts like model-a's
+    kept = state("model-a", "4", 0)
+    _prune(kept)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert kept.name in left and keep_other.name in left and stale.name not in left
+    assert len(left) == KEEP and others[1].name in left     # model-c: the most recent of the rest

@@ -14,6 +14,7 @@ and the warm-up writes the file again.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import logging
@@ -24,6 +25,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 SUFFIX = ".prompt-state"
+KEEP = 3                      # states kept in the folder (several models in turn), the most recently used
 
 
 def cache_file(cache_dir: Path, model_path: Path, n_ctx: int) -> Path:
@@ -58,12 +60,26 @@ def save(llama, path: Path) -> bool:
         log.warning("prompt state not saved to %s: %s", path, exc)
         partial.unlink(missing_ok=True)
         return False
-    same_model = re.compile(re.escape(path.name[: -len(SUFFIX) - 16]) + "[0-9a-f]{16}" + re.escape(SUFFIX))
-    for older in path.parent.iterdir():
-        if older != path and same_model.fullmatch(older.name):
-            older.unlink(missing_ok=True)
+    _prune(path)
     log.info("prompt state saved: %d tokens, %.1f MB, %s", count, path.stat().st_size / 1e6, path.name)
     return True
+
+
+def _prune(kept: Path) -> None:
+    """Removes the older states of the model just saved, and keeps at most KEEP states in all, the most
+    recently used (a 7B model's state is ~130 MB)."""
+    same_model = re.compile(re.escape(kept.name[: -len(SUFFIX) - 16]) + "[0-9a-f]{16}" + re.escape(SUFFIX))
+    others = []
+    for state in kept.parent.glob(f"*{SUFFIX}"):
+        if state == kept:
+            continue
+        if same_model.fullmatch(state.name):
+            state.unlink(missing_ok=True)
+        else:
+            others.append(state)
+    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for state in others[KEEP - 1:]:
+        state.unlink(missing_ok=True)
 
 
 def restore(llama, path: Path) -> int:
@@ -84,6 +100,8 @@ def restore(llama, path: Path) -> int:
         log.warning("prompt state %s is unusable; the prompt is evaluated again", path.name)
         llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llama.ctx), -1, 0, -1)
         return 0
+    with contextlib.suppress(OSError):
+        os.utime(path)            # most recently used: pruned last
     llama.input_ids[: count.value] = tokens[: count.value]
     llama.n_tokens = count.value
     llama._requires_eval = True   # no logits yet: the next generation evaluates at least one token
