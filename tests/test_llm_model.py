@@ -16,7 +16,8 @@ from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.prompt import build_messages, longest_prompt_chars
-from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS, build_schema, check_reply
+from emotune.llm.grounding import retry_opening
+from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.values import MOOD_LABELS, SOURCES
 from emotune.resources import models_dir
 
@@ -135,6 +136,25 @@ def test_schema_becomes_a_grammar():
 
     for genres in (GENRES, ()):
         assert LlamaGrammar.from_json_schema(json.dumps(build_schema(genres)), verbose=False)
+    opening = retry_opening(varied_requests(1)[0].summary)
+    assert LlamaGrammar.from_json_schema(json.dumps(build_schema(GENRES, opening=opening)), verbose=False)
+
+
+def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
+    """The retry's schema forces its first sentence (grounding.retry_opening); llama.cpp accepts the grammar,
+    the reply parses, and what it is made to say passes the grounding check."""
+    for request in varied_requests(4, seed=13):
+        opening = retry_opening(request.summary)
+        gen = analyst.engine.generate(build_messages(request), schema=build_schema(GENRES, opening=opening),
+                                      max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED)
+        summary = json.loads(gen.text)["summary"]
+        assert summary.startswith(opening) and len(summary) <= SUMMARY_MAX_CHARS
+    # a history whose first reply SmolLM2 gets wrong (it writes "sad" for an angry face) is saved by the retry
+    request = varied_requests(1, seed=7)[0]
+    result = Analyst(analyst.engine, seed=SEED).analyze(request)
+    assert result.source in ("llm", "llm-retry")
+    if result.source == "llm-retry":
+        assert result.summary.startswith(retry_opening(request.summary))
 
 
 def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):

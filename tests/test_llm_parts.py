@@ -274,3 +274,25 @@ def test_saved_prompt_states_are_pruned_to_the_most_recently_used(tmp_path):
     left = sorted(p.name for p in tmp_path.iterdir())
     assert kept.name in left and keep_other.name in left and stale.name not in left
     assert len(left) == KEEP and others[1].name in left     # model-c: the most recent of the rest
+
+
+def test_the_retry_opening_states_what_was_measured_and_passes_the_grounding_check():
+    from benchmarks.bench_llm import varied_summaries
+    from emotune.llm.grounding import retry_opening
+
+    for summary in varied_summaries(40, seed=2):
+        opening = retry_opening(summary)
+        assert opening.startswith("You looked mostly ") and opening.endswith(f"your mood is {summary.trend}.")
+        assert grounding_problems(opening + " Easy, even music fits it.", summary, "evening") == []
+    manual = dataclasses.replace(varied_summaries(1)[0], manual=True)
+    assert retry_opening(manual) == ""
+
+
+def test_a_forced_opening_becomes_a_pattern_and_must_be_plain_words():
+    schema = build_schema(GENRES, opening="You looked mostly happy, and your mood is steady.")
+    pattern = schema["properties"]["summary"]["pattern"]
+    assert re.fullmatch(pattern, "You looked mostly happy, and your mood is steady. Bright music fits it.")
+    assert not re.fullmatch(pattern, "You looked mostly sad, and your mood is steady.")
+    assert not re.fullmatch(pattern, "You looked mostly happy, and your mood is steady. " + "x" * SUMMARY_MAX_CHARS)
+    with pytest.raises(ValueError):
+        build_schema(GENRES, opening="You looked (mostly) happy.")

@@ -20,7 +20,7 @@ from emotune.core.history import MoodSummary
 from emotune.llm import prompt_cache
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.fallback import fallback_analysis, search_phrases
-from emotune.llm.grounding import fitting_labels
+from emotune.llm.grounding import fitting_labels, retry_opening
 from emotune.llm.model_locator import ModelFileError, locate_model
 from emotune.llm.prompt import EXAMPLE_PHRASES, build_messages, longest_prompt_chars, offered_genres
 from emotune.llm.schema import MAX_TOKENS, Checked, InvalidReply, build_schema, check_reply
@@ -204,12 +204,15 @@ class Analyst:
 
         messages = build_messages(request)
         genres = offered_genres(request)
-        schema = build_schema(genres, fitting_labels(request.summary))
+        labels = fitting_labels(request.summary)
         base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
         problems: list[str] = []
         for attempt in (1, 2):
             if reason := stop_reason():
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
+            # the retry must open with the measured main emotion and trend, which a rejected reply most often
+            # got wrong; the first attempt writes freely
+            schema = build_schema(genres, labels, retry_opening(request.summary) if attempt == 2 else "")
             streamer = FieldStreamer("summary")
             looping = False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from emotune.llm.prompt import offered_genres
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS, truncate_words
-from emotune.llm.values import Analysis, AnalysisRequest
+from emotune.llm.values import LOOKED, Analysis, AnalysisRequest
 
 # FER emotion → mood label (happy splits by arousal, neutral by arousal, see mood_label).
 _LABELS = {"angry": "angry", "disgust": "tense", "fear": "anxious", "sad": "sad", "surprise": "surprised"}
@@ -49,10 +49,6 @@ _ADJECTIVE = {"happy": "upbeat", "content": "easygoing", "calm": "calm", "neutra
               "surprised": "energetic", "tense": "relaxing", "anxious": "soothing", "angry": "intense",
               "sad": "melancholic"}
 _LIFT_ADJECTIVE = {"sad": "hopeful", "angry": "mellow", "calm": "gentle upbeat", "neutral": "feel good"}
-
-
-_LOOKED = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
-           "surprise": "surprised", "neutral": "neutral"}
 
 
 def mood_label(dominant: str, valence: float, arousal: float) -> str:
@@ -102,7 +98,7 @@ def summary_text(request: AnalysisRequest, label: str) -> str:
         span = f"the last {minutes:.0f} min" if minutes >= 1.5 else "the last moments"
         runner_up = ranked[1] if len(ranked) > 1 and ranked[1][1] >= 0.15 else None
         second = f", with some {runner_up[0]} ({runner_up[1] * 100:.0f}%)" if runner_up else ""
-        opening = f"Over {span} you looked mostly {_LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
+        opening = f"Over {span} you looked mostly {LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
     trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
              "steady": "Your mood has been steady."}.get(s.trend, "")
     plan = ("Here is music that matches it." if request.goal == "match"

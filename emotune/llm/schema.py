@@ -33,9 +33,15 @@ MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_
 UNIT_SCALE = {"type": "number", "enum": [round(k / 20, 2) for k in range(21)]}
 
 
-def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS) -> dict:
+# What may follow a forced opening: plain prose. A pattern replaces maxLength in llama.cpp's grammar, so the
+# repetition bounds the length; the class keeps out quotes, backslashes and control characters (invalid JSON).
+_PROSE = "[A-Za-z0-9 ,.;:!?'()%+-]"
+
+
+def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS, opening: str = "") -> dict:
     """The reply schema for one request: `moods` are the labels on offer (those that fit the measurements),
-    `genres` the catalog's. `summary` comes first so it streams to the user first."""
+    `genres` the catalog's. `summary` comes first so it streams to the user first; with `opening` it must
+    start with that sentence (the retry's, see grounding.retry_opening)."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
         genre_list = {"type": "array", "items": genre_item, "maxItems": MAX_GENRES}
@@ -44,7 +50,7 @@ def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS) -> d
     return {
         "type": "object",
         "properties": {
-            "summary": {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS},
+            "summary": _summary_schema(opening),
             "mood": {"type": "string", "enum": list(moods or MOOD_LABELS)},
             "target_valence": UNIT_SCALE,
             "target_energy": UNIT_SCALE,
@@ -57,6 +63,16 @@ def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS) -> d
         "required": list(FIELDS),
         "additionalProperties": False,
     }
+
+
+def _summary_schema(opening: str) -> dict:
+    if not opening:
+        return {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS}
+    if re.search(r"[\^$*+?()\[\]{}|\\\"]", opening):
+        raise ValueError(f"a forced opening is plain words: {opening!r}")
+    # "[.]", not "\.": llama-cpp-python copies "\." into the grammar, whose parser refuses it
+    literal = opening.replace(".", "[.]")
+    return {"type": "string", "pattern": f"^{literal}( {_PROSE}{{1,{SUMMARY_MAX_CHARS - len(opening) - 1}}})?$"}
 
 
 @dataclass(frozen=True)

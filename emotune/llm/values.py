@@ -15,6 +15,10 @@ MOOD_LABELS: tuple[str, ...] = (
     "happy", "content", "calm", "neutral", "surprised", "tense", "anxious", "angry", "sad",
 )
 
+# "You looked mostly ...": the adjective for each FER emotion (the deterministic summary, the retry's opening)
+LOOKED: dict[str, str] = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
+                          "surprise": "surprised", "neutral": "neutral"}
+
 
 def part_of_day(hour: int) -> str:
     """A coarse label for the hour: the prompt gets this, not the exact clock time."""
