@@ -9,6 +9,7 @@ result follows the same distribution: a rejected draw is resampled from the gram
 """
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any, Callable
 
@@ -26,12 +27,10 @@ class GrammarLastSampler:
         self._grammar = _find_grammar(constrained.sampler)
         self._one = llama_cpp.llama_token_data()
         self._single = llama_cpp.llama_token_data_array(
-            data=llama_cpp.ctypes.pointer(self._one), size=1, selected=-1, sorted=False)
-        self.draws = 0
-        self.resampled = 0
+            data=ctypes.pointer(self._one), size=1, selected=-1, sorted=False)
+        self.resampled = 0              # draws the grammar rejected (the benchmark reports their share)
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
-        self.draws += 1
         token = llama_cpp.llama_sampler_sample(self._free.sampler, ctx.ctx, idx)
         if self._grammar_allows(token):
             llama_cpp.llama_sampler_accept(self._constrained.sampler, token)
@@ -42,7 +41,7 @@ class GrammarLastSampler:
     def _grammar_allows(self, token: int) -> bool:
         self._one.id, self._one.logit, self._one.p = token, 1.0, 0.0
         self._single.size, self._single.selected, self._single.sorted = 1, -1, False
-        llama_cpp.llama_sampler_apply(self._grammar, llama_cpp.ctypes.byref(self._single))
+        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._single))
         return not math.isinf(self._one.logit)
 
 
