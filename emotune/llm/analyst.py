@@ -1,8 +1,9 @@
 """The Analyst: turns an AnalysisRequest into an Analysis with the local model, and always returns one.
 
 Flow: grounded prompt → streamed, schema-constrained reply (the summary reaches `on_text` as it is typed)
-→ validate and repair → on an invalid reply one retry with another seed → else the deterministic fallback.
-A newer `analyze` call cancels the running one; a time budget ends a slow generation cleanly.
+→ validate and repair → on an invalid reply one retry with another seed, its first sentence forced to the
+measured main emotion and trend → else the deterministic fallback. A newer `analyze` call cancels the running
+one; a time budget ends a slow generation cleanly, prompt evaluation included.
 Qt-free: the GUI calls `load` and `analyze` from a worker thread and passes results on by signals.
 """
 from __future__ import annotations
