@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.sample_video import make_video
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["EMOTUNE_NO_CRASH_DIALOG"] = "1"
@@ -25,24 +27,6 @@ SECONDS = float(os.environ.get("BENCH_GUI_SECONDS", "12"))
 BUSY_SECONDS = max(SECONDS, 30.0)   # long enough for several LLM analyses on a small CPU
 INTERVALS_MS = (0, 100, 250)
 FPS = 30.0
-
-
-def make_video(path: Path, seconds: float = 10.0) -> Path:
-    """The bundled sample (three FER faces, 640×480) with a slow pan, so every frame differs."""
-    import cv2
-    import numpy as np
-
-    from emotune.resources import asset_path
-
-    image = cv2.imread(str(asset_path("sample_faces.jpg")))
-    if image is None:
-        raise SystemExit("assets/sample_faces.jpg is missing")
-    image = cv2.resize(image, (640, 480))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (640, 480))
-    for i in range(int(seconds * FPS)):
-        writer.write(np.roll(image, (i % 20) - 10, axis=1))
-    writer.release()
-    return path
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -208,7 +192,6 @@ def run_naive(video: Path, classifier, workdir: Path) -> dict:
     counts = {"frames": 0, "classified": 0, "analyses": 0, "batches": 0}
     history = MoodHistory()
     latencies: list[float] = []
-    pending = {"analysis": False}
 
     def frame_tick() -> None:
         t0 = time.monotonic()
@@ -281,7 +264,7 @@ def main() -> None:
     load_s = time.monotonic() - t0
     with tempfile.TemporaryDirectory(prefix="emotune-bench-gui-") as tmp:
         workdir = Path(tmp)
-        video = make_video(workdir / "faces_640x480.avi")
+        video = make_video(workdir / "faces_640x480.avi", seconds=10.0, fps=FPS)
         rows = [run_once(video, ms, classifier, workdir) for ms in INTERVALS_MS]
         busy = run_once(video, 100, classifier, workdir, busy_engines=True)
         naive = run_naive(video, classifier, workdir)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.sample_video import make_video
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -41,22 +43,6 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def make_video(path: Path, seconds: float = 20.0, fps: float = 15.0) -> Path:
-    """A 640x480 video from the bundled three-face sample, slowly panning so every frame differs."""
-    import cv2
-
-    from emotune.resources import asset_path
-
-    base = cv2.imread(str(asset_path("sample_faces.jpg")))
-    if base is None:
-        raise SystemExit("assets/sample_faces.jpg is missing")
-    base = cv2.resize(base, (640, 480))
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
-    for i in range(int(seconds * fps)):
-        dx = int(12 * np.sin(2 * np.pi * i / (seconds * fps)))
-        out.write(np.roll(base, dx, axis=1))
-    out.release()
-    return path
 
 
 class StandInClassifier:
@@ -103,7 +89,7 @@ def run(minutes: float, sample_every_s: float, video: Path | None, workdir: Path
     from emotune.journal import JournalRecorder, JournalStore
     from emotune.resources import model_path
 
-    video = video or make_video(workdir / "soak.avi")
+    video = video or make_video(workdir / "soak.avi", seconds=20.0, fps=15.0)
     dirs = AppDirs.under(workdir / "home").ensure()
     real_model = model_path("emotion_cnn.keras").exists()
     app = make_qapplication()
