@@ -3,7 +3,6 @@ journal opens without being moved aside, passes integrity_check, holds every row
 committed, and holds each multi-row write whole or not at all."""
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
