@@ -159,6 +159,67 @@ def test_resumed_run_continues_from_its_checkpoint(tmp_path):
     assert int(model.optimizer.iterations) == 2 * steps  # optimiser state carried across the restart
 
 
+def test_a_campaign_resumes_from_its_committed_weights_alone(tmp_path):
+    """A session commits state.json and the weight files only (no optimiser blob); the next one rebuilds the
+    model, moves the schedule on to the epochs done and continues the same run."""
+    import shutil
+
+    import keras
+
+    from emotune.training.trainer import BEST_WEIGHTS, LAST_WEIGHTS, STATE, read_state, train
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=3, batch_size=16, warmup_epochs=0.0, seed=7)
+
+    def stop_after_first(row):
+        raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train(data, cfg, tmp_path / "run", verbose=0, on_epoch=stop_after_first)
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    for name in (STATE, LAST_WEIGHTS, BEST_WEIGHTS):
+        shutil.copy(tmp_path / "run" / name, committed / name)
+    saved = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
+
+    seen = []
+    train(data, cfg, committed, resume=True, verbose=0, on_epoch=lambda row: seen.append(row["epoch"]))
+    state = read_state(committed)
+    assert seen == [2, 3] and state["epochs_done"] == 3
+    assert (committed / "best.keras").is_file()  # rebuilt from best.weights.h5 for --export
+    model = keras.models.load_model(committed / "checkpoint.keras")
+    steps = -(-len(data.train) // cfg.batch_size)
+    assert int(model.optimizer.iterations) == 3 * steps  # the schedule continued, not restarted
+    assert not np.allclose(model.get_weights()[0], saved.get_weights()[0])  # it trained on from epoch 1
+
+
+def test_cost_counts_the_multiply_adds_of_each_layer_kind():
+    import keras
+
+    from emotune.training.cost import macs_per_face
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inp)           # 64 px * 9 * 3 * 4 = 6912
+    x = keras.layers.SeparableConv2D(5, 3, padding="same")(x)    # 64 * (9 * 4 + 4 * 5) = 3584
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    out = keras.layers.Dense(7)(x)                               # 5 * 7 = 35
+    assert macs_per_face(keras.Model(inp, out)) == 6912 + 3584 + 35
+
+
+def test_learning_curve_is_written_as_data_and_picture(tmp_path):
+    from emotune.training.curve import plot, write_csv
+
+    history = [{"epoch": e, "loss": 1.5 - e / 10, "accuracy": 0.3 + e / 20, "val_loss": 1.4,
+                "val_accuracy": 0.35 + e / 25, "seconds": 60.0, "load_average": 1.0, "extra": 1} for e in (1, 2, 3)]
+    write_csv(history, tmp_path / "curve.csv")
+    rows = list(csv.DictReader(open(tmp_path / "curve.csv")))
+    assert [float(r["val_accuracy"]) for r in rows] == pytest.approx([0.39, 0.43, 0.47]) and "extra" not in rows[0]
+    plot(history, tmp_path / "curve.png", "test run", total_epochs=10, target=0.69)
+    img = cv2.imread(str(tmp_path / "curve.png"))
+    assert img is not None and img.shape == (480, 900, 3)
+    assert (np.abs(img.astype(int) - (200, 110, 20)).sum(axis=2) < 30).sum() > 50  # the PublicTest line is drawn
+
+
 def test_resume_without_checkpoint_says_so(tmp_path):
     from emotune.training.trainer import ResumeError, train
 

@@ -68,6 +68,26 @@ def resnet(size: int, widths: tuple[int, ...], blocks: int, dropout: float, name
     return keras.Model(inp, _head(x, dropout), name=name)
 
 
+def separable_resnet(size: int, stem: int, widths: tuple[int, ...], dropout: float, name: str) -> keras.Model:
+    """The mini-Xception family at any width: two plain 3×3 convs, then per stage two depthwise-separable
+    convs and a stride-2 pool beside a 1×1 strided shortcut; our usual pooled head. Depthwise work is cheap
+    in FLOPs, so at equal cost this family can afford more channels than a plain VGG or ResNet."""
+    inp, x = _inputs(size)
+    x = _conv_bn(x, stem)
+    x = _conv_bn(x, stem)
+    for filters in widths:
+        res = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)
+        res = layers.BatchNormalization()(res)
+        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Add()([x, res])
+    return keras.Model(inp, _head(x, dropout), name=name)
+
+
 def mini_xception(size: int = 64, name: str = "mini_xception") -> keras.Model:
     """The `fer` library's mini-Xception (Arriaga et al. 2017, ~60k parameters at 64×64): the speed
     baseline the benchmark compares against."""
@@ -96,6 +116,13 @@ ARCHITECTURES: dict[str, Callable[[int, float], keras.Model]] = {
     "small": lambda size, dropout: vgg_net(size, (16, 32, 64, 128), dropout, 128, "emotion_small"),
     # ~0.4M parameters, ~66 MMAC/face: twice the CPU time of "small" per epoch.
     "compact": lambda size, dropout: vgg_net(size, (24, 48, 96, 192), dropout, 0, "emotion_compact"),
+    # The mini-Xception family (issue 13's candidates, docs/model.md): Arriaga's own net (58k at 64 px is
+    # the `fer` library's model) and the same layout at twice the width with our pooled head.
+    "mini_xception": lambda size, dropout: mini_xception(size),
+    "sepres_w2": lambda size, dropout: separable_resnet(size, 16, (32, 64, 128, 256), dropout, "emotion_sepres_w2"),
+    # ResNet-18 layout at a quarter of the width (16-32-64-128): the family of the best from-scratch
+    # FER2013 results, narrowed to fit this CPU (~0.7M parameters, ~78 MMAC at 48 px).
+    "resnet18_w16": lambda size, dropout: resnet(size, (16, 32, 64, 128), 2, dropout, "emotion_resnet18_w16"),
     # ~4.6M parameters: the VGG variant for a GPU run (≥73% class), too slow to train on this CPU.
     "vgg": lambda size, dropout: vgg_net(size, (64, 128, 256, 512), dropout, 512, "emotion_vgg"),
     # ~11M parameters, ResNet-18-like: the GPU teacher for distillation.

@@ -3,7 +3,11 @@ state + `state.json`) after every epoch, and `resume` that continues from the la
 survives an interruption. Backend-agnostic Keras 3 (fit on NumPy arrays).
 
 Run folder layout: `checkpoint.keras` (latest, with optimiser), `best.keras` (best PublicTest accuracy),
-`state.json` (config, epochs done, history, data hash).
+`state.json` (config, epochs done, history, data hash), the learning curve (`curve.csv`, `curve.png`), and
+the weights alone of both (`last.weights.h5`,
+`best.weights.h5`). A campaign that spans sessions commits only `state.json` and the two weight files (a few
+MB, no optimiser blobs); `resume` rebuilds the model and its schedule from them when the full checkpoint is
+gone (SGD momentum or Adam moments restart from zero, which the next few hundred steps absorb).
 """
 from __future__ import annotations
 
@@ -21,11 +25,14 @@ import numpy as np
 from emotune.core.emotions import EMOTIONS, N_EMOTIONS
 from emotune.training.augment import augment_batch, mixup
 from emotune.training.config import TrainConfig
+from emotune.training.curve import plot, write_csv
 from emotune.training.data import FerData
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.keras", "state.json"
+LAST_WEIGHTS, BEST_WEIGHTS = "last.weights.h5", "best.weights.h5"
+CURVE_CSV, CURVE_PNG = "curve.csv", "curve.png"
 
 
 class ResumeError(RuntimeError):
@@ -87,9 +94,34 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int) -> None:
 
 
 def _save_atomic(model, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
+    if path.name.endswith(".weights.h5"):
+        tmp = path.with_name(path.name.removesuffix(".weights.h5") + ".tmp.weights.h5")
+        model.save_weights(tmp)
+    else:
+        tmp = path.with_name(path.stem + ".tmp.keras")
+        model.save(tmp)
     os.replace(tmp, path)
+
+
+def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_done: int):
+    """The model to continue: the full checkpoint when there is one, else a fresh model with the committed
+    weights whose schedule is moved on to `epochs_done` (the optimiser's moments restart from zero)."""
+    import keras
+
+    if (run_dir / CHECKPOINT).is_file():
+        return keras.models.load_model(run_dir / CHECKPOINT)
+    from emotune.training.models import build_model
+
+    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    compile_model(model, cfg, steps_per_epoch)
+    model.load_weights(run_dir / LAST_WEIGHTS)
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
+    if not (run_dir / BEST).is_file() and (run_dir / BEST_WEIGHTS).is_file():
+        best = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+        best.load_weights(run_dir / BEST_WEIGHTS)
+        _save_atomic(best, run_dir / BEST)
+    return model
 
 
 def _write_state(run_dir: Path, state: dict) -> None:
@@ -112,14 +144,15 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(run_dir) if resume else None
-    if resume and (state is None or not (run_dir / CHECKPOINT).is_file()):
-        raise ResumeError(f"nothing to resume in {run_dir}: no {STATE} and {CHECKPOINT} from an earlier run")
+    if resume and (state is None or not any((run_dir / f).is_file() for f in (CHECKPOINT, LAST_WEIGHTS))):
+        raise ResumeError(f"nothing to resume in {run_dir}: no {STATE} with {CHECKPOINT} or {LAST_WEIGHTS} "
+                          "from an earlier run")
     if state is not None:
         if state.get("data_sha256") != data.sha256:
             raise ResumeError(f"the checkpoint in {run_dir} was trained on other data (hash differs)")
         cfg = TrainConfig.from_dict(state["config"])
-        model = keras.models.load_model(run_dir / CHECKPOINT)
         start, history = int(state["epochs_done"]), list(state["history"])
+        model = _resume_model(run_dir, cfg, _steps_per_epoch(data, cfg), start)
         best_acc = float(state.get("best_val_accuracy", 0.0))
         log.info("resuming %s at epoch %d of %d", run_dir, start + 1, cfg.epochs)
     else:
@@ -153,14 +186,19 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         val_loss, val_acc = model.evaluate(x_val.astype(np.float32), y_val, batch_size=256, verbose=0)
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
                "accuracy": float(fit.history["accuracy"][-1]), "val_loss": float(val_loss),
-               "val_accuracy": float(val_acc), "seconds": round(time.monotonic() - t0, 1)}
+               "val_accuracy": float(val_acc), "seconds": round(time.monotonic() - t0, 1),
+               "load_average": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None}
         history.append(row)
         if val_acc > best_acc:
             best_acc = float(val_acc)
             _save_atomic(model, run_dir / BEST)
+            _save_atomic(model, run_dir / BEST_WEIGHTS)
         _save_atomic(model, run_dir / CHECKPOINT)
+        _save_atomic(model, run_dir / LAST_WEIGHTS)
         state.update(epochs_done=epoch + 1, history=history, best_val_accuracy=best_acc)
         _write_state(run_dir, state)
+        write_csv(history, run_dir / CURVE_CSV)
+        plot(history, run_dir / CURVE_PNG, f"{cfg.arch}, {cfg.input_size} px: accuracy per epoch", cfg.epochs)
         log.info("epoch %d/%d: %s", epoch + 1, cfg.epochs, row)
         if on_epoch:
             on_epoch(row)
