@@ -14,13 +14,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the emotion CNN on FER2013",
                               description="Train the emotion CNN on FER2013 (image folders or fer2013.csv).")
     p.add_argument("--data", required=True, type=Path, help="FER2013 folder (train/, test/) or fer2013.csv")
-    p.add_argument("--preset", default="cpu", help="recipe: quick, cpu, gpu or smoke (default cpu)")
+    p.add_argument("--preset", default="cpu", help="recipe: quick, cpu, campaign, gpu or smoke (default cpu)")
     p.add_argument("--run-dir", type=Path, default=None, help="checkpoint folder (default runs/<preset>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--export", type=Path, default=None,
                    help="write the best model here (.keras) with its card (.json) beside it")
     p.add_argument("--cache-dir", type=Path, default=Path("runs/cache"), help="decoded-data cache (.npz)")
-    p.add_argument("--arch", help="override the architecture (tiny, compact, vgg, resnet18)")
+    p.add_argument("--arch", help="override the architecture (tiny, small, compact, mini_xception, sepres_w2, "
+                                          "resnet18_w16, vgg, resnet18)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float, dest="learning_rate")

@@ -64,6 +64,13 @@ PRESETS: dict[str, TrainConfig] = {
     # SGD with Nesterov momentum, label smoothing, light mixup.
     "gpu": TrainConfig(arch="vgg", epochs=120, batch_size=128, optimizer="sgd", learning_rate=0.05,
                        weight_decay=5e-4, warmup_epochs=3, dropout=0.4, mixup_alpha=0.2),
+    # Issue 13's CPU campaign (docs/model.md): the narrow ResNet-18 at 40 px (54 MMAC a face, less than
+    # "compact"), SGD with Nesterov momentum and one cosine schedule over 80 epochs fixed at the start,
+    # trained in the background across sessions (`--resume`). Milder class balance than "cpu" (which
+    # over-predicted disgust: 93 false alarms) and the full webcam augmentation.
+    "campaign": TrainConfig(arch="resnet18_w16", input_size=40, epochs=80, batch_size=128, optimizer="sgd",
+                            learning_rate=0.1, weight_decay=5e-4, warmup_epochs=2, dropout=0.3,
+                            class_weight_power=0.3, oversample_disgust=1),
     # Smoke test: seconds, proves the loop/checkpoint/resume machinery works.
     "smoke": TrainConfig(arch="tiny", epochs=2, batch_size=32, max_train=256, warmup_epochs=0.0),
 }
