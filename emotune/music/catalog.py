@@ -23,6 +23,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from emotune.music.genres import expand, family_of, is_family
+from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.track import FEATURES, Track
 
 MAGIC = b"EMOCAT1\n"
@@ -114,16 +116,32 @@ class Catalog:
         self.features = features            # float32 (n, len(FEATURES)), NaN unknown
         self.tempo = tempo                  # float32 BPM
         self.source = source
-        self._artist_keys: list[str] | None = None
+        self._artist_keys: list[str] | None = None  # derived caches below: computed once, on first use
         self._primary: np.ndarray | None = None
+        self._genre_counts: dict[str, int] | None = None
 
     # ---- queries ------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.ids)
 
     def genres(self) -> list[str]:
-        """The genres present, sorted: the list the LLM may choose from and the GUI's genre menu."""
-        return sorted(self.genre_names)
+        """The genre families present, sorted: the list the LLM may choose from and the Settings dialog offers
+        (each family also finds its subgenres; see emotune.music.genres)."""
+        return sorted({family_of(g) for g in self.genre_names})
+
+    def subgenres(self, family: str) -> list[str]:
+        """The subgenres of one family present in this catalog, sorted."""
+        return sorted(g for g in expand([family], self.genre_names) if not is_family(g))
+
+    def knows_genre(self, name: str) -> bool:
+        """True when a family, subgenre or alias of that name is in the catalog."""
+        return bool(expand([name], self.genre_names))
+
+    def genre_counts(self) -> dict[str, int]:
+        """Tracks per genre family (a track with two families counts in both), in `genres()` order."""
+        if self._genre_counts is None:
+            self._genre_counts = {f: int(np.count_nonzero(self.genre_mask([f]))) for f in self.genres()}
+        return dict(self._genre_counts)
 
     def languages(self) -> list[str]:
         return sorted(n for n in self.language_names if n)
@@ -151,7 +169,9 @@ class Catalog:
         return self._primary
 
     def genre_mask(self, names: Iterable[str]) -> np.ndarray:
-        wanted = np.array([i for i, g in enumerate(self.genre_names) if g in {n.lower() for n in names}])
+        """Boolean per track: has one of the genres `names`, where a family includes its subgenres."""
+        chosen = expand(names, self.genre_names)
+        wanted = np.array([i for i, g in enumerate(self.genre_names) if g in chosen], dtype=np.int64)
         if not len(wanted):
             return np.zeros(len(self), dtype=bool)
         return self.genre_ids.any_of(wanted)
@@ -187,7 +207,7 @@ class Catalog:
                 names.setdefault(a.casefold(), a)
         artist_keys = sorted(names)
         artist_id = {k: i for i, k in enumerate(artist_keys)}
-        genre_names = sorted({g for t in rows for g in t.genres})
+        genre_names = sorted({g for t in rows for g in t.genres}, key=genre_sort_key)
         genre_id = {g: i for i, g in enumerate(genre_names)}
         language_names = [""] + sorted({t.language for t in rows if t.language})
         lang_id = {n: i for i, n in enumerate(language_names)}

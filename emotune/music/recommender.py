@@ -193,7 +193,7 @@ class Recommender:
         violations = np.zeros(size, dtype=np.int8)
         if request.genres:
             violations += (~cat.genre_mask(request.genres)).astype(np.int8)
-            unknown = [g for g in request.genres if g.lower() not in cat.genre_names]
+            unknown = [g for g in request.genres if not cat.knows_genre(g)]
             if unknown:
                 notices.append(f"genre {', '.join(unknown)} is not in the catalog "
                                f"(it has {', '.join(cat.genres()[:12])}…)")
