@@ -314,10 +314,15 @@ class Recommender:
         return picks
 
     def _genre_matrix(self, cand: np.ndarray) -> np.ndarray:
+        """One row per candidate, 1 in the column of each of its genres (one gather, no Python loop)."""
         g = self.catalog.genre_ids
+        starts = np.asarray(g.ptr[cand], dtype=np.int64)
+        lengths = np.asarray(g.ptr[cand + 1], dtype=np.int64) - starts
+        owner = np.repeat(np.arange(len(cand)), lengths)
+        first = np.cumsum(lengths) - lengths                   # where each candidate's entries start in `flat`
+        flat = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
         m = np.zeros((len(cand), max(1, len(self.catalog.genre_names))), dtype=np.float32)
-        for r, i in enumerate(cand):
-            m[r, g.row(int(i))] = 1.0
+        m[owner, g.ids[flat].astype(np.int64)] = 1.0
         return m
 
     def _recommendation(self, i: int, k: int, score: float, dist: float, pool: _Pool,
