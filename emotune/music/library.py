@@ -44,7 +44,7 @@ class BuildReport:
         out = [r.summary() for r in self.reports]
         rows = sum(r.rows for r in self.reports)
         if self.nameless:
-            out.append(f"{self.nameless} tracks dropped: no row names them (title and artist `NA`)")
+            out.append(f"{self.nameless} tracks dropped: no row gives them a title or an artist (e.g. `NA`)")
         out.append(f"{rows} rows → {self.tracks} tracks")
         return out
 
