@@ -56,9 +56,12 @@ def named(tracks: Iterable[Track]) -> tuple[list[Track], int]:
     return kept, len(every) - len(kept)
 
 
-def build_catalog(sources: Sequence[Path], out: Path | None = None) -> tuple[Catalog, BuildReport]:
+def build_catalog(sources: Sequence[Path], out: Path | None = None,
+                  compress: bool = False) -> tuple[Catalog, BuildReport]:
     """The catalog made from CSV files (later files fill what earlier ones lack); written to `out` if given.
-    Deterministic: the same files give the same bytes."""
+    Deterministic: the same files give the same bytes. Written uncompressed by default: inflating the
+    shipped catalog's 3.3 MB took 25-60 ms on this shared machine, reading it raw 2-6 ms (git stores the
+    file deflated anyway); `compress` gzips it (1.8 MB) for sending it elsewhere."""
     reports, tracks = [], []
     for src in sources:
         report = ReadReport(Path(src).name)
@@ -67,7 +70,7 @@ def build_catalog(sources: Sequence[Path], out: Path | None = None) -> tuple[Cat
     kept, nameless = named(merge_tracks(tracks))
     catalog = Catalog.from_tracks(kept, source=", ".join(Path(s).name for s in sources))
     if out is not None:
-        catalog.save(out)
+        catalog.save(out, compress=compress)
     return catalog, BuildReport(tuple(reports), len(catalog), nameless=nameless)
 
 
