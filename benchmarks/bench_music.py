@@ -6,18 +6,23 @@ Rows: catalog load (time, file size, memory held), building the Recommender, and
 and p95 over every emotion × match/lift, plus with genre+language filters and a refresh session), each with
 its ratio to the goal (issue 6: < 10 ms shipped, < 150 ms at a million; issue 17: load ≤ 50 ms). A naive
 pure-Python scan over Track objects (what a first version would write) runs on the shipped catalog beside
-it, for the speed-up. Then the genre × mood check (emotune.music.coverage) for the old and the new catalog:
-how many of the 40 lists come back full without relaxing the genre filter (goal: 36).
+it, for the speed-up. The window's start and its first track list are timed in fresh processes, this tree
+and the one before issue 17 (`git archive`) taking turns. Then the genre × mood check (emotune.music.coverage)
+for the old and the new catalog: how many of the 40 lists come back full without relaxing the genre filter
+(goal: 36).
 
-Run: `python -m benchmarks music` (about a minute; BENCH_MUSIC_TRACKS changes the synthetic size).
+Run: `python -m benchmarks music` (about two minutes; BENCH_MUSIC_TRACKS changes the synthetic size,
+BENCH_MUSIC_STARTUP_RUNS the start-up runs per tree).
 """
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -161,6 +166,59 @@ def old_catalog_file(folder: Path) -> tuple[Path, str]:
         return path, "rebuilt from its two CSVs with today's code"
 
 
+STARTUP_RUNS = int(os.environ.get("BENCH_MUSIC_STARTUP_RUNS", "4"))
+STARTUP = """
+import json, os, sys, tempfile, time
+home = tempfile.mkdtemp()
+os.environ.update(QT_QPA_PLATFORM="offscreen", EMOTUNE_HOME=home, EMOTUNE_NO_CRASH_DIALOG="1")
+from emotune.gui.app import build, make_qapplication
+from emotune.gui.settings import Settings
+from emotune.core.mood import MoodSnapshot
+app = make_qapplication([])
+settings = Settings.at(os.path.join(home, "settings.ini"))
+t0 = time.perf_counter()
+parts = build(settings, camera_probe=None, journal=False, classifier_factory=lambda: None)
+parts.window.show()
+app.processEvents()
+t1 = time.perf_counter()
+batch = parts.session.music.recommend(MoodSnapshot.manual_mood("sad"), "match", settings.preferences(), None, False)
+t2 = time.perf_counter()
+print(json.dumps({"window": (t1 - t0) * 1000, "first_list": (t2 - t1) * 1000, "tracks": len(batch.tracks)}))
+os._exit(0)
+"""
+
+
+def startup_rows(old_ref: str) -> list[tuple]:
+    """The window's start (build + show + first paint, GUI thread; no camera, no model started) and the first
+    track list (the music worker: catalog load, Recommender, one list), in fresh processes, old tree (git
+    `old_ref`, with today's models) and this tree taking turns. Empty when git or Qt is missing."""
+    repo = Path(__file__).resolve().parent.parent
+    runs: dict[str, list[dict]] = {"old": [], "shipped": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        old_tree = Path(tmp)
+        try:
+            archive = subprocess.run(["git", "-C", str(repo), "archive", old_ref, "emotune", "assets"],
+                                     capture_output=True, check=True, timeout=120).stdout
+            subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True, timeout=120)
+            (old_tree / "models").symlink_to(repo / "models")
+            for _ in range(STARTUP_RUNS):
+                for name, tree in (("old", old_tree), ("shipped", repo)):
+                    env = dict(os.environ, PYTHONPATH=str(tree))
+                    out = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, env=env,
+                                         cwd=tmp, timeout=300, check=True).stdout
+                    runs[name].append(json.loads(out.strip().splitlines()[-1]))
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            print(f"(window start-up not measured: {exc})")
+            return []
+    rows = []
+    for what, key in (("window start (GUI thread), median", "window"), ("first track list (worker), median",
+                                                                        "first_list")):
+        old, new = (statistics.median(r[key] for r in runs[n]) for n in ("old", "shipped"))
+        rows.append(("shipped", f"{what}, {STARTUP_RUNS} runs", f"{new:.0f} ms", f"old {old:.0f} ms",
+                     f"{new / old:.2f}"))
+    return rows
+
+
 def interleaved_loads(paths: dict[str, Path], rounds: int = 9) -> dict[str, tuple[float, object]]:
     """Median load time of each catalog file, the files taking turns (both see the same machine load)."""
     from emotune.music.catalog import Catalog
@@ -197,6 +255,8 @@ def main() -> None:
         full = sum(c.full for c in checks[name])
         rows.append((name, "genre × mood lists kept (of 40)", f"{full}", f"≥ {CHECK_GOAL}",
                      f"{'meets' if full >= CHECK_GOAL else 'misses'} the goal"))
+
+    rows += startup_rows(OLD_REF)
 
     # the naive scan, side by side on the same catalog and the same request
     tracks = list(shipped.tracks())

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from emotune.music.genres import expand, family_of, is_family
+from emotune.music.genres import expand, family_of, is_family, resolve
 from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.track import FEATURES, Track
 
@@ -82,11 +82,15 @@ class Ragged:
         """For each entry of `ids`, the track it belongs to."""
         return np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
 
-    def any_of(self, wanted: np.ndarray) -> np.ndarray:
-        """Boolean per track: has at least one id in `wanted` (vectorised)."""
+    def any_of(self, wanted: np.ndarray, owners: np.ndarray | None = None) -> np.ndarray:
+        """Boolean per track: has at least one id in `wanted` (vectorised; pass `owners()` when it is cached)."""
         mask = np.zeros(len(self.ptr) - 1, dtype=bool)
-        hits = np.isin(self.ids, wanted)
-        mask[self.owners()[hits]] = True
+        if not len(wanted) or not len(self.ids):
+            return mask
+        lookup = np.zeros(int(max(wanted.max(), self.ids.max())) + 1, dtype=bool)
+        lookup[wanted] = True
+        owners = self.owners() if owners is None else owners
+        mask[owners[lookup[self.ids]]] = True
         return mask
 
     def first(self, missing: int = -1) -> np.ndarray:
@@ -122,6 +126,8 @@ class Catalog:
         self._artist_keys: list[str] | None = None  # derived caches below: computed once, on first use
         self._primary: np.ndarray | None = None
         self._genre_counts: dict[str, int] | None = None
+        self._families: tuple[str, ...] = ()             # family of each genre name
+        self._genre_owners: np.ndarray | None = None     # track of each entry of genre_ids.ids
 
     # ---- queries ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -173,11 +179,13 @@ class Catalog:
 
     def genre_mask(self, names: Iterable[str]) -> np.ndarray:
         """Boolean per track: has one of the genres `names`, where a family includes its subgenres."""
-        chosen = expand(names, self.genre_names)
-        wanted = np.array([i for i, g in enumerate(self.genre_names) if g in chosen], dtype=np.int64)
-        if not len(wanted):
-            return np.zeros(len(self), dtype=bool)
-        return self.genre_ids.any_of(wanted)
+        if self._genre_owners is None:
+            self._families = tuple(family_of(g) for g in self.genre_names)
+            self._genre_owners = self.genre_ids.owners()
+        wanted_names = {resolve(n) for n in names if n.strip()}
+        wanted = np.array([i for i, (g, f) in enumerate(zip(self.genre_names, self._families))
+                           if g in wanted_names or f in wanted_names], dtype=np.int64)
+        return self.genre_ids.any_of(wanted, self._genre_owners)
 
     def language_mask(self, names: Iterable[str]) -> np.ndarray:
         codes = [i for i, n in enumerate(self.language_names) if n and n in {x.lower() for x in names}]

@@ -307,16 +307,14 @@ class Recommender:
         genre_matrix = self._genre_matrix(cand) if spread else None
         genre_used = np.zeros(genre_matrix.shape[1] if genre_matrix is not None else 0, dtype=np.float32)
         free = np.ones(len(cand), dtype=bool)
-        used_artists: set[int] = set()
+        repeat = np.zeros(len(cand), dtype=bool)       # candidates whose primary artist is already in the list
         picks: list[tuple[int, float, float]] = []
         for k in range(min(n, len(cand))):
             col = position_of[min(k, len(position_of) - 1)]
             s = scores[:, col].copy()
             s[~free] = -np.inf
-            if used_artists:
-                repeat = np.isin(artists, list(used_artists)) & (artists >= 0)
-                if np.isfinite(s[~repeat]).any():
-                    s[repeat] = -np.inf
+            if repeat.any() and np.isfinite(s[~repeat]).any():
+                s[repeat] = -np.inf
             if genre_matrix is not None and genre_used.any():
                 s -= GENRE_SPREAD_PENALTY * (genre_matrix * genre_used).max(axis=1)
             j = int(np.argmax(s))
@@ -324,7 +322,7 @@ class Recommender:
                 break
             free[j] = False
             if artists[j] >= 0:
-                used_artists.add(int(artists[j]))
+                repeat |= artists == artists[j]
             if genre_matrix is not None:
                 genre_used += genre_matrix[j]
             picks.append((int(cand[j]), float(scores[j, col]), float(dists[j, col])))
