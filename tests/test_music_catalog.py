@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
+import struct
 
 import numpy as np
 import pytest
 
 from emotune.appdirs import AppDirs
 from emotune.music.catalog import Catalog, CatalogError
+from emotune.music.genres import classify, family_of
 from emotune.music.library import build_catalog, import_csv, load_catalog, shipped_catalog_path, user_catalog_path
 from emotune.music.links import is_track_id, parse_track_id, track_url
 from emotune.music.sources import parse_year, read_csv_text, repair_mojibake
@@ -16,33 +19,93 @@ from emotune.music.track import Track
 
 HIGH = "high_popularity_spotify_data.csv"
 TENS = "dataset-of-10s.csv"
+SONGS = "spotify_songs.csv"
+SOURCES = (HIGH, TENS, SONGS)
+FAMILY_OF_SONGS_GENRE = {"edm": "electronic", "rap": "hip-hop", "pop": "pop", "r&b": "r&b", "latin": "latin",
+                         "rock": "rock"}     # spotify_songs.csv's six playlist genres, written out by hand
 
 pytestmark = pytest.mark.data
 
 
 @pytest.fixture(scope="module")
 def built(music_dir):
-    return build_catalog([music_dir / HIGH, music_dir / TENS])
+    return build_catalog([music_dir / name for name in SOURCES])
 
 
-def test_build_counts_every_distinct_valid_id_and_drops_none(built):
+def _songs_rows(music_dir) -> list[dict[str, str]]:
+    with open(music_dir / SONGS, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_build_counts_every_distinct_valid_id_and_drops_only_the_nameless(built, music_dir):
     catalog, report = built
-    high, tens = report.reports
-    assert (high.rows, tens.rows) == (1686, 6398)
-    assert high.invalid_ids == tens.invalid_ids == 0
-    assert len(catalog) == 7660                     # SOURCES.md: 7,660 distinct ids, 155 in both files
+    high, tens, songs = report.reports
+    assert (high.rows, tens.rows, songs.rows) == (1686, 6398, 32833)
+    assert high.invalid_ids == tens.invalid_ids == songs.invalid_ids == 0
+    # SOURCES.md: 34,699 distinct ids; 5 rows (4 ids) of spotify_songs.csv are `NA` as title, artist and album
+    assert songs.missing_names == 5 and report.nameless == 4
+    assert len(catalog) == 34695
+    nameless = {r["track_id"] for r in _songs_rows(music_dir) if r["track_name"] == r["track_artist"] == "NA"}
+    assert len(nameless) == 4 and not len(catalog.index_of(nameless))
+    assert not any(catalog.titles[i] == "NA" for i in range(len(catalog)))
     ids = [i.decode() for i in catalog.ids]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) and all(map(is_track_id, ids))
+    assert "4 tracks dropped" in "\n".join(report.lines())
 
 
-def test_duplicate_rows_merge_their_genres(built):
+def test_duplicate_rows_merge_into_one_track_with_all_its_genres(built, music_dir):
     catalog, _ = built
-    per_track = np.diff(catalog.genre_ids.ptr)
-    # SOURCES.md: 143 repeated ids carry a different playlist_genre in different rows
-    assert int(np.count_nonzero(per_track >= 2)) == 143
-    assert len(catalog.genres()) == 28
-    with_genre = next(catalog.track(i) for i in np.flatnonzero(per_track >= 2))
-    assert len(set(with_genre.genres)) == len(with_genre.genres) >= 2
+    families: dict[str, set[str]] = {}
+    subgenres: dict[str, set[str]] = {}
+    for r in _songs_rows(music_dir):
+        families.setdefault(r["track_id"], set()).add(FAMILY_OF_SONGS_GENRE[r["playlist_genre"]])
+        subgenres.setdefault(r["track_id"], set()).add(r["playlist_subgenre"])
+    several = [k for k, v in families.items() if len(v) >= 2 and len(catalog.index_of([k]))]
+    assert len(several) > 1000                       # a track listed in playlists of several genres
+    for track_id in several[::50] + [k for k, v in subgenres.items() if {"hard rock", "trap"} <= v]:
+        t = catalog.track(int(catalog.index_of([track_id])[0]))
+        assert families[track_id] <= set(t.genres), (track_id, t.genres)
+        assert {s for s in subgenres[track_id] if s != "hip hop"} <= set(t.genres)
+        assert len(set(t.genres)) == len(t.genres)
+        fams = [g for g in t.genres if g in catalog.genres()]
+        assert list(t.genres[:len(fams)]) == fams    # families first, then subgenres
+
+
+def test_one_vocabulary_of_families_with_subgenres_underneath(built):
+    catalog, _ = built
+    assert catalog.genres() == [
+        "afrobeats", "ambient", "arabic", "blues", "brazilian", "classical", "country", "electronic", "folk",
+        "gaming", "hip-hop", "indian", "indie", "jazz", "latin", "metal", "pop", "punk", "r&b", "reggae", "rock",
+        "world"]
+    rock = catalog.genre_mask(["rock"])
+    for sub in ("hard rock", "album rock", "classic rock", "permanent wave", "80s rock"):
+        assert sub in catalog.subgenres("rock")
+        inside = catalog.genre_mask([sub])
+        assert inside.any() and not (inside & ~rock).any()
+    # the high-popularity file's ("rock", "classic") and spotify_songs' "classic rock" are one subgenre
+    assert catalog.genre_mask(["classic rock"]).sum() > 1296
+    # other names for a family find it: edm (spotify_songs) and electronic (high-popularity) are one family
+    assert (catalog.genre_mask(["edm"]) == catalog.genre_mask(["electronic"])).all()
+    assert (catalog.genre_mask(["Hip Hop"]) == catalog.genre_mask(["rap"])).all()
+    assert catalog.genre_mask(["trap"]).sum() >= 1291 and "trap" in catalog.subgenres("hip-hop")
+    assert {"neo soul", "soul"} <= set(catalog.subgenres("r&b")) and "reggaeton" in catalog.subgenres("latin")
+    counts = catalog.genre_counts()
+    assert list(counts) == catalog.genres() and counts["rock"] == int(rock.sum())
+    assert min(counts[f] for f in ("rock", "pop", "r&b", "latin", "electronic", "hip-hop")) > 4000
+    assert catalog.knows_genre("EDM") and not catalog.knows_genre("polka")
+
+
+def test_classify_maps_every_source_naming_onto_the_vocabulary():
+    assert classify("rock", "classic") == classify("rock", "classic rock") == ("rock", "classic rock")
+    assert classify("rap", "trap") == classify("hip-hop", "trap") == ("hip-hop", "trap")
+    assert classify("edm", "big room") == ("electronic", "big room")
+    assert classify("latin", "hip-hop") == ("latin", "latin hip hop")
+    assert classify("k-pop", "modern") == ("pop", "k-pop")
+    assert classify("soul", "classic") == ("r&b", "soul", "classic soul")
+    assert classify("rap", "hip hop") == ("hip-hop",) and classify("", "") == ()
+    # a user's own genres: a known family at the end of the name places it, anything else is its own family
+    assert classify("Indie Rock") == ("rock", "indie rock") and family_of("shoegaze rock") == "rock"
+    assert classify("polka") == ("polka",)
 
 
 def test_mojibake_is_repaired_and_the_bom_header_read(built):
@@ -74,12 +137,16 @@ def test_two_digit_years_use_a_fixed_pivot():
 
 def test_the_build_is_deterministic_and_round_trips(built, music_dir, tmp_path):
     catalog, _ = built
-    again, _ = build_catalog([music_dir / HIGH, music_dir / TENS], tmp_path / "c.emocat")
+    again, _ = build_catalog([music_dir / name for name in SOURCES], tmp_path / "c.emocat")
     assert again.to_bytes() == catalog.to_bytes()
+    assert (tmp_path / "c.emocat").read_bytes() == catalog.to_bytes(compress=False)
+    catalog.save(tmp_path / "c.gz.emocat", compress=True)            # `catalog build --gzip`: both load alike
+    assert Catalog.load(tmp_path / "c.gz.emocat").to_bytes() == catalog.to_bytes()
     loaded = Catalog.load(tmp_path / "c.emocat")
     assert len(loaded) == len(catalog)
-    for i in (0, 1234, len(catalog) - 1):
+    for i in range(0, len(catalog), 97):
         assert _same(loaded.track(i), catalog.track(i))
+    assert np.array_equal(loaded.features, catalog.features, equal_nan=True)
 
 
 def _same(a: Track, b: Track) -> bool:
@@ -92,8 +159,31 @@ def test_the_shipped_catalog_is_the_build_of_the_shared_sources(built):
     catalog, _ = built
     shipped = shipped_catalog_path()
     assert shipped.exists()
-    assert shipped.read_bytes() == catalog.to_bytes()
-    assert shipped.stat().st_size < 1_000_000
+    assert shipped.read_bytes() == catalog.to_bytes(compress=False)
+    # 3,326,596 bytes, uncompressed so that loading is a read (git stores it deflated: about 1.8 MB)
+    assert shipped.stat().st_size < 3_500_000
+    assert len(catalog.to_bytes(compress=True)) < 1_900_000     # what `catalog build --gzip` writes
+
+
+def test_a_version_1_catalog_still_loads(built):
+    """Users' own catalogs (user-catalog.emocat) were written in format 1: 8-byte offsets, features row by
+    row, no encodings. They must load unchanged."""
+    catalog, _ = built
+    small = Catalog.from_tracks([catalog.track(i) for i in range(0, len(catalog), 1000)])
+    arrays = []
+    for name, a, encoding in small._arrays():
+        if encoding == "lengths":
+            a = np.concatenate([[0], np.cumsum(a, dtype=np.int64)]).astype("<i8")
+        elif encoding == "columns":
+            a = np.ascontiguousarray(small.features.astype("<f4")).reshape(-1)
+        arrays.append((name, a))
+    header = {"format": "emotune.catalog", "version": 1, "count": len(small),
+              "vocab": {"genre": list(small.genre_names), "language": list(small.language_names)},
+              "arrays": [[name, a.dtype.str, int(a.size)] for name, a in arrays]}
+    head = json.dumps(header).encode()
+    v1 = b"EMOCAT1\n" + struct.pack("<I", len(head)) + head + b"".join(a.tobytes() for _, a in arrays)
+    loaded = Catalog.from_bytes(v1)
+    assert [_key(loaded.track(i)) for i in range(len(small))] == [_key(small.track(i)) for i in range(len(small))]
 
 
 def test_kept_fields_per_track(built):
@@ -173,8 +263,7 @@ def test_columns_are_recognised_by_name_in_any_order():
 
 def test_damaged_catalog_files_are_clear_errors_and_the_shipped_one_still_loads(tmp_path):
     data = shipped_catalog_path().read_bytes()
-    cases = {"garbage.emocat": b"hello", "cut.emocat": gzip.decompress(data)[:5000],
-             "badgzip.emocat": data[:100]}
+    cases = {"garbage.emocat": b"hello", "cut.emocat": data[:5000], "badgzip.emocat": gzip.compress(data)[:100]}
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
         with pytest.raises(CatalogError):

@@ -98,3 +98,30 @@ def test_recommend_uses_the_journal_likes_unless_told_not_to(capsys):
 
     _, out, _ = run(capsys, "recommend", "--mood", "sad", "-n", "10", "--json", "--no-journal")
     assert [t["track"]["id"] for t in json.loads(out)["tracks"]] == [t["id"] for t in plain]
+
+
+def test_catalog_info_prints_tracks_per_family_and_mood_region(capsys):
+    from emotune.core.emotions import EMOTIONS
+    from emotune.music.library import load_catalog
+
+    catalog = load_catalog()
+    rc, out, _ = run(capsys, "catalog", "info")
+    assert rc == 0
+    assert int(out.split()[0]) == len(catalog) >= 34000
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("family"))
+    assert lines[head].split() == ["family", "tracks", *EMOTIONS]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[head + 1:] if line.strip() and ":" not in line
+            and not line.startswith("subgenres")}
+    assert rows["all"][0] == f"{len(catalog):,}"
+    for family, count in catalog.genre_counts().items():
+        assert rows[family][0] == f"{count:,}"
+    assert "rock: " in out and "hard rock" in out.split("rock: ", 1)[1].splitlines()[0]
+
+
+def test_recommend_with_a_subgenre_keeps_to_it(capsys):
+    rc, out, _ = run(capsys, "recommend", "--mood", "sad", "--genre", "Hard Rock", "-n", "20", "--json")
+    assert rc == 0
+    data = json.loads(out)
+    assert len(data["tracks"]) == 20 and not data["notices"]
+    assert all({"rock", "hard rock"} <= set(t["track"]["genres"]) for t in data["tracks"])

@@ -315,6 +315,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self)
+        counts = getattr(self.session.music, "genre_counts", None)   # loads the catalog: a worker's job
+        if counts is not None:
+            self.tasks.run(lambda report, cancel: counts(), on_done=dialog.show_genre_counts,
+                           on_error=lambda exc: dialog.show_genre_error(str(exc)))
+        else:
+            dialog.show_genre_error("this music service has none")
         if dialog.exec():
             self.controller.inference_worker.set_interval(self.settings.get(keys.INFERENCE_INTERVAL_MS))
             self.status.showMessage("Settings saved.", 6000)

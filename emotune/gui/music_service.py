@@ -68,6 +68,10 @@ class CatalogMusic:
     def genres(self) -> tuple[str, ...]:
         return tuple(self.recommender().catalog.genres())
 
+    def genre_counts(self) -> dict[str, int]:
+        """Tracks per genre family, in `genres()` order (loads the catalog on first use: worker thread)."""
+        return self.recommender().catalog.genre_counts()
+
     def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
                   refresh: bool) -> TrackBatch:
         from emotune.music.links import track_url
@@ -130,6 +134,9 @@ class SpotifyMusic:
 
     def genres(self) -> tuple[str, ...]:
         return self.catalog.genres()
+
+    def genre_counts(self) -> dict[str, int]:
+        return self.catalog.genre_counts()
 
     def check(self) -> str:
         """Reads whether a login is stored (a file read: worker thread); returns the new state."""

@@ -1,11 +1,14 @@
-"""The settings dialog: camera, inference interval, Spotify (with a short guide), LLM model file, genres and
-languages to prefer, the explicit filter, the journal and whether the analysis may read it.
-It edits a Settings object only when OK is pressed."""
+"""The settings dialog: camera, inference interval, Spotify (with a short guide), LLM model file, genres (the
+catalog's genre families with their track counts) and languages to prefer, the explicit filter, the journal
+and whether the analysis may read it. It edits a Settings object only when OK is pressed."""
 from __future__ import annotations
+
+from typing import Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from emotune.gui import settings as keys
 from emotune.gui.settings import JOURNAL_DAYS, Settings
@@ -62,7 +65,15 @@ class SettingsDialog(QDialog):
         model_row.addWidget(self.model, 1)
         model_row.addWidget(browse)
         self.genres = QLineEdit(", ".join(s.get(keys.GENRES)))
-        self.genres.setPlaceholderText("e.g. indie, jazz, hip hop")
+        self.genres.setPlaceholderText("e.g. rock, hard rock, neo soul")
+        # the catalog's genre families (the list the analysis chooses from too), with tracks per family;
+        # filled by show_genre_counts once a worker has counted them
+        self.genre_list = QListWidget()
+        self.genre_list.setMinimumHeight(90)
+        self.genre_list.setMaximumHeight(120)
+        self.genre_list.addItem("Counting the catalog's tracks per genre…")
+        self.genre_list.itemChanged.connect(self._genre_ticked)
+        self.genres.textChanged.connect(self._tick_typed_genres)
         self.languages = QLineEdit(", ".join(s.get(keys.LANGUAGES)))
         self.languages.setPlaceholderText("e.g. en, es")
         self.no_explicit = QCheckBox("Hide tracks marked explicit", checked=s.get(keys.NO_EXPLICIT))
@@ -77,6 +88,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout(music)
         form.addRow("Language model file", model_row)
         form.addRow("Preferred genres", self.genres)
+        form.addRow("", self.genre_list)
         form.addRow("Preferred languages", self.languages)
         form.addRow(self.no_explicit)
         form.addRow(self.journal)
@@ -90,6 +102,47 @@ class SettingsDialog(QDialog):
             layout.addWidget(widget)
         layout.addWidget(buttons)
         self.setMinimumWidth(520)
+
+    def show_genre_counts(self, counts: Mapping[str, int]) -> None:
+        """Lists the catalog's genre families with their track counts, ticked where preferred. GUI thread."""
+        self.genre_list.blockSignals(True)
+        self.genre_list.clear()
+        for family, count in counts.items():
+            item = QListWidgetItem(f"{family} ({count:,} tracks)")
+            item.setData(Qt.ItemDataRole.UserRole, family)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.genre_list.addItem(item)
+        self.genre_list.blockSignals(False)
+        self.genre_list.setToolTip("A family also finds its subgenres (rock: hard rock, album rock, …); type a "
+                                   "subgenre above to keep to it alone.")
+        self._tick_typed_genres()
+
+    def show_genre_error(self, text: str) -> None:
+        self.genre_list.clear()
+        self.genre_list.addItem(f"No genre list: {text}")
+
+    def _typed_genres(self) -> list[str]:
+        return [g.strip() for g in self.genres.text().split(",") if g.strip()]
+
+    def _tick_typed_genres(self) -> None:
+        typed = {g.lower() for g in self._typed_genres()}
+        self.genre_list.blockSignals(True)
+        for i in range(self.genre_list.count()):
+            item = self.genre_list.item(i)
+            family = item.data(Qt.ItemDataRole.UserRole)
+            if family:
+                item.setCheckState(Qt.CheckState.Checked if family in typed else Qt.CheckState.Unchecked)
+        self.genre_list.blockSignals(False)
+
+    def _genre_ticked(self, item: QListWidgetItem) -> None:
+        family = item.data(Qt.ItemDataRole.UserRole)
+        if not family:
+            return
+        typed = [g for g in self._typed_genres() if g.lower() != family]
+        if item.checkState() == Qt.CheckState.Checked:
+            typed.append(family)
+        self.genres.setText(", ".join(typed))
 
     def _update_redirect(self) -> None:
         self.redirect.setText(f"http://127.0.0.1:{self.port.value()}/callback")

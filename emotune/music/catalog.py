@@ -7,7 +7,10 @@ bytes (the shipped file is reproducible).
 
 File layout (little-endian), optionally gzip'd (mtime 0):
     b"EMOCAT1\\n", uint32 header length, header JSON {"format", "version", "count", "vocab", "arrays"},
-    then each array of "arrays" ([name, dtype, length]) as raw bytes, in that order.
+    then each array of "arrays" ([name, dtype, length, encoding]) as raw bytes, in that order.
+Encodings (version 2; version 1 files have none and still load): "lengths" stores offsets/pointers as the
+smallest unsigned type that holds each row's length (gzip shrinks 8-byte running offsets poorly: 1/10 of
+the shipped file); "columns" stores the (n, 4) feature matrix column by column.
 """
 from __future__ import annotations
 
@@ -23,11 +26,13 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from emotune.music.genres import expand, family_of, is_family, resolve
+from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.track import FEATURES, Track
 
 MAGIC = b"EMOCAT1\n"
 FORMAT = "emotune.catalog"
-VERSION = 1
+VERSION = 2
 SHIPPED_NAME = "catalog.emocat"
 
 
@@ -77,11 +82,15 @@ class Ragged:
         """For each entry of `ids`, the track it belongs to."""
         return np.repeat(np.arange(len(self.ptr) - 1), np.diff(self.ptr))
 
-    def any_of(self, wanted: np.ndarray) -> np.ndarray:
-        """Boolean per track: has at least one id in `wanted` (vectorised)."""
+    def any_of(self, wanted: np.ndarray, owners: np.ndarray | None = None) -> np.ndarray:
+        """Boolean per track: has at least one id in `wanted` (vectorised; pass `owners()` when it is cached)."""
         mask = np.zeros(len(self.ptr) - 1, dtype=bool)
-        hits = np.isin(self.ids, wanted)
-        mask[self.owners()[hits]] = True
+        if not len(wanted) or not len(self.ids):
+            return mask
+        lookup = np.zeros(int(max(wanted.max(), self.ids.max())) + 1, dtype=bool)
+        lookup[wanted] = True
+        owners = self.owners() if owners is None else owners
+        mask[owners[lookup[self.ids]]] = True
         return mask
 
     def first(self, missing: int = -1) -> np.ndarray:
@@ -114,16 +123,34 @@ class Catalog:
         self.features = features            # float32 (n, len(FEATURES)), NaN unknown
         self.tempo = tempo                  # float32 BPM
         self.source = source
-        self._artist_keys: list[str] | None = None
+        self._artist_keys: list[str] | None = None  # derived caches below: computed once, on first use
         self._primary: np.ndarray | None = None
+        self._genre_counts: dict[str, int] | None = None
+        self._families: tuple[str, ...] = ()             # family of each genre name
+        self._genre_owners: np.ndarray | None = None     # track of each entry of genre_ids.ids
 
     # ---- queries ------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.ids)
 
     def genres(self) -> list[str]:
-        """The genres present, sorted: the list the LLM may choose from and the GUI's genre menu."""
-        return sorted(self.genre_names)
+        """The genre families present, sorted: the list the LLM may choose from and the Settings dialog offers
+        (each family also finds its subgenres; see emotune.music.genres)."""
+        return sorted({family_of(g) for g in self.genre_names})
+
+    def subgenres(self, family: str) -> list[str]:
+        """The subgenres of one family present in this catalog, sorted."""
+        return sorted(g for g in expand([family], self.genre_names) if not is_family(g))
+
+    def knows_genre(self, name: str) -> bool:
+        """True when a family, subgenre or alias of that name is in the catalog."""
+        return bool(expand([name], self.genre_names))
+
+    def genre_counts(self) -> dict[str, int]:
+        """Tracks per genre family (a track with two families counts in both), in `genres()` order."""
+        if self._genre_counts is None:
+            self._genre_counts = {f: int(np.count_nonzero(self.genre_mask([f]))) for f in self.genres()}
+        return dict(self._genre_counts)
 
     def languages(self) -> list[str]:
         return sorted(n for n in self.language_names if n)
@@ -151,10 +178,14 @@ class Catalog:
         return self._primary
 
     def genre_mask(self, names: Iterable[str]) -> np.ndarray:
-        wanted = np.array([i for i, g in enumerate(self.genre_names) if g in {n.lower() for n in names}])
-        if not len(wanted):
-            return np.zeros(len(self), dtype=bool)
-        return self.genre_ids.any_of(wanted)
+        """Boolean per track: has one of the genres `names`, where a family includes its subgenres."""
+        if self._genre_owners is None:
+            self._families = tuple(family_of(g) for g in self.genre_names)
+            self._genre_owners = self.genre_ids.owners()
+        wanted_names = {resolve(n) for n in names if n.strip()}
+        wanted = np.array([i for i, (g, f) in enumerate(zip(self.genre_names, self._families))
+                           if g in wanted_names or f in wanted_names], dtype=np.int64)
+        return self.genre_ids.any_of(wanted, self._genre_owners)
 
     def language_mask(self, names: Iterable[str]) -> np.ndarray:
         codes = [i for i, n in enumerate(self.language_names) if n and n in {x.lower() for x in names}]
@@ -187,7 +218,7 @@ class Catalog:
                 names.setdefault(a.casefold(), a)
         artist_keys = sorted(names)
         artist_id = {k: i for i, k in enumerate(artist_keys)}
-        genre_names = sorted({g for t in rows for g in t.genres})
+        genre_names = sorted({g for t in rows for g in t.genres}, key=genre_sort_key)
         genre_id = {g: i for i, g in enumerate(genre_names)}
         language_names = [""] + sorted({t.language for t in rows if t.language})
         lang_id = {n: i for i, n in enumerate(language_names)}
@@ -199,7 +230,7 @@ class Catalog:
             albums=StringColumn.of(t.album for t in rows),
             artists=Ragged.of([[artist_id[a.casefold()] for a in _unique(t.artists)] for t in rows], "<u4"),
             artist_names=StringColumn.of(names[k] for k in artist_keys),
-            genres=Ragged.of([[genre_id[g] for g in sorted(set(t.genres))] for t in rows], "<u2"),
+            genres=Ragged.of([sorted(genre_id[g] for g in set(t.genres)) for t in rows], "<u2"),
             genre_names=genre_names,
             language=np.array([lang_id[t.language] for t in rows], dtype=np.uint8),
             language_names=language_names,
@@ -212,19 +243,21 @@ class Catalog:
         )
 
     # ---- file format --------------------------------------------------------------------------
-    def _arrays(self) -> list[tuple[str, np.ndarray]]:
+    def _arrays(self) -> list[tuple[str, np.ndarray, str]]:
         return [
-            ("ids", self.ids), ("titles.offsets", self.titles.offsets.astype("<i8")),
-            ("titles.bytes", np.frombuffer(self.titles.blob, np.uint8)),
-            ("albums.offsets", self.albums.offsets.astype("<i8")),
-            ("albums.bytes", np.frombuffer(self.albums.blob, np.uint8)),
-            ("artists.ptr", self.artists.ptr.astype("<i8")), ("artists.ids", self.artists.ids.astype("<u4")),
-            ("artist_names.offsets", self.artist_names.offsets.astype("<i8")),
-            ("artist_names.bytes", np.frombuffer(self.artist_names.blob, np.uint8)),
-            ("genres.ptr", self.genre_ids.ptr.astype("<i8")), ("genres.ids", self.genre_ids.ids.astype("<u2")),
-            ("language", self.language), ("year", self.year.astype("<i2")),
-            ("popularity", self.popularity), ("explicit", self.explicit),
-            ("features", self.features.astype("<f4").reshape(-1)), ("tempo", self.tempo.astype("<f4")),
+            ("ids", self.ids, ""), ("titles.offsets", _lengths(self.titles.offsets), "lengths"),
+            ("titles.bytes", np.frombuffer(self.titles.blob, np.uint8), ""),
+            ("albums.offsets", _lengths(self.albums.offsets), "lengths"),
+            ("albums.bytes", np.frombuffer(self.albums.blob, np.uint8), ""),
+            ("artists.ptr", _lengths(self.artists.ptr), "lengths"), ("artists.ids", self.artists.ids.astype("<u4"), ""),
+            ("artist_names.offsets", _lengths(self.artist_names.offsets), "lengths"),
+            ("artist_names.bytes", np.frombuffer(self.artist_names.blob, np.uint8), ""),
+            ("genres.ptr", _lengths(self.genre_ids.ptr), "lengths"),
+            ("genres.ids", self.genre_ids.ids.astype("<u2"), ""),
+            ("language", self.language, ""), ("year", self.year.astype("<i2"), ""),
+            ("popularity", self.popularity, ""), ("explicit", self.explicit, ""),
+            ("features", np.ascontiguousarray(self.features.astype("<f4").T).reshape(-1), "columns"),
+            ("tempo", self.tempo.astype("<f4"), ""),
         ]
 
     def to_bytes(self, compress: bool = True) -> bytes:
@@ -232,10 +265,10 @@ class Catalog:
         header = {
             "format": FORMAT, "version": VERSION, "count": len(self),
             "vocab": {"genre": list(self.genre_names), "language": list(self.language_names)},
-            "arrays": [[name, a.dtype.str, int(a.size)] for name, a in arrays],
+            "arrays": [[name, a.dtype.str, int(a.size), enc] for name, a, enc in arrays],
         }
         head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        raw = b"".join([MAGIC, struct.pack("<I", len(head)), head] + [a.tobytes() for _, a in arrays])
+        raw = b"".join([MAGIC, struct.pack("<I", len(head)), head] + [a.tobytes() for _, a, _ in arrays])
         if not compress:
             return raw
         out = io.BytesIO()
@@ -268,11 +301,11 @@ class Catalog:
             if header.get("format") != FORMAT or header.get("version", 0) > VERSION:
                 raise CatalogError(f"{source or 'catalog'}: format {header.get('version')} is newer than this EmoTune")
             arr: dict[str, np.ndarray] = {}
-            for name, dtype, size in header["arrays"]:
-                dt = np.dtype(dtype)
-                arr[name] = np.frombuffer(data, dtype=dt, count=size, offset=pos)
-                pos += dt.itemsize * size
             n = header["count"]
+            for name, dtype, size, *encoding in header["arrays"]:
+                dt = np.dtype(dtype)
+                arr[name] = _decode(np.frombuffer(data, dtype=dt, count=size, offset=pos), encoding, n)
+                pos += dt.itemsize * size
             return cls(
                 ids=arr["ids"], titles=StringColumn(arr["titles.bytes"].tobytes(), arr["titles.offsets"]),
                 albums=StringColumn(arr["albums.bytes"].tobytes(), arr["albums.offsets"]),
@@ -296,6 +329,27 @@ class Catalog:
         except OSError as exc:
             raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
         return cls.from_bytes(data, source=str(path))
+
+
+def _lengths(offsets: np.ndarray) -> np.ndarray:
+    """Running offsets (n+1, from 0) as row lengths in the smallest unsigned type that holds them."""
+    lengths = np.diff(np.asarray(offsets, dtype=np.int64))
+    top = int(lengths.max()) if len(lengths) else 0
+    return lengths.astype("<u1" if top < 2**8 else "<u2" if top < 2**16 else "<u4")
+
+
+def _decode(a: np.ndarray, encoding: list[str], n: int) -> np.ndarray:
+    """An array as the Catalog holds it, from how the file stores it (see the module docstring)."""
+    kind = encoding[0] if encoding else ""
+    if kind == "lengths":
+        out = np.zeros(len(a) + 1, dtype=np.int64)
+        np.cumsum(a, out=out[1:])
+        return out
+    if kind == "columns":
+        return a if n == 0 else np.ascontiguousarray(a.reshape(-1, n).T).reshape(-1)
+    if kind:
+        raise ValueError(f"unknown array encoding {kind!r}")
+    return a
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from emotune.music.catalog import Catalog, Ragged, StringColumn
+from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.sources import merge_tracks
 
 
@@ -40,7 +41,7 @@ def merge_catalogs(catalogs: Sequence[Catalog]) -> Catalog:
 def _concat(parts: list[tuple[Catalog, np.ndarray]], source: str) -> Catalog:
     """Rows `rows` of each catalog (disjoint ids), sorted by id, vocabularies merged."""
     artist_map, artist_names = _artist_vocab(parts)
-    genre_names = sorted({g for c, _ in parts for g in c.genre_names})
+    genre_names = sorted({g for c, _ in parts for g in c.genre_names}, key=genre_sort_key)
     language_names = [""] + sorted({n for c, _ in parts for n in c.language_names if n})
     ids, artists, genres, lang, titles, albums = [], [], [], [], [], []
     for (c, rows), amap in zip(parts, artist_map):

@@ -37,7 +37,7 @@ SUGGESTED_BONUS = 0.08         # about a typical fit distance: 2-3 suggested-gen
 RELAX_PENALTY = 0.4
 GENRE_SPREAD_PENALTY = 0.04
 MAX_N = 100
-PREFILTER = 10_000         # tracks given exact per-position distances (all of a catalog up to this size)
+PREFILTER = 2_000          # tracks given exact per-position distances at first; doubled until provably enough
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class Recommender:
         violations = np.zeros(size, dtype=np.int8)
         if request.genres:
             violations += (~cat.genre_mask(request.genres)).astype(np.int8)
-            unknown = [g for g in request.genres if g.lower() not in cat.genre_names]
+            unknown = [g for g in request.genres if not cat.knows_genre(g)]
             if unknown:
                 notices.append(f"genre {', '.join(unknown)} is not in the catalog "
                                f"(it has {', '.join(cat.genres()[:12])}…)")
@@ -264,6 +264,16 @@ class Recommender:
         rows = np.argpartition(-best, k - 1)[:k]
         return rows[np.isfinite(best[rows])]
 
+    @staticmethod
+    def _enough(best: np.ndarray, rows: np.ndarray, score_rows: np.ndarray, per: int) -> bool:
+        """True when no track outside `rows` can enter any position's top `per`: its upper bound `best` is
+        below each position's per-th best exact score among `rows`."""
+        outside = np.ones(len(best), dtype=bool)
+        outside[rows] = False
+        bound = best[outside].max(initial=-np.inf)
+        kth = np.partition(score_rows, len(rows) - per, axis=0)[len(rows) - per]
+        return bool((kth > bound).all())
+
     def _select(self, pool: _Pool, target: MoodTarget, n: int, spread: bool) -> list[tuple[int, float, float]]:
         points, position_of = np.unique(target.as_array(), axis=0, return_inverse=True)
         position_of = np.asarray(position_of).reshape(-1)
@@ -271,12 +281,19 @@ class Recommender:
         available = int(np.count_nonzero(finite))
         ends = target.as_array()
         best = pool.base - self._segment_distance(ends[0], ends[-1])   # upper bound of each track's best score
-        # stage 1: the PREFILTER tracks closest to the whole path (a lift's path crosses sparse and dense parts
-        # of the catalog, so stage 2 then takes the best few for each position from these)
-        rows = self._top_rows(best, min(available, max(PREFILTER, 30 * n)))
-        dist_rows = self._distances(points, rows)                     # exact, (rows, unique points)
-        score_rows = pool.base[rows][:, None] - dist_rows
-        per = min(len(rows), max(40, 4 * n, max(200, 30 * n) // len(points)))   # candidates per position
+        # stage 1: the tracks closest to the whole path; stage 2 then takes the best `per` for each position from
+        # them. A lift's path crosses sparse and dense parts of the catalog, so how many stage 1 needs varies: it
+        # grows until each position's per-th best exact score beats every left-out track's upper bound, which
+        # makes the result the exhaustive ranking's (a match list, one point, is exact at once)
+        size = min(available, max(PREFILTER, 30 * n))
+        while True:
+            rows = self._top_rows(best, size)
+            dist_rows = self._distances(points, rows)                 # exact, (rows, unique points)
+            score_rows = pool.base[rows][:, None] - dist_rows
+            per = min(len(rows), max(40, 4 * n, max(200, 30 * n) // len(points)))   # candidates per position
+            if len(rows) >= available or self._enough(best, rows, score_rows, per):
+                break
+            size = min(available, 2 * size)
         if per < len(rows):
             top = np.argpartition(-score_rows, per - 1, axis=0)[:per]
             keep = np.unique(top.reshape(-1))
@@ -290,16 +307,14 @@ class Recommender:
         genre_matrix = self._genre_matrix(cand) if spread else None
         genre_used = np.zeros(genre_matrix.shape[1] if genre_matrix is not None else 0, dtype=np.float32)
         free = np.ones(len(cand), dtype=bool)
-        used_artists: set[int] = set()
+        repeat = np.zeros(len(cand), dtype=bool)       # candidates whose primary artist is already in the list
         picks: list[tuple[int, float, float]] = []
         for k in range(min(n, len(cand))):
             col = position_of[min(k, len(position_of) - 1)]
             s = scores[:, col].copy()
             s[~free] = -np.inf
-            if used_artists:
-                repeat = np.isin(artists, list(used_artists)) & (artists >= 0)
-                if np.isfinite(s[~repeat]).any():
-                    s[repeat] = -np.inf
+            if repeat.any() and np.isfinite(s[~repeat]).any():
+                s[repeat] = -np.inf
             if genre_matrix is not None and genre_used.any():
                 s -= GENRE_SPREAD_PENALTY * (genre_matrix * genre_used).max(axis=1)
             j = int(np.argmax(s))
@@ -307,17 +322,22 @@ class Recommender:
                 break
             free[j] = False
             if artists[j] >= 0:
-                used_artists.add(int(artists[j]))
+                repeat |= artists == artists[j]
             if genre_matrix is not None:
                 genre_used += genre_matrix[j]
             picks.append((int(cand[j]), float(scores[j, col]), float(dists[j, col])))
         return picks
 
     def _genre_matrix(self, cand: np.ndarray) -> np.ndarray:
+        """One row per candidate, 1 in the column of each of its genres (one gather, no Python loop)."""
         g = self.catalog.genre_ids
+        starts = np.asarray(g.ptr[cand], dtype=np.int64)
+        lengths = np.asarray(g.ptr[cand + 1], dtype=np.int64) - starts
+        owner = np.repeat(np.arange(len(cand)), lengths)
+        first = np.cumsum(lengths) - lengths                   # where each candidate's entries start in `flat`
+        flat = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
         m = np.zeros((len(cand), max(1, len(self.catalog.genre_names))), dtype=np.float32)
-        for r, i in enumerate(cand):
-            m[r, g.row(int(i))] = 1.0
+        m[owner, g.ids[flat].astype(np.int64)] = 1.0
         return m
 
     def _recommendation(self, i: int, k: int, score: float, dist: float, pool: _Pool,

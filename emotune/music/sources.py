@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from emotune.music.catalog import CatalogError
+from emotune.music.genres import classify
+from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.links import is_track_id, parse_track_id
 from emotune.music.track import Track
 
 log = logging.getLogger(__name__)
 
+R_MISSING = ("NA",)  # how R (spotify_songs.csv was made with spotifyr) writes a missing value
+UNTITLED, UNKNOWN_ARTIST = "(untitled)", "Unknown artist"
 YEAR_PIVOT = 30  # two-digit years up to this are 2000s; the sources were collected 2019-2026
 
 # Column names each field may have (compared after lower-casing and dropping spaces, "_", "(s)").
@@ -71,6 +75,7 @@ class ReadReport:
     rows: int = 0
     invalid_ids: int = 0
     missing_features: int = 0
+    missing_names: int = 0
     repaired: int = 0
     unrepaired: list[str] = field(default_factory=list)
 
@@ -80,6 +85,8 @@ class ReadReport:
             parts.append(f"{self.invalid_ids} dropped for an invalid track id")
         if self.missing_features:
             parts.append(f"{self.missing_features} dropped for missing valence/energy")
+        if self.missing_names:
+            parts.append(f"{self.missing_names} with no names (`NA`)")
         if self.repaired:
             parts.append(f"{self.repaired} with repaired text encoding")
         if self.unrepaired:
@@ -228,13 +235,21 @@ def _row_to_track(row: list[str], col: dict[str, int], header: list[str], report
             report.unrepaired.append(raw)
         texts[name] = fixed.strip()
     report.repaired += damaged
-    genres = tuple(g.strip().lower() for g in re.split(r"[;|,]", get("genres")) if g.strip())
+    if all(texts[name] in R_MISSING for name in ("title", "artists", "album")):
+        # R's missing value written out as text: no name at all. The track keeps an empty title, so another
+        # row of the same id can name it (merge_tracks); a build drops it if none does (library.named).
+        report.missing_names += 1
+        texts = dict.fromkeys(texts, "")
+    raw_genres = [g for g in re.split(r"[;|,]", get("genres")) if g.strip()]
+    subgenre = get("subgenre") if len(raw_genres) == 1 else ""
+    genres = tuple(sorted({n for g in raw_genres for n in classify(g, subgenre)}, key=genre_sort_key))
     artists = _split_artists(texts["artists"], header[col["artists"]])
     lang = get("language").strip().lower()[:8] or language_hint(
-        texts["title"], texts["artists"], genres + (get("subgenre"),), texts["playlist"])
+        texts["title"], texts["artists"], [*raw_genres, get("subgenre")], texts["playlist"])
     pop = _float(get("popularity"))
     return Track(
-        id=track_id, title=texts["title"] or "(untitled)", artists=artists or ("Unknown artist",),
+        id=track_id, title=texts["title"] or (UNTITLED if texts["artists"] else ""),
+        artists=artists or ((UNKNOWN_ARTIST,) if texts["title"] else ()),
         album=texts["album"], year=parse_year(get("date")),
         popularity=-1 if math.isnan(pop) else int(min(max(pop, 0), 100)), genres=genres, language=lang,
         explicit=_explicit(get("explicit")), valence=valence, energy=energy,
@@ -267,9 +282,9 @@ def merge_tracks(tracks: Iterable[Track]) -> Iterator[Track]:
             merged[t.id] = t
             continue
         merged[t.id] = replace(
-            old,
+            old, title=old.title or t.title, artists=old.artists or t.artists,
             album=old.album or t.album, year=old.year or t.year, popularity=max(old.popularity, t.popularity),
-            genres=tuple(sorted(set(old.genres) | set(t.genres))),
+            genres=tuple(sorted(set(old.genres) | set(t.genres), key=genre_sort_key)),
             language=old.language if old.language not in ("", "en") else (t.language or old.language),
             explicit=old.explicit if old.explicit is not None else t.explicit,
             danceability=old.danceability if old.danceability == old.danceability else t.danceability,
