@@ -35,6 +35,7 @@ def test_onnx_and_keras_paths_agree_on_500_faces(onnx_clf, fer_dir):
     files = sorted((fer_dir / "test").glob("*/PrivateTest_*"))[::7][:500]
     faces = np.stack([prepare_face(cv2.imread(str(p)), None, onnx_clf.input_size) for p in files])
     keras_clf = KerasEmotionClassifier()
+    keras_clf.load()
     assert len(faces) == 500 and keras_clf.tta == onnx_clf.tta
     gap = np.abs(keras_clf.predict_prepared(faces) - onnx_clf.predict_prepared(faces)).max()
     assert gap <= 1e-4
