@@ -104,3 +104,20 @@ def test_haar_finds_a_face_on_a_plain_wall_that_whole_frame_equalisation_lost(fe
     found_old = sum(match(HaarFaceDetector(equalize=True).detect(f), [t])[0][0] is not None for f, t in frames)
     assert found_new == len(frames) == 30
     assert found_old < found_new
+
+
+def test_the_window_says_when_it_falls_back_to_haar_and_still_finds_faces(window_factory, qtbot, tmp_path):
+    from emotune.gui.app import default_classifier
+
+    classifier = default_classifier()
+    classifier.load()
+    parts = window_factory(classifier=classifier, interval_ms=50,
+                           detector_factory=lambda: default_detector(tmp_path / "gone.onnx"))
+    messages, shown, faces = [], [], []
+    parts.controller.inference_error.connect(messages.append)
+    parts.window.status.messageChanged.connect(shown.append)
+    parts.controller.result.connect(lambda o: faces.append(len(o.result.faces)))
+    parts.window.start(str(asset_path("sample_faces.jpg")))
+    qtbot.waitUntil(lambda: bool(messages) and 3 in faces, timeout=120_000)
+    assert "gone.onnx is missing" in messages[0] and "Using OpenCV's Haar cascade instead" in messages[0]
+    assert any("Using OpenCV's Haar cascade" in m for m in shown)  # in the status bar

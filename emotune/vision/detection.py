@@ -48,6 +48,7 @@ class HaarFaceDetector:
         # frames. Without it the cascade finds more faces on every background of benchmarks/detection_set.py,
         # dark ones included, and local equalisation (CLAHE) measured no better than none.
         self.equalize = equalize
+        self.fallback_reason = ""  # why the default detector could not be used, when this one stands in for it
         self._cascade: cv2.CascadeClassifier | None = None
 
     def load(self) -> None:

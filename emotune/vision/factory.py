@@ -20,6 +20,8 @@ def default_detector(blazeface_path: str | Path | None = None) -> FaceDetector:
         return blaze
     except DetectorUnavailable as exc:
         log.warning("%s Falling back to OpenCV's Haar cascade (finds fewer tilted or dim faces).", exc)
+        reason = str(exc)
     haar = HaarFaceDetector()
     haar.load()
+    haar.fallback_reason = reason  # the window's status bar shows it
     return haar
