@@ -3,8 +3,9 @@ background and by roll, false boxes, ms per 640×480 frame; then the share of fr
 of frontal faces drifting over a plain grey wall (what made the old window say "Looking for a face…").
 Rows: the Haar cascade as it shipped (whole-frame equalisation), the Haar fallback as it is now (no
 equalisation), and BlazeFace short-range through ONNX Runtime (the default). Time per frame is given as wall
-time and as process CPU time (what the frame costs the machine; robust to other jobs on a shared one). Then the framing fit that BlazeFace's box mapping
-uses, and the emotion model's accuracy on the faces each detector found, with and without levelling the eyes.
+time and as process CPU time (what the frame costs the machine; robust to other jobs on a shared one).
+Then the framing fit that BlazeFace's box mapping uses, and the emotion model's accuracy on the faces each
+detector found, with and without levelling the eyes.
 
 Run: `python -m benchmarks detector` (about two minutes; needs ../shared/datasets/fer2013).
 """

@@ -61,7 +61,7 @@ def make_manifest(fer: Path, seed: int = SEED) -> dict:
                     continue
                 faces.append({"file": files[int(rng.integers(len(files)))], "cx": round(cx, 1), "cy": round(cy, 1),
                               "side": round(side, 1), "roll": round(float(rng.uniform(-ROLL_RANGE, ROLL_RANGE)), 1),
-                              "gain": round(float(rng.uniform(0.3, 0.7) if kind == "dark" else rng.uniform(0.7, 1.3)), 2),
+                              "gain": round(float(rng.uniform(*((0.3, 0.7) if kind == "dark" else (0.7, 1.3)))), 2),
                               "gamma": round(float(rng.uniform(0.7, 1.4)), 2),
                               "shade": round(float(rng.uniform(-0.5, 0.5) if rng.random() < 0.4 else 0.0), 2)})
             frames.append({"kind": kind, "bg_seed": int(rng.integers(1 << 31)), "faces": faces})

@@ -5,7 +5,8 @@ BlazeFace short-range (Apache-2.0, Google MediaPipe) ships as a .tflite inside t
 wheel, without installing mediapipe (it pins numpy<2 and an old protobuf), and convert it to ONNX with
 tf2onnx, which needs TensorFlow; then the ONNX input's height and width are made free (the network is fully
 convolutional and tf2onnx's reshapes already use -1), so the app can feed a 4:3 frame at 176×144 instead of
-letterboxing it into 128×128 (small faces are found far more often). Run this with a throwaway virtualenv that has them, e.g.
+letterboxing it into 128×128 (small faces are found far more often). Run this with a throwaway virtualenv
+that has them, e.g.
 
     python3 -m venv .venv-convert && .venv-convert/bin/pip install tf2onnx==1.17.0 tensorflow-cpu onnx
     .venv-convert/bin/python scripts/convert_blazeface.py models/face_detection_short_range.onnx
@@ -64,7 +65,8 @@ def main(target: str, wheel_dir: str | None = None) -> int:
         partial.replace(out)  # atomic: an interrupted conversion never leaves a broken model behind
     out.with_suffix(".LICENSE").write_text(
         f"{out.name}: BlazeFace short-range face detector by Google (MediaPipe), converted to ONNX with tf2onnx\n"
-        f"(opset {OPSET}; input height and width made free) from {MEMBER} in the PyPI wheel {PACKAGE} (sha256 of the .tflite: {digest}).\n"
+        f"(opset {OPSET}; input height and width made free) from {MEMBER} in the PyPI wheel {PACKAGE} "
+        f"(sha256 of the .tflite: {digest}).\n"
         f"Model card: https://storage.googleapis.com/mediapipe-assets/MediaPipe%20BlazeFace%20Model%20Card%20"
         f"(Short%20Range).pdf\nLicensed under the Apache License 2.0, reproduced below from the wheel.\n\n" + licence)
     print(f"face detector ready: {out} ({out.stat().st_size / 1e3:.0f} KB), licence in {out.with_suffix('.LICENSE')}")

@@ -93,8 +93,9 @@ class BlazeFaceDetector:
     shrunk so its longer side is `input_side` and padded to the next multiple of 16, so a 640×480 frame is seen
     at 176×144 instead of letterboxed into 128×128 (a face 100 px wide is then 27 px, which the model mostly
     finds, not 20 px, which it mostly misses; benchmarks/bench_detector.py). `min_score` 0.6 rather than
-    MediaPipe's 0.5: at this scale 0.5 puts boxes on busy backgrounds. `min_face_frac` drops faces smaller than that share of the frame's shorter
-    side, as the Haar detector does. One ONNX Runtime thread: the app's CPU budget matters more than latency.
+    MediaPipe's 0.5: at this scale 0.5 puts boxes on busy backgrounds. `min_face_frac` drops faces smaller
+    than that share of the frame's shorter side, as the Haar detector does. One ONNX Runtime thread: the
+    app's CPU budget matters more than latency.
     """
 
     name = "BlazeFace short-range (ONNX)"
@@ -108,6 +109,7 @@ class BlazeFaceDetector:
         self.box_scale, self.box_shift_y = box_scale, box_shift_y
         self._session = None
         self._input = ""
+        self._square = False  # True for an export with a fixed 128×128 input (then letterboxed, as MediaPipe does)
         self._anchors: dict[tuple[int, int], np.ndarray] = {}
         self._logit_min = float(-np.log(1.0 / min_score - 1.0))
         self._lock = threading.Lock()
