@@ -49,6 +49,18 @@ def anchors(height: int, width: int) -> np.ndarray:
     return np.concatenate(out).astype(np.float32)
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`image` resized to width×height without aliasing, cheaply: OpenCV's area averaging costs ~2 ms for a
+    640×480 frame at a non-integer ratio but ~0.1 ms at 2×, so average by the largest power of two that fits
+    (dropping at most factor-1 edge pixels) and finish with a bilinear step of less than 2×."""
+    h, w = image.shape[:2]
+    k = 1 << (min(w // width, h // height).bit_length() - 1) if w >= width and h >= height else 1
+    if k >= 2:  # a power of two: OpenCV's fastest area path
+        image = cv2.resize(image[: h - h % k, : w - w % k], ((w - w % k) // k, (h - h % k) // k),
+                           interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 @dataclass(frozen=True)
 class FaceDetection:
     """One face: its box in frame pixels (emotion-model framing, with the eye line's roll), score, eye centres."""
@@ -161,7 +173,7 @@ class BlazeFaceDetector:
             return []
         ih, iw, scale = self._input_shape(w, h)
         sw, sh = max(1, min(iw, round(w * scale))), max(1, min(ih, round(h * scale)))
-        small = cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA)
+        small = shrink(image_bgr, sw, sh)
         if small.ndim == 2:
             small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
         px, py = (iw - sw) // 2, (ih - sh) // 2
