@@ -170,6 +170,13 @@ def match(boxes: list, truths: list[Truth]) -> tuple[list[int | None], int]:
     return found, len(boxes) - len(used)
 
 
+def write_manifest(manifest: dict, path: Path = MANIFEST) -> None:
+    """One frame per line: small, and a diff shows which frames changed."""
+    head = {k: v for k, v in manifest.items() if k != "frames"}
+    frames = ",\n".join(json.dumps(f, separators=(",", ":")) for f in manifest["frames"])
+    path.write_text(json.dumps(head)[:-1] + ',\n"frames": [\n' + frames + "\n]}\n")
+
+
 if __name__ == "__main__":
-    MANIFEST.write_text(json.dumps(make_manifest(fer_dir()), indent=0) + "\n")
+    write_manifest(make_manifest(fer_dir()))
     print(f"wrote {MANIFEST}", file=sys.stderr)
