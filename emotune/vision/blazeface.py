@@ -50,15 +50,15 @@ def anchors(height: int, width: int) -> np.ndarray:
 
 
 def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """`image` resized to width×height without aliasing, cheaply: OpenCV's area averaging costs ~2 ms for a
-    640×480 frame at a non-integer ratio but ~0.1 ms at 2×, so average by the largest power of two that fits
-    (dropping at most factor-1 edge pixels) and finish with a bilinear step of less than 2×."""
+    """`image` resized to width×height by area averaging (no aliasing), cheaply: OpenCV's area resize costs
+    ~1.9 ms for a 640×480 frame at a non-integer ratio but ~0.1 ms at exactly 2×, so halve by the largest power
+    of two that fits first (dropping at most factor-1 edge pixels), then average the rest (~0.7 ms in all)."""
     h, w = image.shape[:2]
     k = 1 << (min(w // width, h // height).bit_length() - 1) if w >= width and h >= height else 1
     if k >= 2:  # a power of two: OpenCV's fastest area path
         image = cv2.resize(image[: h - h % k, : w - w % k], ((w - w % k) // k, (h - h % k) // k),
                            interpolation=cv2.INTER_AREA)
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True)
