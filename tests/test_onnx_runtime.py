@@ -141,3 +141,20 @@ def test_window_self_test_imports_no_tensorflow(tmp_path):
     assert summary["ok"] and summary["faces"] == 3 and set(summary["emotions"]) <= set(EMOTIONS)
     assert summary["models"]["detector"] and "ONNX" in summary["models"]["emotion"]
     assert loaded == []
+
+
+def test_onnx_runtime_telemetry_stays_off_and_nothing_lands_in_home(tmp_path):
+    """ONNX Runtime (1.29+) reports to Microsoft and writes ~/.cache/Microsoft/.../deviceid unless told not to
+    before its first import; both of EmoTune's models load through emotune.onnx_session, which tells it."""
+    script = ("import cv2\n"
+              "from emotune.vision import BlazeFaceDetector\n"
+              "from emotune.inference.onnx_classifier import OnnxEmotionClassifier\n"
+              "from emotune.resources import asset_path\n"
+              "frame = cv2.imread(str(asset_path('sample_faces.jpg')))\n"
+              "boxes = BlazeFaceDetector().detect(frame)\n"
+              "print(len(boxes), OnnxEmotionClassifier().classify(frame, boxes).shape)\n")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["3", "(3,", "7)"], out.stdout + out.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == []

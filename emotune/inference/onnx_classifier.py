@@ -14,6 +14,7 @@ import numpy as np
 
 from emotune.inference.calibrated import FIX, CalibratedClassifier, check_shapes
 from emotune.inference.classifier import ModelUnavailable
+from emotune.onnx_session import open_session
 from emotune.resources import model_path as resource_model_path
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,7 @@ class OnnxEmotionClassifier(CalibratedClassifier):
         if not self.model_path.is_file():
             raise ModelUnavailable(f"The emotion model file {self.model_path} is missing. {FIX}")
         try:
-            import onnxruntime as ort
-
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = opts.inter_op_num_threads = self.threads
-            opts.log_severity_level = 3
-            session = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
+            session = open_session(self.model_path, self.threads)
         except Exception as exc:  # onnxruntime raises its own types for truncated or foreign files
             raise ModelUnavailable(
                 f"The emotion model {self.model_path} is corrupt or not an ONNX model "

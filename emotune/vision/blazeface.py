@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from emotune.core.types import Box
+from emotune.onnx_session import open_session
 from emotune.resources import model_path
 from emotune.vision.detection import DetectorUnavailable
 
@@ -135,12 +136,7 @@ class BlazeFaceDetector:
                 raise DetectorUnavailable(f"The face detector model {self.path} is missing. Reinstall EmoTune "
                                           f"(models/{MODEL_NAME} ships with it).")
             try:
-                import onnxruntime as ort
-
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = opts.inter_op_num_threads = self.threads
-                opts.log_severity_level = 3
-                session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+                session = open_session(self.path, self.threads)
                 inp = session.get_inputs()[0]
                 outs = [o.name for o in session.get_outputs()]
                 if len(inp.shape) != 4 or inp.shape[3] != 3 or outs != ["regressors", "classificators"]:
