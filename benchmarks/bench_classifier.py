@@ -1,6 +1,7 @@
-"""Per-face emotion classification time: our compiled path vs the same model through `model.predict`
-(one face, and a batch of faces), with and without flip TTA, side by side with a mini-Xception-sized
-baseline (random weights: only its speed matters), plus the Haar detector's time per 640×480 frame.
+"""Per-face emotion classification time: the app's path (the model's ONNX export through ONNX Runtime, one
+thread) vs our compiled TensorFlow path (what the app ran before) vs `model.predict` (one face, and a batch of
+faces), with and without flip TTA, side by side with a mini-Xception-sized baseline (random weights: only its
+speed matters), plus the face detectors' time per 640×480 frame (BlazeFace, the default, and Haar).
 
 Run: `python -m benchmarks.bench_classifier` (about a minute; set BENCH_REPEATS to change the sample).
 """
@@ -67,10 +68,21 @@ def _per_face_rows(name: str, model) -> list[tuple[str, float]]:
     ]
 
 
-def _detector_ms() -> float:
-    from emotune.vision.detection import HaarFaceDetector
+def _onnx_rows(name: str, size: int) -> list[tuple[str, float]]:
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
 
-    det = HaarFaceDetector()
+    x = _faces(size, BATCH).astype(np.uint8)
+    plain, tta = OnnxEmotionClassifier(tta=False), OnnxEmotionClassifier(tta=True)
+    return [
+        (f"{name}: ONNX Runtime (app), 1 face", _median_ms(lambda: plain.predict_prepared(x[:1]))),
+        (f"{name}: ONNX Runtime (app), 1 face + flip TTA", _median_ms(lambda: tta.predict_prepared(x[:1]))),
+        (f"{name}: ONNX Runtime (app), {BATCH} faces", _median_ms(lambda: plain.predict_prepared(x)) / BATCH),
+        (f"{name}: ONNX Runtime (app), {BATCH} faces + flip TTA",
+         _median_ms(lambda: tta.predict_prepared(x)) / BATCH),
+    ]
+
+
+def _detector_ms(det) -> float:
     frame = np.random.default_rng(1).integers(60, 200, (480, 640, 3), dtype=np.uint8)
     faces = _faces(48, 2).astype(np.uint8)
     import cv2
@@ -94,7 +106,12 @@ def main() -> None:
     baseline = mini_xception(64)
     rows = _per_face_rows(f"EmoTune CNN {ours.input_shape[1]}px ({ours.count_params() / 1e3:.0f}k params)", ours)
     rows += _per_face_rows(f"mini-Xception 64px ({baseline.count_params() / 1e3:.0f}k params, random)", baseline)
-    rows.append(("Haar detector, one 640×480 frame (2 faces)", _detector_ms()))
+    onnx = _onnx_rows(f"EmoTune CNN {ours.input_shape[1]}px", ours.input_shape[1])
+    rows += onnx
+    from emotune.vision import BlazeFaceDetector, HaarFaceDetector
+
+    rows.append(("BlazeFace detector (default), one 640×480 frame (2 faces)", _detector_ms(BlazeFaceDetector())))
+    rows.append(("Haar detector (fallback), one 640×480 frame (2 faces)", _detector_ms(HaarFaceDetector())))
     ref = rows[0][1]
     ours_tta_batch = rows[3][1]
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, {os.cpu_count()} CPU cores; "
@@ -108,6 +125,9 @@ def main() -> None:
           f"of {BATCH}: {ours_tta_batch:.2f} ms/face (target ≤ 5 ms), 1 face + TTA: {rows[1][1]:.2f} ms; "
           f"mini-Xception with TTA, batch: {rows[11][1]:.2f} ms/face "
           f"({rows[11][1] / ours_tta_batch:.2f}× ours)")
+    print(f"the app's ONNX path vs the compiled TensorFlow path, same model: 1 face + TTA {onnx[1][1]:.2f} vs "
+          f"{rows[1][1]:.2f} ms ({rows[1][1] / onnx[1][1]:.2f}× faster), {BATCH} faces + TTA {onnx[3][1]:.2f} vs "
+          f"{ours_tta_batch:.2f} ms/face ({ours_tta_batch / onnx[3][1]:.2f}× faster)")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,8 @@ fi
 GGUF=models/SmolLM2-135M-Instruct.Q4_1.gguf
 [ -f "$GGUF" ] || die "missing $GGUF: run \`make install\` (it downloads the default language model)"
 if [ "${EMOTUNE_ALLOW_INCOMPLETE_BUNDLE:-0}" != 1 ]; then
-  for f in models/emotion_cnn.keras models/emotion_cnn.json; do
-    [ -f "$f" ] || die "missing $f: train the emotion model first (\`.venv/bin/emotune train\`)"
+  for f in models/emotion_cnn.onnx models/emotion_cnn.json models/face_detection_short_range.onnx; do
+    [ -f "$f" ] || die "missing $f: train the emotion model first (\`.venv/bin/emotune train\`; \`emotune eval --update-card\` writes its .onnx)"
   done
 fi
 "$PY" -c 'import PyInstaller' 2>/dev/null || die "PyInstaller is not installed in $PY's environment (pip install '.[dev]')"
@@ -73,7 +73,7 @@ sys.exit(1 if lost > 0 else 0)' ||
 
 args=(--noconfirm)
 [ "${CLEAN:-0}" = 1 ] && args+=(--clean)
-say "PyInstaller: build.spec -> dist/EmoTune (a few minutes; TensorFlow is large)"
+say "PyInstaller: build.spec -> dist/EmoTune (a few minutes)"
 start=$(date +%s)
 "${NICE[@]}" "$PY" -m PyInstaller "${args[@]}" build.spec
 say "built in $(( $(date +%s) - start )) s"

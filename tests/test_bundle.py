@@ -160,7 +160,10 @@ def test_llama_cpp_hook_collects_the_shared_library():
 
 @needs_bundle
 def test_bundle_contains_models_assets_llama_and_qt_plugins():
-    assert (INTERNAL / "models" / "emotion_cnn.keras").is_file()
+    assert (INTERNAL / "models" / "emotion_cnn.onnx").is_file()
+    assert (INTERNAL / "models" / "face_detection_short_range.onnx").is_file()
+    assert "Apache License" in (INTERNAL / "models" / "face_detection_short_range.LICENSE").read_text()
+    assert (INTERNAL / "onnxruntime").is_dir()
     card = json.loads((INTERNAL / "models" / "emotion_cnn.json").read_text())
     assert card, "the model card is empty"
     assert (INTERNAL / "models" / GGUF).stat().st_size > 50_000_000
@@ -184,7 +187,10 @@ def test_bundle_leaves_out_what_the_app_never_imports():
 
     modules = set(CArchiveReader(str(EXE)).open_embedded_archive("PYZ.pyz").toc)
     tops = {name.split(".")[0] for name in modules}
-    assert not tops & {"pytest", "_pytest", "pytestqt", "PyInstaller", "tkinter", "openai", "llm", "tensorboard"}
+    assert not tops & {"pytest", "_pytest", "pytestqt", "PyInstaller", "tkinter", "openai", "llm", "tensorboard",
+                       "tensorflow", "keras", "tf2onnx", "onnx", "h5py", "ml_dtypes"}
+    assert not (INTERNAL / "tensorflow").exists() and not (INTERNAL / "keras").exists()
+    assert not (INTERNAL / "models" / "emotion_cnn.keras").exists()  # the app runs the .onnx
     assert not {m for m in modules if m.startswith(("PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtNetwork"))}
     assert "emotune.gui_launcher" in modules and "llama_cpp" in modules
     assert not (INTERNAL / "tests").exists()

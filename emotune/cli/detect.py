@@ -37,20 +37,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-detect", action="store_true", help="treat each whole image as one face crop")
     p.add_argument("--video-step", type=float, default=1.0, metavar="SECONDS",
                    help="sample one video frame every SECONDS (default 1)")
-    p.add_argument("--model", type=Path, help="emotion model (.keras) instead of the shipped one")
+    p.add_argument("--model", type=Path, help="emotion model (.onnx, or .keras with `emotune[train]`) instead of "
+                                              "the shipped one")
+    p.add_argument("--haar", action="store_true", help="use OpenCV's Haar cascade instead of BlazeFace")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from emotune.inference import ModelUnavailable
-    from emotune.inference.keras_classifier import KerasEmotionClassifier
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
     from emotune.vision.detection import DetectorUnavailable, HaarFaceDetector
+    from emotune.vision.factory import default_detector
 
-    classifier = KerasEmotionClassifier(args.model) if args.model else KerasEmotionClassifier()
-    detector = None if args.no_detect else HaarFaceDetector()
+    if args.model is not None and args.model.suffix == ".keras":
+        from emotune.inference.keras_classifier import KerasEmotionClassifier
+
+        classifier = KerasEmotionClassifier(args.model)
+    else:
+        classifier = OnnxEmotionClassifier(args.model)
+    detector = None
     try:
         classifier.load()
-        if detector is not None:
+        if not args.no_detect:
+            detector = HaarFaceDetector() if args.haar else default_detector()
             detector.load()
     except (ModelUnavailable, DetectorUnavailable) as exc:
         print(f"emotune detect: {exc}", file=sys.stderr)

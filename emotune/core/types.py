@@ -30,12 +30,14 @@ class Frame:
 
 @dataclass(frozen=True)
 class Box:
-    """A face rectangle in pixel coordinates of the frame it was found in."""
+    """A face rectangle in pixel coordinates of the frame it was found in. `roll` is the angle of the face's
+    eye line in degrees (clockwise positive) when the detector knows it; the emotion crop is levelled by it."""
 
     x: int
     y: int
     w: int
     h: int
+    roll: float = 0.0
 
     @property
     def area(self) -> int:

@@ -30,16 +30,18 @@ from emotune.gui.settings import Settings
 from emotune.gui.tasks import TaskRunner
 from emotune.inference.classifier import EmotionClassifier
 from emotune.resources import asset_path
-from emotune.vision.detection import FaceDetector, HaarFaceDetector
+from emotune.vision.detection import FaceDetector
+from emotune.vision.factory import default_detector
 
 log = logging.getLogger(__name__)
 
 
 def default_classifier() -> EmotionClassifier:
-    """The shipped Keras emotion model (imported here, in the inference thread, so TensorFlow loads there)."""
-    from emotune.inference.keras_classifier import KerasEmotionClassifier
+    """The shipped emotion model through ONNX Runtime (imported here, in the inference thread, so the runtime
+    loads there); no TensorFlow in the app."""
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
 
-    return KerasEmotionClassifier()
+    return OnnxEmotionClassifier()
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Parts:
 def build(settings: Settings, *, dirs: AppDirs | None = None,
           source_opener: Callable[[SourceSpec], VideoSource] = open_source,
           camera_probe: Callable[[], list[int]] | None = list_cameras,
-          detector_factory: Callable[[], FaceDetector] = HaarFaceDetector,
+          detector_factory: Callable[[], FaceDetector] = default_detector,
           classifier_factory: Callable[[], EmotionClassifier] = default_classifier,
           analyst: AnalysisService | None = None, music: MusicService | None = None,
           journal: bool = True) -> Parts:

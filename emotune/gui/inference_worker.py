@@ -115,6 +115,9 @@ class InferenceWorker(QObject):
             self.error.emit(f"Face detector unavailable: {exc}")
             self.ready.emit(ModelStatus(False, False, problem=str(exc)))
             return None
+        if getattr(detector, "fallback_reason", ""):
+            self.error.emit(f"{detector.fallback_reason} Using OpenCV's Haar cascade instead, which finds fewer "
+                            "tilted or dim faces.")
         if self._stop.is_set():
             return None
         self.progress.emit("Loading the emotion model (first start takes a few seconds)…", 35)

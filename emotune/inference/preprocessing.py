@@ -56,6 +56,16 @@ def crop_with_margin(image: np.ndarray, box: Box, margin: float = DEFAULT_MARGIN
     return crop
 
 
+def crop_levelled(image: np.ndarray, box: Box, margin: float, roll_deg: float) -> np.ndarray:
+    """Like `crop_with_margin`, but the frame is first turned by `roll_deg` about the box centre, so a face whose
+    eye line is tilted by that angle comes out level (edge pixels replicated where the turn reaches past it)."""
+    cx, cy = box.x + box.w / 2, box.y + box.h / 2
+    w, h = int(round(box.w * (1 + 2 * margin))), int(round(box.h * (1 + 2 * margin)))
+    m = cv2.getRotationMatrix2D((cx, cy), roll_deg, 1.0)
+    m[:, 2] += (w / 2 - cx, h / 2 - cy)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def resize_square(gray: np.ndarray, size: int) -> np.ndarray:
     """Resize to size×size: area averaging when shrinking (no aliasing), bilinear when enlarging."""
     if gray.shape[0] == size and gray.shape[1] == size:
@@ -67,9 +77,11 @@ def resize_square(gray: np.ndarray, size: int) -> np.ndarray:
 def prepare_face(image: np.ndarray, box: Box | None = None, size: int = DEFAULT_INPUT_SIZE,
                  margin: float = DEFAULT_MARGIN) -> np.ndarray:
     """One model input, (size, size, 1) uint8 0–255, from a frame and a face box (or a whole face image
-    when `box` is None: FER2013 pictures, `emotune detect --no-detect`)."""
+    when `box` is None: FER2013 pictures, `emotune detect --no-detect`); a box's `roll` levels a tilted face."""
     gray = to_gray(image)
-    if box is not None:
+    if box is not None and box.roll:
+        gray = crop_levelled(gray, box, margin, box.roll)
+    elif box is not None:
         gray = crop_with_margin(gray, box, margin)
     return resize_square(gray, size)[:, :, None]
 

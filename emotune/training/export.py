@@ -1,6 +1,7 @@
 """Scoring a saved model through the app's own inference path and writing it out with an honest card:
 accuracy with and without flip TTA, per-class recall, confusion matrix, ECE before/after the PublicTest
-temperature, input size and preprocessing, parameter count, ms per face, training command and data hash."""
+temperature, input size and preprocessing, parameter count, ms per face, training command and data hash;
+and the ONNX export beside the .keras that the app actually runs (checked against Keras on test faces)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -14,6 +15,7 @@ import numpy as np
 
 from emotune.inference.keras_classifier import KerasEmotionClassifier
 from emotune.inference.model_card import PREPROCESSING_TEXT, read_card, write_card
+from emotune.inference.onnx_classifier import OnnxEmotionClassifier, file_sha256
 from emotune.training.data import FerData
 from emotune.training.evaluation import Evaluation, evaluate
 
@@ -34,9 +36,40 @@ def score(model_path: Path, data: FerData) -> Evaluation:
 
 def time_per_face(model_path: Path, faces: np.ndarray, tta: bool, batch: int, repeats: int = 20) -> float:
     """Median milliseconds per face through KerasEmotionClassifier.predict_prepared."""
-    clf = KerasEmotionClassifier(model_path, card_path=False, tta=tta)
-    clf.load()
-    x = faces[:batch]
+    return _median_ms(KerasEmotionClassifier(model_path, card_path=False, tta=tta), faces[:batch], repeats)
+
+
+def export_onnx(model_path: Path, faces: np.ndarray) -> dict[str, Any]:
+    """Writes `model_path` with suffix .onnx (what the app runs, through ONNX Runtime) and checks it against
+    Keras on `faces` (uint8, (n, s, s, 1)): the card's "onnx" section, with the largest probability gap.
+    Keras 3 exports through tf2onnx under TensorFlow, so run it there (`emotune eval --update-card` does)."""
+    import keras
+
+    model_path = Path(model_path)
+    out = model_path.with_suffix(".onnx")
+    model = keras.saving.load_model(model_path, compile=False)
+    size = int(model.input_shape[1])
+    model(np.zeros((1, size, size, 1), np.float32), training=False)  # export needs a model that has been called
+    tmp = out.with_name(out.stem + ".tmp.onnx")
+    model.export(str(tmp), format="onnx", verbose=False)
+    shutil.move(tmp, out)
+    keras_probs = raw_classifier(model_path).predict_prepared(faces, calibrated=False)
+    onnx_probs = OnnxEmotionClassifier(out, card_path=False, tta=False).predict_prepared(faces, calibrated=False)
+    gap = float(np.abs(keras_probs - onnx_probs).max())
+    if gap > 1e-4:
+        raise RuntimeError(f"the ONNX export {out} disagrees with {model_path.name} by {gap:.2g} in probability")
+    return {"file": out.name, "keras_sha256": file_sha256(model_path), "bytes": out.stat().st_size,
+            "max_abs_prob_diff_vs_keras": float(f"{gap:.3g}"), "faces_checked": len(faces),
+            "exported_with": f"keras {keras.__version__} ({keras.backend.backend()}) model.export(format='onnx')"}
+
+
+def time_per_face_onnx(onnx_path: Path, faces: np.ndarray, tta: bool, batch: int, repeats: int = 20) -> float:
+    """Median milliseconds per face through the app's OnnxEmotionClassifier.predict_prepared."""
+    clf = OnnxEmotionClassifier(onnx_path, card_path=False, tta=tta)
+    return _median_ms(clf, faces[:batch], repeats)
+
+
+def _median_ms(clf, x: np.ndarray, repeats: int) -> float:
     clf.predict_prepared(x)
     times = []
     for _ in range(repeats):
@@ -52,20 +85,31 @@ def card_for(model_path: Path, data: FerData, ev: Evaluation, extra: dict[str, A
     model = keras.saving.load_model(model_path, compile=False)
     size = int(model.input_shape[1])
     faces = data.test.x[:32]
+    onnx_path = Path(model_path).with_suffix(".onnx")
+    if keras.backend.backend() == "tensorflow":
+        onnx = export_onnx(model_path, data.test.x[:500])
+        onnx_speed = {"onnx_ms_per_face_tta_batch1": round(time_per_face_onnx(onnx_path, faces, True, 1), 3),
+                      "onnx_ms_per_face_tta_batch32": round(time_per_face_onnx(onnx_path, faces, True, 32), 3)}
+    else:  # Keras exports a fixed batch of 1 under PyTorch; the app needs any batch
+        onnx, onnx_speed = {"missing": f"not exported under {keras.backend.backend()}: run `emotune eval --data DIR "
+                                       "--update-card` under TensorFlow to write the .onnx the app runs"}, {}
+        print(f"emotune: {onnx['missing']}")
     speed = {
         "backend": keras.backend.backend(),
         "ms_per_face_tta_batch1": round(time_per_face(model_path, faces, True, 1), 3),
         "ms_per_face_tta_batch32": round(time_per_face(model_path, faces, True, 32), 3),
         "ms_per_face_no_tta_batch1": round(time_per_face(model_path, faces, False, 1), 3),
         "ms_per_face_no_tta_batch32": round(time_per_face(model_path, faces, False, 32), 3),
-        "note": "EmoTune's compiled path on this 2-core CPU, excluding face detection and cropping",
+        **onnx_speed,
+        "note": "EmoTune's compiled Keras path and the app's ONNX Runtime path (one thread) on this 2-core CPU, "
+                "excluding face detection and cropping",
     }
     card = {
         "name": "emotune-emotion-cnn", "architecture": model.name, "params": int(model.count_params()),
         "input_size": size, "input_range": [0, 255], "color": "gray", "tta": "flip",
         "temperature": round(ev.temperature, 4), "preprocessing": PREPROCESSING_TEXT,
         "test": {"split": "FER2013 PrivateTest", **ev.to_dict()},
-        "speed": speed, "data": {"source": "FER2013", "sha256": data.sha256},
+        "speed": speed, "onnx": onnx, "data": {"source": "FER2013", "sha256": data.sha256},
         "updated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     return {**card, **(extra or {})}
@@ -98,7 +142,8 @@ def export_model(best_path: Path, out_path: Path, data: FerData, command: str) -
 
 
 def update_card(model_path: Path, data: FerData, ev: Evaluation) -> dict[str, Any]:
-    """Re-measures the card's figures for `model_path` under the current backend, keeping its history."""
+    """Re-measures the card's figures for `model_path` under the current backend, keeping its history, and
+    exports the .onnx beside it again."""
     card_path = Path(model_path).with_suffix(".json")
     old = read_card(card_path) if card_path.is_file() else {}
     keep = {k: old[k] for k in ("training", "margin", "name") if k in old}

@@ -1,5 +1,6 @@
-"""Finding faces. The default detector is OpenCV's Haar frontal-face cascade, which ships in the
-opencv wheel (OpenCV < 5), runs in a few milliseconds on a CPU and needs no download."""
+"""Finding faces: the detector interface, and OpenCV's Haar frontal-face cascade, which ships in the opencv
+wheel (OpenCV < 5). The default detector is BlazeFace (emotune.vision.blazeface); the cascade is the fallback
+when its model file is missing or broken (emotune.vision.factory)."""
 from __future__ import annotations
 
 import logging
@@ -34,12 +35,20 @@ class HaarFaceDetector:
     The cascade loads lazily on first use, in whichever thread detects.
     """
 
+    name = "OpenCV Haar cascade"
+
     def __init__(self, cascade_path: str | Path | None = None, scale_factor: float = 1.1, min_neighbors: int = 5,
-                 min_face_frac: float = 0.08, detect_width: int = 320) -> None:
+                 min_face_frac: float = 0.08, detect_width: int = 320, equalize: bool = False) -> None:
         self.cascade_path = Path(cascade_path) if cascade_path else Path(cv2.data.haarcascades) / (
             "haarcascade_frontalface_default.xml")
         self.scale_factor, self.min_neighbors = scale_factor, min_neighbors
         self.min_face_frac, self.detect_width = min_face_frac, detect_width
+        # equalize=True (cv2.equalizeHist of the whole frame, the old default) stretches a mostly flat background
+        # over the full range and squeezes the face's contrast: a face on a grey wall was found in 10 of 60
+        # frames. Without it the cascade finds more faces on every background of benchmarks/detection_set.py,
+        # dark ones included, and local equalisation (CLAHE) measured no better than none.
+        self.equalize = equalize
+        self.fallback_reason = ""  # why the default detector could not be used, when this one stands in for it
         self._cascade: cv2.CascadeClassifier | None = None
 
     def load(self) -> None:
@@ -61,7 +70,8 @@ class HaarFaceDetector:
         scale = min(1.0, self.detect_width / w) if w else 1.0
         small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) \
             if scale < 1.0 else gray
-        small = cv2.equalizeHist(small)
+        if self.equalize:
+            small = cv2.equalizeHist(small)
         min_side = max(24, int(self.min_face_frac * min(small.shape[:2])))
         found = self._cascade.detectMultiScale(
             small, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=(min_side, min_side)
