@@ -41,8 +41,10 @@ def analyst(gguf) -> Analyst:
     analyst.engine.close()
 
 
-def _assert_valid(result, request) -> None:
-    assert result.source in SOURCES and result.mood in MOOD_LABELS
+def _assert_valid(result, request, llm: bool = True) -> None:
+    """A well-formed analysis; with `llm` (the real model loaded) one the model wrote, never the fallback."""
+    assert result.source in (("llm", "llm-retry") if llm else SOURCES), (result.source, result.reason)
+    assert result.mood in MOOD_LABELS
     assert 0 <= result.target_valence <= 1 and 0 <= result.target_energy <= 1
     assert 0 < len(result.summary) <= SUMMARY_MAX_CHARS
     assert len(result.search_phrases) <= MAX_PHRASES and all(0 < len(p) <= 40 for p in result.search_phrases)
@@ -101,6 +103,7 @@ def test_the_evaluated_prompt_is_kept_for_the_next_run(gguf, tmp_path):
     assert second.summary == first.summary and second.source == first.source
     assert [p.name for p in tmp_path.iterdir()] == [
         prompt_cache.cache_file(tmp_path, gguf, context_size()).name]   # one file, no leftovers
+    assert oct(next(tmp_path.iterdir()).stat().st_mode & 0o777) == oct(0o600)   # owner-only, like the journal
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not a state file"])
@@ -181,19 +184,15 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
 
 
 def test_results_are_schema_valid_over_varied_histories(analyst):
-    sources = []
     for request in varied_requests(6, seed=11):
         shown: list[str] = []
         result = analyst.analyze(request, on_text=shown.append)
         _assert_valid(result, request)
         assert not result.cancelled and result.model == DEFAULT_MODEL_NAME
         assert shown and shown[-1] == result.summary
-        sources.append(result.source)
-        if result.source != "fallback":
-            reply = analyst.last_generation.text
-            checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day)
-            assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
-    assert sources.count("llm") + sources.count("llm-retry") >= 3, sources
+        reply = analyst.last_generation.text
+        checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day)
+        assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
 
 
 def _first_llm_result(analyst, requests, shown: list[str] | None = None):
@@ -323,7 +322,7 @@ def test_broken_or_missing_model_gives_the_fallback_with_a_clear_reason(gguf, tm
         assert not analyst.load(lambda f, m: messages.append(m)), kind
         assert why in analyst.error and why in messages[-1], (kind, analyst.error)
         result = analyst.analyze(request)
-        _assert_valid(result, request)
+        _assert_valid(result, request, llm=False)
         assert result.source == "fallback" and why in result.reason and not result.cancelled, kind
 
 
@@ -358,7 +357,8 @@ def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
     assert main(["analyze", "--history", str(history), "--json", "--model", str(gguf), "--seed", "3",
                  "--hour", "9", "--genre", "pop"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["source"] in SOURCES and out["mood"] in MOOD_LABELS and out["model"] == DEFAULT_MODEL_NAME
+    assert out["source"] in ("llm", "llm-retry") and out["summary"].strip()
+    assert out["mood"] in MOOD_LABELS and out["model"] == DEFAULT_MODEL_NAME
     assert main(["analyze", "--history", str(history), "--model", str(tmp_path / "none.gguf")]) == 0
     captured = capsys.readouterr()
     assert "made by: deterministic fallback" in captured.out and "model file not found" in captured.out
