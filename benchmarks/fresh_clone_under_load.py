@@ -29,7 +29,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOG = "while True: pass"
-SUMMARY = re.compile(r"^=+ (.*\b(?:passed|failed|error|errors|skipped|no tests ran)\b.*) in ([\d.]+)s", re.M)
+# pytest's last line, with or without -q: "= 3 failed, 120 passed, 2 skipped in 700.1s (0:11:40) =", "8 passed in 3.0s"
+SUMMARY = re.compile(r"^(?:=+ )?((?:\d+ \w+|no tests ran)(?:, \d+ \w+)*) in ([\d.]+)s\b", re.M)
 DURATION = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", re.M)
 
 
