@@ -82,6 +82,8 @@ def window_factory(qtbot, tmp_path):
     def make(*, classifier, interval_ms: int, settings=None, **overrides):
         settings = settings or Settings.at(tmp_path / "settings.ini")
         settings.set(keys.INFERENCE_INTERVAL_MS, interval_ms)
+        # tests require the model's own analysis; the 30 s budget would hand it to the fallback on a busy machine
+        settings.set(keys.LLM_TIME_BUDGET_S, 900)
         options = dict(camera_probe=None, classifier_factory=lambda: classifier, journal=False)
         parts = build(settings, **(options | overrides))
         qtbot.addWidget(parts.window)
