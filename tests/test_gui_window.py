@@ -237,12 +237,16 @@ def test_stop_and_restart_while_a_camera_read_hangs_never_wait_for_it(make_app, 
     parts.window.toggle_capture()                 # Space again at once: the new capture waits, in its thread
     assert gui_joins == [] and camera.events == ["open"]
     assert "Opening" in parts.window.view.message()
+    parts.window.toggle_capture()                 # and stop and start once more while that one still waits:
+    parts.window.toggle_capture()                 # the newest still waits for the first, the hung one
+    assert gui_joins == [] and camera.events == ["open"]
     camera.release.set()                          # the driver returns: the old capture closes, the new one opens
     qtbot.waitUntil(lambda: camera.events == ["open", "close", "open"], timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "Hanging camera on" in parts.window.status.camera.text(), timeout=WAIT_MS)
     shown = parts.window.view.frames_shown
     qtbot.waitUntil(lambda: parts.window.view.frames_shown > shown, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: parts.controller.threads_running() == ["inference", "capture-2"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: parts.controller.threads_running() == ["inference", "capture-3"], timeout=WAIT_MS)
+    assert "busy" not in parts.window.view.message()
 
 
 def test_closing_the_window_while_a_camera_read_hangs_returns_at_once_and_the_threads_end_after(

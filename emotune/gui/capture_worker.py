@@ -4,7 +4,7 @@ The source is opened INSIDE the thread (opening a camera can block for a second 
 paced at their own frame rate (a video plays at its speed, not as fast as the disk reads), cameras are paced
 by the device. Failures arrive as signals carrying the capture error's user text and hint.
 
-A new source opens only after the previous one has closed (`after`): stopping never waits for a camera read that
+A new source opens only after the previous ones have closed (`after`): stopping never waits for a camera read that
 hangs in its driver, so the old thread may still hold the device when the next one starts; the new thread, not the
 GUI thread, waits for it.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -35,13 +35,13 @@ class CaptureWorker(QObject):
     done = Signal()                   # run() returned, for whatever reason
 
     def __init__(self, source_factory: Callable[[], VideoSource], slot: LatestFrameSlot, generation: int,
-                 after: threading.Event | None = None, handover_s: float = HANDOVER_S) -> None:
+                 after: Sequence[threading.Event] = (), handover_s: float = HANDOVER_S) -> None:
         super().__init__()
         self._factory = source_factory
         self._slot = slot
         self.generation = generation
         self._stop = threading.Event()
-        self._after, self._handover_s = after, handover_s
+        self._after, self._handover_s = tuple(after), handover_s
         self.closed = threading.Event()   # set once this worker's source is closed (or never opened)
 
     def stop(self) -> None:
@@ -60,12 +60,10 @@ class CaptureWorker(QObject):
             self.done.emit()
 
     def _previous_closed(self) -> bool:
-        """Waits until the previous source has closed; False if stopped meanwhile. After `handover_s` it goes on
+        """Waits until the earlier sources have closed; False if stopped meanwhile. After `handover_s` it goes on
         (logged): opening may then fail with the device busy, which the user sees as a message."""
-        if self._after is None:
-            return True
         deadline = time.monotonic() + self._handover_s
-        while not self._after.wait(0.05):
+        while not all(closed.wait(0.05) for closed in self._after):
             if self._stop.is_set():
                 return False
             if time.monotonic() > deadline:

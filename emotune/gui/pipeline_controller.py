@@ -12,7 +12,6 @@ joins them where blocking is fine (after the event loop, in scripts).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Callable
 
@@ -54,7 +53,6 @@ class PipelineController(QObject):
         self._inference.thread.finished.connect(self._on_thread_finished)
         self._capture: WorkerThread | None = None
         self._retiring: list[WorkerThread] = []        # asked to stop, not finished yet
-        self._last_closed: threading.Event | None = None   # set when the newest capture's source has closed
         self._shutting_down = False
         self._generation = 0
         self.model_status: ModelStatus | None = None
@@ -82,8 +80,9 @@ class PipelineController(QObject):
         source closed). Returns at once."""
         self.stop()
         self._generation += 1
-        worker = CaptureWorker(factory, self.slot, self._generation, after=self._last_closed)
-        self._last_closed = worker.closed
+        # every earlier capture still ending may hold the device (one stopped while it waited included)
+        earlier = [t.worker.closed for t in self._retiring if isinstance(t.worker, CaptureWorker)]
+        worker = CaptureWorker(factory, self.slot, self._generation, after=earlier)
         worker.opened.connect(self._on_opened)
         worker.failed.connect(self._on_failed)
         worker.ended.connect(self._on_ended)
