@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HOG = "while True: pass"
 # pytest's last line, with or without -q: "= 3 failed, 120 passed, 2 skipped in 700.1s (0:11:40) =", "8 passed in 3.0s"
-SUMMARY = re.compile(r"^(?:=+ )?((?:\d+ \w+|no tests ran)(?:, \d+ \w+)*) in ([\d.]+)s\b", re.M)
-DURATION = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", re.M)
+SUMMARY = re.compile(r"^(?:=+ )?((?:\d+ \w+|no tests ran)(?:, \d+ \w+)*) in ([\d.]+)s\b", re.MULTILINE)
+DURATION = re.compile(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", re.MULTILINE)
 
 
 @dataclass
@@ -80,7 +80,7 @@ def run_once(number: int, command: str, cwd: Path, env: dict[str, str], log_dir:
     t0 = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.run(command, shell=True, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, check=False)
     seconds = time.monotonic() - t0
     text = log_path.read_text(encoding="utf-8", errors="replace")
     summaries = SUMMARY.findall(text)

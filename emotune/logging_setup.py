@@ -39,7 +39,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     can name the user's moods and files."""
 
     def _open(self):
-        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,  # noqa: SIM115
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
                     opener=private_opener)
 
 

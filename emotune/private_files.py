@@ -73,4 +73,4 @@ def private_opener(path: str, flags: int) -> int:
 
 def open_private(path: Path | str, mode: str = "w", **kwargs: Any) -> IO:
     """open() for a file only the owner may read (a journal export)."""
-    return open(path, mode, opener=private_opener, **kwargs)  # noqa: SIM115 - the caller closes it
+    return open(path, mode, opener=private_opener, **kwargs)   # the caller closes it

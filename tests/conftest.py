@@ -94,4 +94,4 @@ def window_factory(qtbot, tmp_path):
     yield make
     for parts in made:
         parts.window.close()   # returns at once: the threads end on their own, joined in the GUI thread's loop
-        qtbot.waitUntil(lambda: parts.threads_running() == [], timeout=120000)
+        qtbot.waitUntil(lambda parts=parts: parts.threads_running() == [], timeout=120000)

@@ -283,9 +283,8 @@ def test_every_journal_error_has_user_text(tmp_path):
         assert type(error) is cls, (exc, error)
         assert error.user_text.startswith("Couldn't save a mood") and str(db) in error.user_text
         assert fix in error.user_text and error.path == db
-    with pytest.raises(JournalDiskFullError):       # the context manager the store uses does the same
-        with translated(db, "save a mood"):
-            small.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    with pytest.raises(JournalDiskFullError), translated(db, "save a mood"):   # as the store uses it
+        small.execute("INSERT INTO t VALUES (zeroblob(100000))")
     for conn in (holder, other, small):
         conn.close()
     assert MIGRATIONS[0] == V1

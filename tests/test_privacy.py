@@ -140,7 +140,8 @@ def test_the_journal_and_its_export_are_owner_only(tmp_path):
                    PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         for args in (["journal", "info"], ["journal", "export", "--format", "csv", "--out", str(out)]):
             result = subprocess.run([sys.executable, "-m", "emotune", *args], cwd=tmp_path / "cwd", env=env,
-                                    capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+                                    capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                                    check=False)
             assert result.returncode == 0, result.stderr
     finally:
         os.umask(old)
@@ -161,7 +162,7 @@ def test_the_log_files_stay_owner_only_across_a_rollover(tmp_path):
             "    logging.getLogger('emotune.test').info('line %d %s', i, 'x' * 400)\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in (tmp_path / "log").iterdir())
     assert files == ["emotune.log", "emotune.log.1"]          # 1.3 MB of lines: one rollover
