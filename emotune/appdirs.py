@@ -38,7 +38,9 @@ class AppDirs:
         return cls(config=root / "config", data=root / "data", cache=root / "cache", log=root / "log")
 
     def ensure(self) -> AppDirs:
-        """Creates the folders (only when something is about to be written)."""
+        """Creates the folders, owner-only (only when something is about to be written)."""
+        from emotune.private_files import private_dir
+
         for path in (self.config, self.data, self.cache, self.log):
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path)
         return self

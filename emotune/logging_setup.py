@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from emotune.private_files import private_dir, private_file, private_opener
+
 LOG_FILE = "emotune.log"
 NATIVE_LOG_FILE = "emotune-native.log"  # fd-level output of C/C++ code (TF, llama.cpp) when there is no console
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"
@@ -30,6 +32,15 @@ NATIVE_MAX_BYTES = 2_000_000
 _NOISY_LOGGERS = ("tensorflow", "absl", "h5py", "PIL", "matplotlib", "urllib3", "llama-cpp-python")
 
 logger = logging.getLogger(__name__)
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are owner-only (0600), the new one after each rollover included: log lines
+    can name the user's moods and files."""
+
+    def _open(self):
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+                    opener=private_opener)
 
 
 def quiet_native_logs(env: dict[str, str] | None = None) -> None:
@@ -82,10 +93,10 @@ def prepare_streams(log_dir: Path | None) -> bool:
     target = os.devnull
     if log_dir is not None:
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(log_dir)
             native = log_dir / NATIVE_LOG_FILE
             _rotate_if_large(native, NATIVE_MAX_BYTES)
-            native.touch()
+            private_file(native)
             target = str(native)
         except OSError:
             target = os.devnull
@@ -129,9 +140,9 @@ def configure_logging(log_dir: Path | None, *, verbose: bool = False, console: b
         log_file = Path(ours["file"].baseFilename)
     elif log_dir is not None:
         try:
-            log_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(log_dir)
             log_file = log_dir / LOG_FILE
-            file_handler = logging.handlers.RotatingFileHandler(
+            file_handler = _PrivateRotatingFileHandler(
                 log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
             )
             file_handler.setFormatter(formatter)

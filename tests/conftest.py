@@ -72,7 +72,7 @@ def compose_frame(faces: list[np.ndarray], size: tuple[int, int] = (640, 480), f
 def window_factory(qtbot, tmp_path):
     """Builds windows through the app's own composition root (emotune.gui.app.build) with test defaults: no
     camera probe, the given (already loaded) classifier, no journal unless asked. Every window is closed at
-    the end, and no thread of it may still run then."""
+    the end, and every thread of it must then end."""
     from emotune.gui import settings as keys
     from emotune.gui.app import build
     from emotune.gui.settings import Settings
@@ -82,6 +82,8 @@ def window_factory(qtbot, tmp_path):
     def make(*, classifier, interval_ms: int, settings=None, **overrides):
         settings = settings or Settings.at(tmp_path / "settings.ini")
         settings.set(keys.INFERENCE_INTERVAL_MS, interval_ms)
+        # tests require the model's own analysis; the 30 s budget would hand it to the fallback on a busy machine
+        settings.set(keys.LLM_TIME_BUDGET_S, 900)
         options = dict(camera_probe=None, classifier_factory=lambda: classifier, journal=False)
         parts = build(settings, **(options | overrides))
         qtbot.addWidget(parts.window)
@@ -91,5 +93,5 @@ def window_factory(qtbot, tmp_path):
 
     yield make
     for parts in made:
-        parts.window.close()
-        assert parts.threads_running() == []
+        parts.window.close()   # returns at once: the threads end on their own, joined in the GUI thread's loop
+        qtbot.waitUntil(lambda parts=parts: parts.threads_running() == [], timeout=120000)

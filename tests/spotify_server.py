@@ -5,7 +5,8 @@ redirect URI), POST /api/token (authorization_code with code_verifier check; ref
 Web API under /v1: GET /me, GET /search (limit ≤ 10, else 400 "Invalid limit"), GET /tracks/{id},
 GET/POST /me/playlists, GET/POST /playlists/{id}/items. Endpoints removed for development-mode apps
 (recommendations, audio-features, /users/{id}/playlists, /playlists/{id}/tracks) answer 403 and are logged.
-Faults are queued per path prefix: 429 with Retry-After, 429 QUOTA_EXCEEDED, 500, or a slow reply.
+Faults are queued per path prefix: 429 with Retry-After, 429 QUOTA_EXCEEDED, 500, a slow reply, or a body that
+is not JSON.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class Fault:
     retry_after: int | None = None
     reason: str = ""
     delay_s: float = 0.0
+    body: str | None = None         # a raw body (not JSON) sent with `status`, or 200 when status is 0
 
 
 @dataclass
@@ -158,6 +160,8 @@ def _make_handler(fake: FakeSpotify):
             if fault is not None:
                 if fault.delay_s:
                     time.sleep(fault.delay_s)
+                if fault.body is not None:
+                    return self._send(fault.status or 200, fault.body)
                 if fault.status:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                     msg = "API rate limit exceeded" if fault.status == 429 else "Server error"

@@ -44,6 +44,61 @@ def test_missing_camera_raises_typed_error_with_hint():
     assert "No camera" in str(info.value) and info.value.hint
 
 
+class HiccupCapture:
+    """A real OpenCV capture of a video file whose every `period`-th read fails, as a USB camera drops a frame
+    now and then; at the end of the file every read fails, as when the camera is unplugged."""
+
+    def __init__(self, path, period: int) -> None:
+        self.cap, self.period, self.reads = cv2.VideoCapture(str(path)), period, 0
+
+    def __getattr__(self, name):
+        return getattr(self.cap, name)
+
+    def read(self):
+        self.reads += 1
+        return (False, None) if self.reads % self.period == 0 else self.cap.read()
+
+
+def test_a_camera_stream_that_stops_is_detected_as_lost_with_a_hint(tmp_path):
+    """CameraSource's own detection on a real OpenCV stream: the frames of the stream arrive, then the reads
+    fail and after `max_failures` of them in a row the camera is reported lost."""
+    video = write_video(tmp_path / "stream.avi", n=12)
+    captures = []
+
+    def open_capture(index):
+        captures.append(HiccupCapture(video, period=1000))
+        return captures[-1]
+
+    src = CameraSource(0, max_failures=5, open_capture=open_capture)
+    src.open()
+    assert src.fps == pytest.approx(10.0)
+    frames = [src.read() for _ in range(12)]
+    assert [f.index for f in frames] == list(range(12)) and frames[5].image.mean() == pytest.approx(100, abs=3)
+    with pytest.raises(SourceLost) as info:
+        src.read()
+    assert "Camera 0 stopped sending frames" in info.value.message and "plugged in" in info.value.hint
+    assert captures[0].reads == 12 + 5      # exactly max_failures failed reads, then it gave up
+    src.close()
+    with pytest.raises(SourceUnavailable, match="not open"):
+        src.read()
+
+
+def test_a_camera_that_drops_single_frames_keeps_streaming(tmp_path):
+    video = write_video(tmp_path / "stream.avi", n=12)
+    src = CameraSource(0, max_failures=3, open_capture=lambda index: HiccupCapture(video, period=3))
+    with src:
+        frames = [src.read() for _ in range(12)]
+    assert [f.index for f in frames] == list(range(12))     # every dropped read was retried, none was lost
+    assert [round(f.image.mean() / 20) for f in frames] == list(range(12))
+
+
+def test_a_camera_that_opens_but_is_not_there_says_so(tmp_path):
+    src = CameraSource(3, open_capture=lambda index: cv2.VideoCapture(str(tmp_path / "no_such_device.avi")))
+    with pytest.raises(SourceUnavailable) as info:
+        src.open()
+    assert "No camera found at index 3" in info.value.message and "video or image file" in info.value.hint
+
+
 def test_missing_and_broken_files(tmp_path):
     with pytest.raises(SourceUnavailable, match="not found"):
         VideoFileSource(tmp_path / "nope.mp4").open()

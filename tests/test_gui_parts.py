@@ -22,7 +22,9 @@ from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.settings import Settings
 from emotune.gui.settings_dialog import SettingsDialog
 from emotune.gui.tasks import TaskRunner
+from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.music.spotify_auth import DEFAULT_PORT
+from emotune.resources import models_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -175,8 +177,36 @@ def test_self_test_prints_one_json_line_and_exits_0():
     assert proc.returncode == 0, summary.get("error", "") + proc.stderr[-2000:]
     assert summary["ok"] and summary["faces"] == 3 and len(summary["emotions"]) == 3
     assert summary["models"]["detector"] and summary["models"]["emotion"]
-    assert summary["analysis_source"] in ("llm", "fallback", "summary") and summary["tracks"] > 0
+    assert summary["tracks"] > 0
+    if (models_dir() / DEFAULT_MODEL_NAME).is_file():     # the GGUF is there: the model must write the analysis
+        assert summary["analysis_source"] == "llm" and summary["analysis_chars"] > 0, summary
+        assert summary["models"]["analysis"] == DEFAULT_MODEL_NAME
+    else:                                                  # no model installed: the summary, saying so
+        assert summary["analysis_source"] == "summary" and summary["models"]["analysis"] == "no language model"
     assert summary["timings_ms"]["ms_per_face"] > 0
+
+
+@pytest.mark.slow
+def test_self_test_fails_when_the_gguf_is_there_but_the_language_model_does_not_load(tmp_path):
+    """A bundle whose GGUF is damaged must not pass by showing the plain summary instead of the analysis."""
+    gguf = models_dir() / DEFAULT_MODEL_NAME
+    if not gguf.is_file():
+        pytest.skip(f"the default GGUF is not at {gguf} (make install fetches it)")
+    resources = tmp_path / "resources"
+    (resources / "models").mkdir(parents=True)
+    (resources / "assets").symlink_to(REPO / "assets")
+    for f in models_dir().iterdir():
+        if f.suffix != ".gguf":
+            (resources / "models" / f.name).symlink_to(f)
+    with gguf.open("rb") as fh:    # the first 4 MB of the real file: a GGUF cut short, as by a broken download
+        (resources / "models" / DEFAULT_MODEL_NAME).write_bytes(fh.read(4_000_000))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMOTUNE_RESOURCES=str(resources))
+    proc = subprocess.run([sys.executable, "-m", "emotune", "gui", "--self-test"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=400, check=False)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 1 and not summary["ok"], summary
+    assert "the language model did not load although" in summary["error"] and DEFAULT_MODEL_NAME in summary["error"]
+    assert "Language model not loaded" in summary["error"]       # with the reason the window gave
 
 
 def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):

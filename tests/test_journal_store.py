@@ -243,9 +243,50 @@ def test_read_only_journal_can_be_read_and_gives_a_typed_error_on_write():
     assert "read-only" in result["notice"] and "write permission" in result["text"]
 
 
-def test_every_journal_error_has_user_text():
-    for cls in (JournalDiskFullError, JournalLockedError, JournalReadOnlyError):
-        assert issubclass(cls, JournalError)
+def _raised(action) -> Exception:
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - the test wants the real error object
+        return exc
+    raise AssertionError("expected an error")
+
+
+def test_every_journal_error_has_user_text(tmp_path):
+    """Each kind of journal failure, made for real with SQLite or the OS, becomes its typed error whose user
+    text names the action and the file and says what to do."""
+    from emotune.journal.errors import JournalCorruptError, JournalUnavailableError, translate, translated
+
+    db = tmp_path / "journal.sqlite3"
+    holder = sqlite3.connect(db, isolation_level=None, timeout=0)
+    holder.execute("CREATE TABLE t (x BLOB)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    locked = _raised(lambda: other.execute("INSERT INTO t VALUES (1)"))
+    holder.execute("ROLLBACK")
+    read_only = _raised(lambda: sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True).execute(
+        "INSERT INTO t VALUES (1)"))
+    small = sqlite3.connect(db, isolation_level=None)
+    small.execute("PRAGMA max_page_count = 3")
+    full = _raised(lambda: small.execute("INSERT INTO t VALUES (zeroblob(100000))"))
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not a database " * 100)
+    corrupt = _raised(lambda: sqlite3.connect(garbage).execute("SELECT * FROM sqlite_master"))
+    io_error = OSError(5, "Input/output error")
+    expected = {JournalLockedError: (locked, "Close it and try again"),
+                JournalReadOnlyError: (read_only, "write permission"),
+                JournalDiskFullError: (full, "Free some space"),
+                JournalCorruptError: (corrupt, "moves the damaged file aside"),
+                JournalUnavailableError: (io_error, "Input/output error")}
+    assert set(expected) == set(JournalError.__subclasses__())     # every kind there is, none left out
+    for cls, (exc, fix) in expected.items():
+        error = translate(exc, db, "save a mood")
+        assert type(error) is cls, (exc, error)
+        assert error.user_text.startswith("Couldn't save a mood") and str(db) in error.user_text
+        assert fix in error.user_text and error.path == db
+    with pytest.raises(JournalDiskFullError), translated(db, "save a mood"):   # as the store uses it
+        small.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    for conn in (holder, other, small):
+        conn.close()
     assert MIGRATIONS[0] == V1
 
 

@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from emotune.appdirs import AppDirs
 from emotune.core.emotions import EMOTIONS
 from emotune.journal import JournalStore
@@ -102,7 +100,6 @@ def test_the_previous_releases_folder_survives_an_upgrade(tmp_path):
     assert not [p for p in dirs.data.iterdir() if ".corrupt-" in p.name or ".newer-" in p.name]
     assert {p: _digest(p) for p in before} == before       # settings and login untouched by the upgrade
 
-    pytest.importorskip("PySide6")
     from emotune.gui import settings as keys
     from emotune.gui.settings import Settings
 
@@ -111,7 +108,8 @@ def test_the_previous_releases_folder_survives_an_upgrade(tmp_path):
     assert settings.get(keys.GENRES) == ("pop", "indie") and settings.get(keys.NO_EXPLICIT) is True
     assert settings.get(keys.SPOTIFY_CLIENT_ID) == "0123456789abcdef0123456789abcdef"
 
-    spotify_auth = pytest.importorskip("emotune.music.spotify_auth")
+    from emotune.music import spotify_auth
+
     cache = spotify_auth.SecureTokenCache.in_config(dirs.config)
     assert cache.get_cached_token() == OLD_TOKEN and cache.has_login(("playlist-read-private",))
 

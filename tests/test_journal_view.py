@@ -6,11 +6,9 @@ import datetime as dt
 
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from emotune.appdirs import AppDirs  # noqa: E402
-from emotune.core.mood import MoodSnapshot  # noqa: E402
-from emotune.journal import JournalStore  # noqa: E402
+from emotune.appdirs import AppDirs
+from emotune.core.mood import MoodSnapshot
+from emotune.journal import JournalStore
 
 TODAY = dt.date.today()
 

@@ -23,6 +23,9 @@ from emotune.resources import models_dir
 
 pytestmark = pytest.mark.slow
 SEED = 1234
+# these tests require the model's own reply; the app's 30 s budget would hand it to the fallback on a busy
+# machine (the budget itself is tested with a fake clock)
+BUDGET_S = 900.0
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +38,16 @@ def gguf() -> Path:
 
 @pytest.fixture(scope="module")
 def analyst(gguf) -> Analyst:
-    analyst = Analyst.for_model(gguf, seed=SEED)
+    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S)
     assert analyst.load(), analyst.error
     yield analyst
     analyst.engine.close()
 
 
-def _assert_valid(result, request) -> None:
-    assert result.source in SOURCES and result.mood in MOOD_LABELS
+def _assert_valid(result, request, llm: bool = True) -> None:
+    """A well-formed analysis; with `llm` (the real model loaded) one the model wrote, never the fallback."""
+    assert result.source in (("llm", "llm-retry") if llm else SOURCES), (result.source, result.reason)
+    assert result.mood in MOOD_LABELS
     assert 0 <= result.target_valence <= 1 and 0 <= result.target_energy <= 1
     assert 0 < len(result.summary) <= SUMMARY_MAX_CHARS
     assert len(result.search_phrases) <= MAX_PHRASES and all(0 < len(p) <= 40 for p in result.search_phrases)
@@ -75,7 +80,7 @@ def test_a_cancelled_load_can_be_retried(gguf):
 def test_warm_up_evaluates_the_fixed_prompt_once(gguf):
     """After warm_up the model holds the instructions, genre list and examples, so an analysis evaluates
     only its own request; the result is the same kind as without it."""
-    analyst = Analyst.for_model(gguf, seed=SEED)
+    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S)
     assert analyst.warm_up(GENRES)
     llama = analyst.engine._llama
     prefix = llama.tokenize(build_messages(varied_requests(1)[0])[0]["content"].encode())
@@ -92,7 +97,7 @@ def test_the_evaluated_prompt_is_kept_for_the_next_run(gguf, tmp_path):
     request = varied_requests(3, seed=9)[1]
     runs = []
     for _ in range(2):
-        analyst = Analyst.for_model(gguf, temperature=0.0, prompt_cache_dir=tmp_path)
+        analyst = Analyst.for_model(gguf, temperature=0.0, prompt_cache_dir=tmp_path, time_budget_s=BUDGET_S)
         assert analyst.warm_up(GENRES)
         runs.append((analyst.prompt_restored, analyst.engine.evaluated_tokens(), analyst.analyze(request)))
         analyst.engine.close()
@@ -101,11 +106,12 @@ def test_the_evaluated_prompt_is_kept_for_the_next_run(gguf, tmp_path):
     assert second.summary == first.summary and second.source == first.source
     assert [p.name for p in tmp_path.iterdir()] == [
         prompt_cache.cache_file(tmp_path, gguf, context_size()).name]   # one file, no leftovers
+    assert oct(next(tmp_path.iterdir()).stat().st_mode & 0o777) == oct(0o600)   # owner-only, like the journal
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not a state file"])
 def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, damage):
-    analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path)
+    analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path, time_budget_s=BUDGET_S)
     path = prompt_cache.cache_file(tmp_path, gguf, analyst.engine.n_ctx)
     assert analyst.warm_up(GENRES) and path.stat().st_size > 1_000_000
     data = path.read_bytes()
@@ -114,7 +120,7 @@ def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, 
     request = varied_requests(2, seed=4)[1]
     restored = []
     for _ in range(2):   # the next run evaluates the prompt and replaces the file; the run after restores it
-        analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path)
+        analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path, time_budget_s=BUDGET_S)
         assert analyst.warm_up(GENRES)
         restored.append(analyst.prompt_restored)
         _assert_valid(analyst.analyze(request), request)
@@ -151,7 +157,7 @@ def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
         assert summary.startswith(opening) and len(summary) <= SUMMARY_MAX_CHARS
     # a history whose first reply SmolLM2 gets wrong (it writes "sad" for an angry face) is saved by the retry
     request = varied_requests(1, seed=7)[0]
-    result = Analyst(analyst.engine, seed=SEED).analyze(request)
+    result = Analyst(analyst.engine, seed=SEED, time_budget_s=BUDGET_S).analyze(request)
     assert result.source in ("llm", "llm-retry")
     if result.source == "llm-retry":
         assert result.summary.startswith(retry_opening(request.summary))
@@ -181,19 +187,15 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
 
 
 def test_results_are_schema_valid_over_varied_histories(analyst):
-    sources = []
     for request in varied_requests(6, seed=11):
         shown: list[str] = []
         result = analyst.analyze(request, on_text=shown.append)
         _assert_valid(result, request)
         assert not result.cancelled and result.model == DEFAULT_MODEL_NAME
         assert shown and shown[-1] == result.summary
-        sources.append(result.source)
-        if result.source != "fallback":
-            reply = analyst.last_generation.text
-            checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day)
-            assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
-    assert sources.count("llm") + sources.count("llm-retry") >= 3, sources
+        reply = analyst.last_generation.text
+        checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day)
+        assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
 
 
 def _first_llm_result(analyst, requests, shown: list[str] | None = None):
@@ -323,7 +325,7 @@ def test_broken_or_missing_model_gives_the_fallback_with_a_clear_reason(gguf, tm
         assert not analyst.load(lambda f, m: messages.append(m)), kind
         assert why in analyst.error and why in messages[-1], (kind, analyst.error)
         result = analyst.analyze(request)
-        _assert_valid(result, request)
+        _assert_valid(result, request, llm=False)
         assert result.source == "fallback" and why in result.reason and not result.cancelled, kind
 
 
@@ -332,7 +334,7 @@ def test_user_chosen_model_file_is_used(gguf, tmp_path):
     chosen = tmp_path / "my models" / "Llama-3.2-3B-Instruct Q4_K_M.gguf"
     chosen.parent.mkdir()
     shutil.copyfile(gguf, chosen)
-    analyst = Analyst.discover(chosen, model_dirs=[tmp_path / "empty"], seed=SEED)
+    analyst = Analyst.discover(chosen, model_dirs=[tmp_path / "empty"], seed=SEED, time_budget_s=BUDGET_S)
     assert analyst.model_name == chosen.name and analyst.notes == ()
     assert analyst.load()
     request, result = _first_llm_result(analyst, varied_requests(6, seed=5))
@@ -356,9 +358,10 @@ def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
     MoodHistory([MoodSnapshot.from_distribution([0.05, 0, 0.05, 0.7, 0.05, 0.1, 0.05], timestamp=t, held_s=t)
                  for t in range(0, 120, 2)]).save(history)
     assert main(["analyze", "--history", str(history), "--json", "--model", str(gguf), "--seed", "3",
-                 "--hour", "9", "--genre", "pop"]) == 0
+                 "--time-budget", str(BUDGET_S), "--hour", "9", "--genre", "pop"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["source"] in SOURCES and out["mood"] in MOOD_LABELS and out["model"] == DEFAULT_MODEL_NAME
+    assert out["source"] in ("llm", "llm-retry") and out["summary"].strip()
+    assert out["mood"] in MOOD_LABELS and out["model"] == DEFAULT_MODEL_NAME
     assert main(["analyze", "--history", str(history), "--model", str(tmp_path / "none.gguf")]) == 0
     captured = capsys.readouterr()
     assert "made by: deterministic fallback" in captured.out and "model file not found" in captured.out

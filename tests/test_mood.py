@@ -88,11 +88,18 @@ def test_snapshot_and_history_round_trip_json(tmp_path):
     path = tmp_path / "h.json"
     hist.save(path)
     again = MoodHistory.load(path)
-    assert len(again) == len(hist)
-    assert again.latest.dominant == hist.latest.dominant
-    summary = again.summary()
+    assert len(again) == len(hist) == 30
+    for loaded, saved in zip(again, hist):   # every field of every snapshot survives the file
+        assert loaded.dominant == saved.dominant and loaded.timestamp == saved.timestamp
+        assert loaded.distribution == pytest.approx(saved.distribution, abs=1e-3) and loaded.trend == saved.trend
+    assert again.latest.dominant == "surprise" and list(hist)[10].dominant == "happy"
+    summary, original = again.summary(), hist.summary()
+    assert summary.dominant == original.dominant and summary.samples == original.samples == 30
+    assert summary.shares == pytest.approx(original.shares, abs=1e-3)
     assert abs(sum(summary.shares.values()) - 1) < 0.01
-    assert summary.shares["happy"] > summary.shares["angry"]
+    # half the time happy, then surprise: those two hold nearly all of it, the rest almost nothing
+    assert summary.shares["happy"] > 0.3 and summary.shares["surprise"] > 0.3
+    assert summary.shares["happy"] + summary.shares["surprise"] > 0.75
 
 
 def test_manual_mood():

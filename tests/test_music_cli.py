@@ -28,11 +28,22 @@ def test_recommend_json_for_a_mood(capsys):
 
 
 def test_recommend_text_with_filters(capsys):
-    rc, out, _ = run(capsys, "recommend", "--mood", "happy", "--genre", "latin", "--no-explicit", "-n", "3")
+    args = ("recommend", "--mood", "happy", "--genre", "latin", "--no-explicit", "-n", "3")
+    rc, out, _ = run(capsys, *args)
     assert rc == 0
     assert out.startswith("Mood: happy (match)")
     assert out.count("https://open.spotify.com/track/") == 3
     assert " 1. " in out and " 3. " in out
+    # the same list as JSON: every track is latin and none is explicit, and they are the tracks printed
+    rc, js, _ = run(capsys, *args, "--json")
+    tracks = [t["track"] for t in json.loads(js)["tracks"]]
+    assert rc == 0 and len(tracks) == 3
+    assert all("latin" in t["genres"] and t["explicit"] is not True for t in tracks), tracks
+    assert all(f"https://open.spotify.com/track/{t['id']}" in out for t in tracks)
+    # without the filters the list for the same mood has other genres or explicit tracks: they did something
+    rc, js, _ = run(capsys, "recommend", "--mood", "happy", "-n", "20", "--json")
+    unfiltered = [t["track"] for t in json.loads(js)["tracks"]]
+    assert any("latin" not in t["genres"] or t["explicit"] is True for t in unfiltered)
 
 
 def test_recommend_from_a_snapshot_file(capsys, tmp_path):

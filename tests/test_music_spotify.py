@@ -185,6 +185,41 @@ def test_expired_token_is_refreshed_and_revoked_login_asks_to_reconnect(client, 
         client.me()
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_token_endpoint_server_error_says_spotify_is_unavailable_and_keeps_the_login(client, fake, status):
+    fake.expire_tokens()                              # the next call gets 401 and refreshes the token
+    fake.add_fault("/api/token", Fault(status=status))
+    with pytest.raises(SpotifyUnavailable) as info:
+        client.me()
+    text = status_text(info.value)
+    assert f"unavailable (server error {status})" in text and "try again in a few minutes" in text
+    assert "expired" not in text and "Connect Spotify again" not in text
+    assert client.is_connected()
+    assert client.me().id == "tester"                 # the service is back: the same login works
+
+
+def test_a_busy_token_endpoint_says_to_try_later_not_to_log_in_again(client, fake, sleeps):
+    fake.expire_tokens()
+    fake.add_fault("/api/token", Fault(status=429, retry_after=300))
+    with pytest.raises(SpotifyRateLimited) as info:
+        client.me()
+    text = status_text(info.value)
+    assert "login service is busy" in text and "try again in 5 min" in text and "expired" not in text
+    assert info.value.retry_after_s == 300 and sleeps == [] and client.is_connected()
+
+
+def test_a_search_answer_that_is_not_json_is_a_clear_error_not_an_empty_list(client, fake):
+    fake.add_fault("/v1/search", Fault(body="<html><body>Upstream proxy error</body></html>"))
+    with pytest.raises(SpotifyUnavailable) as info:
+        client.search_tracks("calm acoustic evening")
+    assert "search sent an answer EmoTune cannot read" in status_text(info.value)
+    assert "Offline recommendations still work" in status_text(info.value)
+    fake.add_fault("/v1/search", Fault(body='{"tracks": "none"}'))
+    with pytest.raises(SpotifyUnavailable, match="cannot read"):
+        client.search_tracks("calm acoustic evening")
+    assert len(client.search_tracks("calm acoustic evening", total=3)) == 3   # a good answer is read again
+
+
 def test_save_as_playlist_uses_the_2026_endpoints(client, fake):
     ids = [t["id"] for t in fake.tracks[:3]] + ["not-an-id"]
     saved = client.save_playlist("EmoTune: calm", ids, description="for a sad, tired mood")

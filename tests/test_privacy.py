@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -99,16 +100,22 @@ def _images_under(root: Path) -> list[str]:
     return found
 
 
-def _has_subcommand(name: str) -> bool:
-    from emotune.cli.main import build_parser
-
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    return name in sub.choices
+def _owner_only(app: Path) -> dict[str, str]:
+    """Every folder EmoTune made under `app` and every file it wrote there that others could read: the
+    top-level folders must be 0700 and each file 0600 (or stricter), like the Spotify token."""
+    loose = {}
+    for top in sorted(p for p in app.iterdir() if p.is_dir()):
+        if stat.S_IMODE(top.stat().st_mode) & 0o077:
+            loose[str(top.relative_to(app))] = oct(stat.S_IMODE(top.stat().st_mode))
+        for path in top.rglob("*"):
+            if path.is_file() and not path.is_symlink() and "keras" not in path.parts:
+                mode = stat.S_IMODE(path.stat().st_mode)
+                if mode & 0o077:
+                    loose[str(path.relative_to(app))] = oct(mode)
+    return loose
 
 
 def test_recommend_runs_offline_and_writes_nowhere_else(tmp_path):
-    if not _has_subcommand("recommend"):
-        pytest.skip("emotune recommend is not part of this build yet")
     result, _ = run_guarded(tmp_path, "recommend", "--mood", "sad", "-n", "5", "--json")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["tracks"]) == 5
@@ -120,19 +127,59 @@ def test_journal_commands_run_offline_and_write_only_to_the_app_folder(tmp_path)
     assert (app / "data" / "journal.sqlite3").exists()
 
 
+def test_the_journal_and_its_export_are_owner_only(tmp_path):
+    """Under a permissive umask (022, the common default) the journal (with its WAL files) and its export are
+    still created readable by their owner only (0600, folders 0700): they describe the user's moods."""
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "cwd" / "moods.csv"
+        (tmp_path / "cwd").mkdir()
+        (tmp_path / "cwd" / "notes.txt").write_text("the user's own file\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "EMOTUNE_"))}
+        env.update(EMOTUNE_HOME=str(tmp_path / "app"), HOME=str(tmp_path / "home"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        for args in (["journal", "info"], ["journal", "export", "--format", "csv", "--out", str(out)]):
+            result = subprocess.run([sys.executable, "-m", "emotune", *args], cwd=tmp_path / "cwd", env=env,
+                                    capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+                                    check=False)
+            assert result.returncode == 0, result.stderr
+    finally:
+        os.umask(old)
+    app = tmp_path / "app"
+    assert (app / "data" / "journal.sqlite3").is_file() and out.is_file()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "cwd").stat().st_mode) == 0o755     # the user's own folder is left alone
+    assert _owner_only(app) == {}
+
+
+def test_the_log_files_stay_owner_only_across_a_rollover(tmp_path):
+    code = ("import logging, os, sys\n"
+            "from pathlib import Path\n"
+            "os.umask(0o022)\n"
+            "from emotune.logging_setup import configure_logging\n"
+            "configure_logging(Path(sys.argv[1]) / 'log', console=False)\n"
+            "for i in range(3000):\n"
+            "    logging.getLogger('emotune.test').info('line %d %s', i, 'x' * 400)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in (tmp_path / "log").iterdir())
+    assert files == ["emotune.log", "emotune.log.1"]          # 1.3 MB of lines: one rollover
+    assert _owner_only(tmp_path) == {}
+
+
 @pytest.mark.slow
 def test_gui_self_test_runs_offline_and_writes_nowhere_else(tmp_path):
-    if not _has_subcommand("gui"):
-        pytest.skip("emotune gui is not part of this build yet")
-    result, _ = run_guarded(tmp_path, "gui", "--self-test", timeout=600)
-    from emotune.resources import model_path
-
-    if result.returncode != 0 and not model_path("emotion_cnn.keras").exists():
-        pytest.skip("no network use and no stray files so far, but models/emotion_cnn.keras is missing, "
-                    "so the self-test stopped before the whole pipeline ran")
+    old = os.umask(0o022)
+    try:
+        result, app = run_guarded(tmp_path, "gui", "--self-test", timeout=600)
+    finally:
+        os.umask(old)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary.get("ok") is True, summary
+    assert _owner_only(app) == {}          # logs and the LLM's prompt state included
 
 
 def test_keras_keeps_its_config_in_the_app_folder_not_in_home(tmp_path):

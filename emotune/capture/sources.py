@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import cv2
 import numpy as np
@@ -46,16 +46,21 @@ class _SourceBase:
 
 
 class CameraSource(_SourceBase):
-    """A camera by index. Several failed reads in a row mean the camera is gone: SourceLost."""
+    """A camera by index. Several failed reads in a row mean the camera is gone: SourceLost.
 
-    def __init__(self, index: int = 0, width: int = 640, height: int = 480, max_failures: int = 15) -> None:
+    `open_capture` makes the OpenCV capture for the index (tests pass one that streams a video file, which fails
+    its reads at the end just as an unplugged camera does)."""
+
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480, max_failures: int = 15,
+                 open_capture: Callable[[int], cv2.VideoCapture] = cv2.VideoCapture) -> None:
         self.index, self.width, self.height, self.max_failures = index, width, height, max_failures
         self.description = f"Camera {index}"
+        self._open_capture = open_capture
         self._cap: cv2.VideoCapture | None = None
         self._count = 0
 
     def open(self) -> None:
-        cap = cv2.VideoCapture(self.index)
+        cap = self._open_capture(self.index)
         if not cap.isOpened():
             cap.release()
             raise SourceUnavailable(

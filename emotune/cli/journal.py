@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _export(store, args) -> int:
     from emotune.journal.export import EXPORTERS
+    from emotune.private_files import open_private
 
     write = EXPORTERS[args.format]
     start = args.since.timestamp() if args.since else None
@@ -88,7 +89,7 @@ def _export(store, args) -> int:
         n = write(store, sys.stdout, start, end)
     else:
         try:
-            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            with open_private(args.out, "w", encoding="utf-8", newline="") as fh:   # 0600: it is a mood diary
                 n = write(store, fh, start, end)
         except OSError as exc:
             print(f"emotune journal: can't write {args.out}: {exc.strerror}", file=sys.stderr)

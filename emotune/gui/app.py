@@ -56,9 +56,15 @@ class Parts:
     journal: object | None = None          # the JournalBridge, when the journal is attached
     genres: Callable[[], tuple[str, ...]] = tuple
 
-
-    def shutdown(self) -> None:
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Closes the window's work and joins every thread; True if all ended in time. Blocks: for after the
+        event loop (app exit), scripts and tests, not while the window is shown."""
         self.window.shutdown()
+        if self.controller.wait(timeout_ms):
+            return True
+        log.error("threads still running %d ms after the window closed: %s", timeout_ms,
+                  self.controller.threads_running())
+        return False
 
     def threads_running(self) -> list[str]:
         runners = self.runners + ([self.journal.runner] if self.journal is not None else [])

@@ -3,13 +3,17 @@
 The source is opened INSIDE the thread (opening a camera can block for a second or more), files and images are
 paced at their own frame rate (a video plays at its speed, not as fast as the disk reads), cameras are paced
 by the device. Failures arrive as signals carrying the capture error's user text and hint.
+
+A new source opens only after the previous ones have closed (`after`): stopping never waits for a camera read that
+hangs in its driver, so the old thread may still hold the device when the next one starts; the new thread, not the
+GUI thread, waits for it.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -19,6 +23,7 @@ from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
 log = logging.getLogger(__name__)
 
 UNAVAILABLE, LOST, ERROR = "unavailable", "lost", "error"
+HANDOVER_S = 10.0   # how long a new source waits for the previous one to close before it opens anyway
 
 
 class CaptureWorker(QObject):
@@ -29,12 +34,15 @@ class CaptureWorker(QObject):
     ended = Signal()                  # a video or image source reached its end
     done = Signal()                   # run() returned, for whatever reason
 
-    def __init__(self, source_factory: Callable[[], VideoSource], slot: LatestFrameSlot, generation: int) -> None:
+    def __init__(self, source_factory: Callable[[], VideoSource], slot: LatestFrameSlot, generation: int,
+                 after: Sequence[threading.Event] = (), handover_s: float = HANDOVER_S) -> None:
         super().__init__()
         self._factory = source_factory
         self._slot = slot
         self.generation = generation
         self._stop = threading.Event()
+        self._after, self._handover_s = tuple(after), handover_s
+        self.closed = threading.Event()   # set once this worker's source is closed (or never opened)
 
     def stop(self) -> None:
         """Any thread: ends the loop at the next frame (or pacing wait)."""
@@ -45,9 +53,24 @@ class CaptureWorker(QObject):
         """Capture thread."""
         threading.current_thread().name = "capture"
         try:
-            self._run()
+            if self._previous_closed():
+                self._run()
         finally:
+            self.closed.set()
             self.done.emit()
+
+    def _previous_closed(self) -> bool:
+        """Waits until the earlier sources have closed; False if stopped meanwhile. After `handover_s` it goes on
+        (logged): opening may then fail with the device busy, which the user sees as a message."""
+        deadline = time.monotonic() + self._handover_s
+        while not all(closed.wait(0.05) for closed in self._after):
+            if self._stop.is_set():
+                return False
+            if time.monotonic() > deadline:
+                log.warning("the previous source has not closed after %.0f s; opening the next one anyway",
+                            self._handover_s)
+                break
+        return not self._stop.is_set()
 
     def _run(self) -> None:
         try:
@@ -82,6 +105,8 @@ class CaptureWorker(QObject):
         next_due = time.monotonic()
         while not self._stop.is_set():
             frame = source.read()
+            if self._stop.is_set():   # stopped while the read was blocked: this frame belongs to no one
+                return
             if frame is None:
                 self.ended.emit()
                 return

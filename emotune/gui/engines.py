@@ -29,7 +29,8 @@ def make_analyst(prefs: Preferences, dirs: AppDirs, genres: Callable[[], Sequenc
         log.warning("no language model support: %s", exc)
         return SummaryAnalyst(f"language model support is not installed ({exc.name})")
     dirs_ = model_dirs if model_dirs is not None else _model_dirs(dirs)
-    return make_llm_analyst(prefs.llm_model_path, genres, dirs_, prompt_cache_dir=dirs.cache / "llm")
+    return make_llm_analyst(prefs.llm_model_path, genres, dirs_, prompt_cache_dir=dirs.cache / "llm",
+                            time_budget_s=prefs.llm_time_budget_s)
 
 
 def _model_dirs(dirs: AppDirs):

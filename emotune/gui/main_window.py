@@ -335,7 +335,9 @@ class MainWindow(QMainWindow):
                           "music. No frame, face or text leaves this machine.</p>")
 
     def shutdown(self) -> None:
-        """Stops every thread and job and waits for them (also called by closeEvent)."""
+        """Window close (also called by closeEvent): cancels every job and asks every thread to stop, without
+        waiting for the capture or inference thread (a hung camera read must not freeze the close); they end
+        on their own and `controller.stopped` says when. `Parts.shutdown` joins them after the event loop."""
         if self._closed:
             return
         self._closed = True

@@ -39,6 +39,17 @@ def _wait(predicate: Callable[[], bool], timeout_s: float, what: str, fail: Call
     timer.stop()
 
 
+def _gguf_files() -> list[Path]:
+    """The GGUF files the app looks at (the bundled default among them); [] in a build without the LLM."""
+    try:
+        from emotune.appdirs import AppDirs
+        from emotune.llm.model_locator import default_model_dirs
+    except ImportError:
+        return []
+    return [p for folder in default_model_dirs(AppDirs.default()) if folder.is_dir()
+            for p in sorted(folder.glob("*.gguf"))]
+
+
 def run_self_test(source: str | None = None, timeout_s: float = 180.0, screenshot: str | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["EMOTUNE_NO_CRASH_DIALOG"] = "1"
@@ -57,6 +68,7 @@ def run_self_test(source: str | None = None, timeout_s: float = 180.0, screensho
 
 def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
     from emotune.capture import ImageSource, open_source
+    from emotune.gui import settings as keys
     from emotune.gui.app import build, make_qapplication
     from emotune.gui.settings import Settings
     from emotune.resources import asset_path
@@ -67,6 +79,9 @@ def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: 
     app = make_qapplication()
     with tempfile.TemporaryDirectory(prefix="emotune-selftest-") as tmp:
         settings = Settings.at(Path(tmp) / "settings.ini")
+        # the self-test checks that the model writes the analysis, not how fast: on a busy machine it may take
+        # longer than the app's 30 s budget, so it gets as long as the self-test itself
+        settings.set(keys.LLM_TIME_BUDGET_S, int(timeout_s))
 
         def opener(spec):
             p = Path(str(spec))
@@ -84,6 +99,8 @@ def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: 
 
 
 def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
+    from emotune.gui.session import NO_LANGUAGE_MODEL
+
     window, controller, session = parts.window, parts.controller, parts.session
     outputs, errors, events = [], [], {}
     batches, analyses = [], []
@@ -93,6 +110,8 @@ def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_s
     session.analysis_done.connect(lambda v: (analyses.append(v), events.setdefault("analysis", time.monotonic())))
     session.tracks_ready.connect(lambda b: (batches.append(b), events.setdefault("tracks", time.monotonic())))
     session.tracks_failed.connect(lambda text: errors.append(text))
+    notices: list[str] = []
+    session.notice.connect(notices.append)
     window.resize(1280, 800)
     window.show()
     window.start(str(path))
@@ -110,6 +129,9 @@ def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_s
     if not session.music.available:
         raise SelfTestFailure(f"music recommender missing: {getattr(session.music, 'reason', '')}")
     _wait(lambda: bool(session.analyst_name), timeout_s, "the analysis engine to load", failure)
+    if session.analyst_name == NO_LANGUAGE_MODEL and (ggufs := _gguf_files()):
+        why = next((n for n in notices if "Language model not loaded" in n), "no reason given")
+        raise SelfTestFailure(f"the language model did not load although {ggufs[0]} is there: {why}")
     t_capture = time.monotonic()
     if not session.capture():
         raise SelfTestFailure("no mood could be captured from the sample")

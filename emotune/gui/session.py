@@ -24,6 +24,8 @@ from emotune.gui.tasks import TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)
 
+NO_LANGUAGE_MODEL = "no language model"   # the analyst name while the plain summary stands in for the LLM
+
 
 class MoodSession(QObject):
     """GUI thread."""
@@ -92,7 +94,7 @@ class MoodSession(QObject):
             if self.analyst is not analyst:
                 return
             self.analyst = SummaryAnalyst(str(exc))
-            self.analyst_name = "no language model"
+            self.analyst_name = NO_LANGUAGE_MODEL
             self.notice.emit(f"Language model not loaded: {exc} Showing the plain mood summary instead.")
             self.analyst_ready.emit(self.analyst_name)
 

@@ -1,7 +1,9 @@
 """One worker QObject in one QThread, started and stopped the same way everywhere.
 
 Stopping is cooperative: the worker's loop watches a threading.Event, then the thread's event loop is asked to
-quit and we wait for it. Never `terminate()`: it can kill a thread holding a camera or a TensorFlow lock.
+quit. The GUI thread only asks (`request_stop`) and learns of the end from the thread's `finished` signal: a
+camera read that hangs in its driver must not freeze the window. `stop` (ask, then join) is for when no window
+is left to keep responsive. Never `terminate()`: it can kill a thread holding a camera or a TensorFlow lock.
 """
 from __future__ import annotations
 
@@ -39,11 +41,16 @@ class WorkerThread:
     def is_running(self) -> bool:
         return self.thread.isRunning()
 
-    def stop(self, timeout_ms: int = 10000) -> bool:
-        """Asks the worker to finish, quits the thread and joins it; False (logged) if it did not end in time."""
+    def request_stop(self) -> None:
+        """Any thread: asks the worker to finish and the thread's event loop to quit; returns at once."""
         self.worker.stop()
         self.thread.quit()
-        if not self.thread.wait(timeout_ms):
+
+    def stop(self, timeout_ms: int = 10000) -> bool:
+        """Asks the worker to finish and joins the thread; False (logged) if it did not end in time. Blocks:
+        not for the GUI thread while a window is open."""
+        self.request_stop()
+        if not self.thread.wait(max(0, timeout_ms)):
             log.error("thread %s did not stop within %d ms", self.thread.objectName(), timeout_ms)
             return False
         return True

@@ -16,6 +16,7 @@ from emotune.journal.errors import (
     JournalError, JournalLockedError, JournalReadOnlyError, JournalUnavailableError, translate,
 )
 from emotune.journal.schema import SCHEMA_VERSION, migrate, version_of
+from emotune.private_files import private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class _Unusable(Exception):
 def open_journal(path: Path, *, busy_timeout_s: float = 1.0, max_pages: int | None = None) -> Opened:
     """A connection to a checked, migrated journal at `path` (created if missing). Raises typed JournalErrors."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     except OSError as exc:
         raise JournalUnavailableError(
             f"EmoTune can't create the folder for its mood journal ({path.parent}): {exc.strerror}. "
@@ -61,6 +62,7 @@ def open_journal(path: Path, *, busy_timeout_s: float = 1.0, max_pages: int | No
     if not writable:
         return _open_read_only(path, busy_timeout_s, notice)
     try:
+        private_file(path)   # before SQLite writes a byte; its -wal and -shm files take the same mode
         conn = _connect(path, busy_timeout_s)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")       # a committed row survives a crash or power loss
@@ -162,7 +164,7 @@ def _backup(conn: sqlite3.Connection, path: Path, version: int) -> None:
     target = path.with_name(f"{path.name}.v{version}-backup")
     if target.exists():
         return
-    dest = sqlite3.connect(str(target))
+    dest = sqlite3.connect(str(private_file(target)))
     try:
         conn.backup(dest)
     finally:

@@ -246,7 +246,8 @@ class Analyst:
             except InvalidReply as exc:
                 cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
                 problems.append(f"{exc}{cut}")
-                log.info("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
+                # DEBUG: the reply describes the user's mood, which an INFO log would keep on disk
+                log.debug("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
                 continue
             _safe(on_text, checked.summary)
             phrases, notes = _own_phrases(checked, request)

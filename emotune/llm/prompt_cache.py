@@ -22,6 +22,8 @@ import os
 import re
 from pathlib import Path
 
+from emotune.private_files import private_dir, private_file
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".prompt-state"
@@ -51,7 +53,8 @@ def save(llama, path: Path) -> bool:
     tokens = (llama_cpp.llama_token * count)(*llama.input_ids[:count].tolist())
     partial = path.with_name(path.name + ".partial")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        private_file(partial)   # owner-only before llama.cpp writes the state (it holds the prompt's text)
         written = llama_cpp.llama_state_seq_save_file(llama.ctx, os.fsencode(partial), 0, tokens, count)
         if not written:
             raise OSError("llama.cpp wrote nothing")

@@ -138,6 +138,8 @@ class SpotifyClient:
             try:
                 self._auth.get_access_token(code=code, check_cache=False)
             except SpotifyOauthError as exc:
+                if (busy := self._accounts_busy(exc)) is not None:
+                    raise busy from exc
                 raise SpotifyAuthError(f"Spotify did not accept the login ({exc.error or exc}).",
                                        "Check the Client ID and that the redirect URI in your Spotify app is "
                                        f"exactly {self.config.redirect_uri}") from exc
@@ -173,8 +175,12 @@ class SpotifyClient:
         while len(found) < total:
             limit = min(SEARCH_PAGE, total - len(found))
             page = self._call(self._sp.search, q=query, limit=limit, offset=offset, type="track", market=market)
-            block = (page or {}).get("tracks") or {}
-            items = block.get("items") or []
+            block = page.get("tracks") if isinstance(page, dict) else None
+            items = block.get("items") if isinstance(block, dict) else None
+            if not isinstance(items, list):
+                # spotipy turns a body that is not JSON into None: an empty list here would hide the fault
+                raise SpotifyUnavailable("Spotify's search sent an answer EmoTune cannot read.",
+                                         "Spotify may be having trouble; try again in a few minutes.")
             for item in items:
                 track = _track_from_api(item)
                 if track is not None and track.id not in found and item.get("is_playable", True) is not False:
@@ -286,7 +292,7 @@ class SpotifyClient:
                         continue
                 raise self._api_error(exc) from exc
             except SpotifyOauthError as exc:
-                raise self._auth_expired(exc) from exc
+                raise self._oauth_error(exc) from exc
             except requests.RequestException as exc:
                 raise self._network_error(exc) from exc
         raise SpotifyRateLimited("Spotify kept asking EmoTune to slow down.", "Try again in a minute.")
@@ -297,7 +303,7 @@ class SpotifyClient:
             with self._lock:
                 self._auth.refresh_access_token(token.get("refresh_token", ""))
         except SpotifyOauthError as exc:
-            raise self._auth_expired(exc) from exc
+            raise self._oauth_error(exc) from exc
         except requests.RequestException as exc:
             raise self._network_error(exc) from exc
 
@@ -336,9 +342,33 @@ class SpotifyClient:
         message = (exc.msg or "").split("\n")[-1].strip() or f"HTTP {status}"
         return SpotifyRequestError(f"Spotify rejected the request: {message}.", "", status=status)
 
-    def _auth_expired(self, exc: SpotifyOauthError) -> SpotifyAuthError:
+    def _oauth_error(self, exc: SpotifyOauthError) -> SpotifyError:
+        """A failed token refresh: a refused login, or the accounts service being down or busy (the login
+        is still good then, and asking the user to connect again would be wrong)."""
+        busy = self._accounts_busy(exc)
+        if busy is not None:
+            return busy
         return SpotifyAuthError(f"The Spotify login has expired or was revoked ({exc.error or 'oauth error'}).",
                                 "Connect Spotify again in Settings.")
+
+    @staticmethod
+    def _accounts_busy(exc: SpotifyOauthError) -> SpotifyError | None:
+        """SpotifyUnavailable or SpotifyRateLimited when the token endpoint answered 5xx or 429; None for a
+        real refusal (4xx). spotipy keeps the HTTP status only on the HTTPError it raised this from."""
+        response = getattr(exc.__context__, "response", None)
+        status = getattr(response, "status_code", 0) or 0
+        if status >= 500:
+            return SpotifyUnavailable(f"Spotify's login service is unavailable (server error {status}).",
+                                      "Your login is kept; try again in a few minutes.")
+        if status == 429:
+            try:
+                wait = max(0.0, float(response.headers.get("Retry-After", 0)))
+            except (TypeError, ValueError):
+                wait = 0.0
+            when = f"in {wait / 60:.0f} min" if wait >= 90 else "later"
+            return SpotifyRateLimited("Spotify's login service is busy and asks EmoTune to wait.",
+                                      f"Your login is kept; try again {when}.", retry_after_s=wait)
+        return None
 
     def _network_error(self, exc: requests.RequestException) -> SpotifyUnavailable:
         # with read retries at 0, urllib3 wraps a read timeout in MaxRetryError and requests makes that a
