@@ -141,3 +141,16 @@ def test_settings_box_says_when_offline(qtbot, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: not box.busy(), timeout=30000)
     assert "offline" in box.status.text() and box.start_button.isEnabled()
     box.shutdown()
+
+
+def test_settings_dialog_offers_the_download_and_takes_the_downloaded_file(qtbot, tmp_path, monkeypatch):
+    from emotune.gui.settings import Settings
+    from emotune.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings.at(tmp_path / "settings.ini"), models_folder=tmp_path / "models")
+    qtbot.addWidget(dialog)
+    assert dialog.download.folder == tmp_path / "models" and not dialog.download.busy()
+    assert "huggingface.co" in dialog.download.findChildren(type(dialog.download.status))[0].text()
+    dialog.download.downloaded.emit(str(tmp_path / "models" / "m.gguf"))
+    assert dialog.model.text() == str(tmp_path / "models" / "m.gguf")
+    dialog.reject()

@@ -15,9 +15,10 @@ from benchmarks.bench_llm import GENRES, varied_requests
 from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
-from emotune.llm.prompt import build_messages, longest_prompt_chars
+from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
 from emotune.llm.grounding import retry_opening
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
+from emotune.llm.targets import music_targets
 from emotune.llm.values import MOOD_LABELS, SOURCES
 from emotune.resources import models_dir
 
@@ -43,7 +44,9 @@ def analyst(gguf) -> Analyst:
 
 def _assert_valid(result, request) -> None:
     assert result.source in SOURCES and result.mood in MOOD_LABELS
-    assert 0 <= result.target_valence <= 1 and 0 <= result.target_energy <= 1
+    # the music's numbers are the measured ones whoever wrote the words (the model writes none)
+    targets = music_targets(request.summary, request.goal)
+    assert (result.target_valence, result.target_energy) == (targets.valence, targets.energy)
     assert 0 < len(result.summary) <= SUMMARY_MAX_CHARS
     assert len(result.search_phrases) <= MAX_PHRASES and all(0 < len(p) <= 40 for p in result.search_phrases)
     assert len(result.genres) <= MAX_GENRES and set(result.genres) <= set(request.catalog_genres)
@@ -144,11 +147,13 @@ def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
     """The retry's schema forces its first sentence (grounding.retry_opening); llama.cpp accepts the grammar,
     the reply parses, and what it is made to say passes the grounding check."""
     for request in varied_requests(4, seed=13):
-        opening = retry_opening(request.summary)
-        gen = analyst.engine.generate(build_messages(request), schema=build_schema(GENRES, opening=opening),
-                                      max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED)
+        opening, then = retry_opening(request.summary), time_anchor(request.time_of_day)
+        gen = analyst.engine.generate(build_messages(request, with_example=False),
+                                      schema=build_schema(GENRES, opening, then), max_tokens=MAX_TOKENS,
+                                      sink=lambda piece: True, seed=SEED)
         summary = json.loads(gen.text)["summary"]
-        assert summary.startswith(opening) and len(summary) <= SUMMARY_MAX_CHARS
+        assert summary.startswith(f"{opening} {then} ") and summary.endswith(".")
+        assert len(summary) <= SUMMARY_MAX_CHARS
     # a history whose first reply SmolLM2 gets wrong (it writes "sad" for an angry face) is saved by the retry
     request = varied_requests(1, seed=7)[0]
     result = Analyst(analyst.engine, seed=SEED).analyze(request)
@@ -191,9 +196,38 @@ def test_results_are_schema_valid_over_varied_histories(analyst):
         sources.append(result.source)
         if result.source != "fallback":
             reply = analyst.last_generation.text
-            checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day)
+            checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day,
+                                  liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
             assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
+            assert result.summary.startswith("You ") and time_anchor(request.time_of_day) in result.summary
     assert sources.count("llm") + sources.count("llm-retry") >= 3, sources
+
+
+def test_phrases_and_genres_the_catalog_does_not_back_are_dropped(gguf):
+    """The model's search phrases and genres are proposals: a catalog check that backs none of them leaves
+    the fixed rules' phrases for the measured mood and no genre, each with a note."""
+    asked: list[tuple[str, float]] = []
+    strict = Analyst.for_model(gguf, seed=SEED, phrase_check=lambda phrase, v: asked.append((phrase, v)) and False)
+    request, result = _first_llm_result(strict, varied_requests(6, seed=2))
+    assert result.genres == () and result.search_phrases and asked
+    assert {v for _, v in asked} == {music_targets(request.summary, request.goal).valence}
+    assert any("fixed rules" in note for note in result.notes)
+    strict.engine.close()
+
+
+def test_each_worked_examples_evaluated_prompt_is_kept_and_put_back(gguf):
+    """Requests whose main emotions alternate: the second time an example comes, its evaluated prefix is put
+    back (prefix_states.py) instead of evaluated again, and the reply is the model's own as before."""
+    analyst = Analyst.for_model(gguf, seed=SEED)
+    requests = varied_requests(14, seed=21)
+    a = requests[0]
+    b = next(r for r in requests if example_key(r) != example_key(a))
+    results = [analyst.analyze(r) for r in (a, b, a)]
+    assert analyst.engine.prefixes.restored >= 1
+    for request, result in zip((a, b, a), results):
+        _assert_valid(result, request)
+    assert analyst.last_generation.finish_reason == "stop"    # the restored prefix gave a complete reply
+    analyst.engine.close()
 
 
 def _first_llm_result(analyst, requests, shown: list[str] | None = None):
