@@ -97,11 +97,12 @@ def to_request(d: dict, catalog_genres):
 
 
 def example_sentences() -> list[str]:
-    """The summary sentences of the loaded code's worked examples (old: a tuple of pairs, new: a dict)."""
+    """The summary sentences of the loaded code's worked examples, in every variant it shows them."""
     from emotune.llm import prompt
 
-    examples = prompt.EXAMPLES.values() if isinstance(prompt.EXAMPLES, dict) else prompt.EXAMPLES
-    return [s for _, reply in examples for s in _sentences(reply["summary"])]
+    if hasattr(prompt, "EXAMPLE_SENTENCES"):
+        return sorted(prompt.EXAMPLE_SENTENCES)
+    return [s for _, reply in prompt.EXAMPLES for s in _sentences(reply["summary"])]   # before issue 15
 
 
 def run_variant(model: str | None, histories: list[dict], genres, seed: int = 1234) -> dict:
@@ -141,11 +142,11 @@ def _masked(text: str) -> str:
 def score(result: dict, histories: list[dict], genres, search) -> dict[str, float]:
     """The metrics above for one variant's rows (scored with this tree's checks)."""
     from emotune.llm.fallback import fallback_analysis
-    from emotune.llm.grounding import coverage_problems, grounding_problems, liked_problems, restates
+    from emotune.llm.grounding import coverage_problems, grounding_problems, liked_problems, restates, without_time
     from emotune.llm.targets import music_targets
 
     rows = result["rows"]
-    examples = set(result["examples"])
+    examples = {without_time(x) for x in result["examples"]}   # the time of day a sentence starts with aside
     grounded = covered = copied = sentences = restated = 0
     phrase_ok = phrase_n = 0
     target_off = []
@@ -159,7 +160,7 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
         covered += not (coverage_problems(text, s) or main_missing)
         ss = _sentences(text)
         sentences += len(ss)
-        copied += sum(x in examples for x in ss)
+        copied += sum(without_time(x) in examples for x in ss)
         deterministic = fallback_analysis(request, "").summary
         restated += row["source"] != "fallback" and restates(text, deterministic)
         target = music_targets(s, request.goal).valence

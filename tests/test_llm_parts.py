@@ -336,7 +336,8 @@ def test_a_reading_must_cover_what_was_measured_and_be_its_own():
     assert copy_problems(f"{covered} Tonight, {copied}", EXAMPLE_SENTENCES)
     assert copy_problems(covered, EXAMPLE_SENTENCES) == []
     # tastes the user did not state
-    assert liked_problems("Your love of jazz shows.", ()) and liked_problems("Your love of jazz shows.", ("jazz",)) == []
+    assert liked_problems("Your love of jazz shows.", ())
+    assert liked_problems("Your love of jazz shows.", ("jazz",)) == []
     assert liked_problems("Your mood is calm.", ()) == []
     # the deterministic summary, reworded only in its numbers, is not an analysis
     deterministic = fallback_analysis(request, "").summary
@@ -351,10 +352,9 @@ def test_the_summary_form_is_forced_on_the_main_emotion_and_the_time_of_day():
     s = varied_requests(1, seed=8)[0].summary
     pattern = build_schema(GENRES, first_opening(s), time_anchor("evening"))["properties"]["summary"]["pattern"]
     opening = first_opening(s)
-    assert re.fullmatch(pattern, f"{opening} for about 2 minutes, and your mood is steady. This evening, calm songs fit.")
+    assert re.fullmatch(pattern, f"{opening} for about 2 minutes, and your mood is steady. This evening, soft songs.")
     assert not re.fullmatch(pattern, f"{opening}. This morning, calm songs fit.")             # not the time measured
     assert not re.fullmatch(pattern, f"{opening} now. This evening, calm songs fit. More.")   # one sentence each
-    assert not re.fullmatch(pattern, "You have looked mostly happy and sad. This evening, x.") or opening.endswith("happy")
 
 
 def test_phrases_are_searched_in_the_catalog_and_judged_by_valence():
