@@ -210,6 +210,14 @@ def _child(job_path: str) -> None:
     Path(job_path).with_suffix(".out.json").write_text(json.dumps(result))
 
 
+def _keep(name: str, result: dict) -> None:
+    """With EMOTUNE_BENCH_QUALITY_SAVE=folder, every variant's replies go there as JSON (to read them)."""
+    folder = os.environ.get("EMOTUNE_BENCH_QUALITY_SAVE")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.json").write_text(json.dumps(result, indent=1))
+
+
 def _goal_text(name: str, value: float) -> str:
     if name not in GOALS:
         return ""
@@ -240,7 +248,10 @@ def main() -> None:
             old = _old_variant(model, histories, genres)
             if old is not None:
                 columns[f"{name} old prompt"] = score(old, histories, genres, search)
-        columns[f"{name} new"] = score(run_variant(model, histories, genres), histories, genres, search)
+                _keep(f"{name}-old", old)
+        new = run_variant(model, histories, genres)
+        _keep(f"{name}-new", new)
+        columns[f"{name} new"] = score(new, histories, genres, search)
         print(f"({name}: {time.perf_counter() - started:.0f} s)")
     if not models:
         print(f"no model: {default} is missing (run `make install`); deterministic only")
