@@ -106,7 +106,8 @@ def example_sentences() -> list[str]:
 
 
 def run_variant(model: str | None, histories: list[dict], genres, seed: int = 1234) -> dict:
-    """Analyses of every history with the loaded EmoTune code (None: the deterministic one)."""
+    """Analyses of every history with the loaded EmoTune code (None: the deterministic one), with the
+    catalog's phrase check plugged in as the app does, where the code has one."""
     from emotune.llm.analyst import Analyst
 
     if model is None:
@@ -116,6 +117,11 @@ def run_variant(model: str | None, histories: list[dict], genres, seed: int = 12
             analyst = Analyst.for_model(model, seed=seed, prompt_cache_dir=Path(cache))
             assert analyst.load(), analyst.error
             analyst.warm_up(genres)
+    if hasattr(analyst, "phrase_check"):
+        from emotune.music.library import load_catalog
+        from emotune.music.phrase_search import PhraseSearch
+
+        analyst.phrase_check = PhraseSearch(load_catalog(None)).suits
     rows = []
     for d in histories:
         r = analyst.analyze(to_request(d, genres))

@@ -399,3 +399,22 @@ def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     assert main(["analyze", "--history", str(tmp_path / "bad.json"), "--no-model"]) == 2
     assert "is not JSON" in capsys.readouterr().err
+
+
+def test_another_chat_template_gives_the_same_reply_form(gguf):
+    """A downloaded model brings its own chat template, which llama-cpp-python reads from the GGUF. The
+    analysis does not depend on it: formatted with another template (Llama-2's here), the reply still has the
+    schema's form: JSON, the summary opening with the measured main emotion and the time of day."""
+    from emotune.llm.engine import LlamaEngine
+    from emotune.llm.grounding import first_opening
+
+    engine = LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"chat_format": "llama-2"})
+    analyst = Analyst(engine, seed=SEED)
+    request = varied_requests(1, seed=4)[0]
+    result = analyst.analyze(request)
+    _assert_valid(result, request)
+    data = json.loads(analyst.last_generation.text)
+    assert set(data) == {"summary", "search_phrases", "genres"}
+    opening = first_opening(request.summary) if result.source == "llm" else retry_opening(request.summary)
+    assert data["summary"].startswith(opening) and f"{time_anchor(request.time_of_day)} " in data["summary"]
+    engine.close()

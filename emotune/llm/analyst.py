@@ -189,6 +189,9 @@ class Analyst:
 
         def fallback(reason: str, cancelled: bool = False) -> Analysis:
             result = fallback_analysis(request, reason, model=model, cancelled=cancelled)
+            if not cancelled and self.phrase_check is not None:   # the fixed rules' phrases the catalog backs
+                backed = self._backed(result.search_phrases, result.target_valence)
+                result = replace(result, search_phrases=backed or result.search_phrases)
             if not cancelled:
                 _safe(on_text, result.summary)
             return result
@@ -308,7 +311,8 @@ class Analyst:
                          f"{', '.join(p for p in own if p not in kept)}")
         if kept:
             return kept, tuple(notes)
-        return search_phrases(request, label), tuple(notes) + ("search phrases from the fixed rules",)
+        rules = search_phrases(request, label)
+        return self._backed(rules, valence) or rules, tuple(notes) + ("search phrases from the fixed rules",)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:
