@@ -238,7 +238,9 @@ def retry_opening(measured: MoodSummary) -> str:
     top = top_emotion(measured)
     second = second_emotion(measured)
     also = f", at times {LOOKED.get(second[0], second[0])}" if second else ""
-    return f"You looked mostly {LOOKED.get(top, top)}{also}, and your mood is {measured.trend}."
+    # the span too: a retry left to say it wrote spans that were not measured ("for 5 minutes")
+    span = span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
+    return f"You looked mostly {LOOKED.get(top, top)} for {span}{also}, and your mood is {measured.trend}."
 
 
 _NOUN_AFTER_LOOK = re.compile(r"\b(looked|look|seemed|seem|appeared|appear)( mostly| quite| a little)? "
