@@ -77,7 +77,6 @@ def side_by_side(path, requests) -> list[str]:
     the schema grammar's cost against free text of the same length."""
     from emotune.llm.analyst import context_size
     from emotune.llm.engine import LlamaEngine
-    from emotune.llm.grounding import fitting_labels
     from emotune.llm.prompt import build_messages, offered_genres
     from emotune.llm.schema import MAX_TOKENS, build_schema
 
@@ -98,7 +97,7 @@ def side_by_side(path, requests) -> list[str]:
         if i > 2 and time.perf_counter() - started > SIDE_BY_SIDE_CAP_S:
             break                        # a very busy machine: keep the run short, report what was measured
         messages = build_messages(request)
-        schema = build_schema(offered_genres(request), fitting_labels(request.summary))
+        schema = build_schema(offered_genres(request))
         for name, engine in engines.items():
             gen = engine.generate(messages, schema=schema, max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=i)
             times[name].append(gen.elapsed_s)

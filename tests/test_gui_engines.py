@@ -66,6 +66,9 @@ def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot
     batch = capture(parts, qtbot)
     assert parts.session.analyst_name == GGUF.name
     assert GGUF.name in parts.window.status.models.text()
+    # the analysis keeps only search phrases the catalog backs for the mood (music.phrase_search)
+    assert parts.session.analyst.phrase_check is parts.phrase_check
+    assert isinstance(parts.phrase_check("jazz", 0.5), bool)
     view = parts.session.analysis
     assert view.source == "llm" and view.text.strip(), view.note     # the model wrote it, not the fallback
     assert parts.window.analysis.plain_text().strip() == view.text.strip()

@@ -19,53 +19,75 @@ from emotune.llm.gguf import GGUFError, read_gguf_info
 from emotune.llm.grounding import fitting_labels, fix_wording, grounding_problems, label_problem
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
 from emotune.llm.prompt import build_messages, describe_measurements
+from emotune.llm.targets import music_targets
 from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer, partial_string_field
-from emotune.llm.values import MAX_JOURNAL_DAYS, MOOD_LABELS, Analysis, AnalysisRequest, JournalDay
+from emotune.llm.values import (MAX_JOURNAL_DAYS, Analysis, AnalysisRequest, JournalDay, second_emotion,
+                                span_words)
 
-GOOD = {"summary": "You look calm and a little happy today, and the mood is steady.", "mood": "calm",
-        "target_valence": 0.6, "target_energy": 0.3, "search_phrases": ["calm piano", "soft jazz"],
-        "genres": ["jazz", "piano"]}
+GOOD = {"summary": "You look calm and a little happy today, and the mood is steady.",
+        "search_phrases": ["calm piano", "soft jazz"], "genres": ["jazz", "piano"]}
 
 
-def test_prompt_holds_the_measured_shares_and_nothing_else_about_the_user():
-    request = varied_requests(1, seed=3)[0]
-    s = request.summary
-    text = describe_measurements(request)
-    for emotion, share in s.shares.items():
-        assert f"{emotion} {share * 100:.0f}%" in text
-    measured = {f"{s.duration_s:.0f}", str(s.samples), str(s.face_count), f"{s.dominant_held_s:.0f}",
-                f"{s.valence:+.2f}", f"{s.arousal:+.2f}", "-1", "+1"}
-    measured |= {f"{v * 100:.0f}" for v in s.shares.values()}
-    numbers = set(re.findall(r"[-+]?\d+(?:\.\d+)?", text))
-    assert numbers <= measured, f"numbers not measured: {numbers - measured}"
-    keys = {line.split(":")[0] for line in text.splitlines()[1:]}
-    allowed = {"Emotion shares", "Dominant emotion", "Valence +0.00 (-1 unpleasant to +1 pleasant), arousal",
-               "Time of day", "Preferred genres", "Preferred languages", "Goal", "Genres to choose from"}
-    assert {k.split(" ")[0] for k in keys} <= {a.split(" ")[0] for a in allowed}
-    assert str(request.hour) not in re.findall(r"\d+", text.split("Time of day")[1].splitlines()[0])
-    messages = build_messages(request)
-    assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": text}
+def test_prompt_holds_the_measured_facts_and_nothing_else_about_the_user():
+    for request in varied_requests(12, seed=3):
+        s = request.summary
+        text = describe_measurements(request)
+        top = max(s.shares, key=s.shares.get)
+        assert text.startswith(f"Main emotion: {top} ({s.shares[top] * 100:.0f}%)")
+        second = second_emotion(s)
+        assert (f"Second emotion: {second[0]} ({second[1] * 100:.0f}%)." in text) if second else "Second" not in text
+        assert f"Mood trend: {s.trend}." in text
+        measured = {f"{v * 100:.0f}" for v in s.shares.values()} | {str(s.face_count)}
+        measured |= set(re.findall(r"\d+", span_words(s.dominant_held_s) + span_words(s.duration_s)))
+        numbers = set(re.findall(r"[-+]?\d+(?:\.\d+)?", text))
+        assert numbers <= measured, f"numbers not measured: {numbers - measured}"
+        keys = {line.split(":")[0] for line in text.splitlines()}
+        assert keys <= {"Main emotion", "Second emotion", "Mood trend", "Faces", "Time of day", "Liked genres",
+                        "Preferred languages", "Goal", "Chosen music"}
+        assert str(request.hour) not in re.findall(r"\d+", text.split("Time of day")[1].splitlines()[0])
+        assert f"Chosen music: {music_targets(s, request.goal).words()}." in text
+        messages = build_messages(request)
+        assert messages[0]["role"] == "system" and messages[-1] == {"role": "user", "content": text}
+        # one worked example, the one for the main emotion
+        assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+        assert messages[1]["content"].startswith(f"Main emotion: {top} (")
+
+
+def test_music_targets_follow_the_measurement_trend_and_goal_not_the_model():
+    by_emotion = {}
+    for request in varied_requests(40, seed=4):
+        s = request.summary
+        t = music_targets(s, "match")
+        assert t.valence == pytest.approx(min(1, max(0, 0.5 + 0.45 * s.valence
+                                                     + {"rising": 0.04, "falling": -0.04}.get(s.trend, 0))), abs=1e-3)
+        assert t.energy == pytest.approx(0.5 + 0.45 * s.arousal, abs=1e-3)
+        lift = music_targets(s, "lift")
+        assert lift.valence >= t.valence - 0.04 and 0 <= lift.energy <= 1
+        by_emotion.setdefault(max(s.shares, key=s.shares.get), []).append(t.valence)
+    # a happy history's music is brighter than a sad one's (the old prompt's model wrote 0.45 for both)
+    assert min(by_emotion["happy"]) > max(by_emotion["sad"])
+    s = varied_requests(1, seed=4)[0].summary
+    rising, falling = (music_targets(dataclasses.replace(s, trend=t), "lift") for t in ("rising", "falling"))
+    assert rising.valence > falling.valence
 
 
 def test_check_reply_accepts_a_good_reply_and_repairs_small_faults():
     ok = check_reply(json.dumps(GOOD), ["jazz", "piano", "pop"])
-    assert (ok.mood, ok.genres, ok.notes) == ("calm", ("jazz", "piano"), ())
-    messy = dict(GOOD, target_valence=60, target_energy=1.4, genres=["Jazz", "opera"],
+    assert (ok.genres, ok.notes) == (("jazz", "piano"), ())
+    messy = dict(GOOD, genres=["Jazz", "opera"],
                  search_phrases=["calm piano", "calm piano", "x" * 80], summary="  " + GOOD["summary"] + "\n ")
     fixed = check_reply(json.dumps(messy), ["jazz", "piano"])
-    assert fixed.target_valence == 0.6 and fixed.target_energy == 1.0 and fixed.genres == ("jazz",)
+    assert fixed.genres == ("jazz",)
     assert len(fixed.search_phrases) == 2 and all(len(p) <= 40 for p in fixed.search_phrases)
-    assert fixed.summary == GOOD["summary"] and len(fixed.notes) >= 4
+    assert fixed.summary == GOOD["summary"] and len(fixed.notes) >= 3
 
 
 @pytest.mark.parametrize("reply, why", [
     ('{"summary": "You look calm', "cut off"),
     ("[1, 2]", "not a JSON object"),
-    (json.dumps({k: v for k, v in GOOD.items() if k != "mood"}), "fields missing: mood"),
-    (json.dumps(dict(GOOD, mood="ecstatic")), "not one of the labels"),
+    (json.dumps({k: v for k, v in GOOD.items() if k != "genres"}), "fields missing: genres"),
     (json.dumps(dict(GOOD, summary='{"mood": "calm"} is what you are')), "JSON syntax"),
-    (json.dumps(dict(GOOD, target_energy="high")), "target_energy is not a number"),
     (json.dumps(dict(GOOD, search_phrases=[" ", "!!"])), "no usable search phrase"),
 ])
 def test_check_reply_says_what_is_wrong(reply, why):
@@ -87,7 +109,6 @@ def test_grounding_rejects_what_was_not_measured():
     assert "was not measured" in grounding_problems("You looked angry (99%).", s, when)[0]
     assert "repeats itself" in " ".join(grounding_problems("Angry: high, angry: high, angry: high.", s, when))
     assert "angry" in fitting_labels(s) and all(label_problem(m, s) is None for m in fitting_labels(s))
-    assert build_schema(GENRES, fitting_labels(s))["properties"]["mood"]["enum"] == list(fitting_labels(s))
     assert label_problem("angry", s) is None and "does not fit" in label_problem("sad" if s.shares["sad"] < 0.1
                                                                                  else "surprised", s)
     assert fix_wording("You looked mostly fear, then Surprise.") == "You looked mostly afraid, then Surprise."
@@ -146,7 +167,7 @@ def test_grounding_accepts_given_journal_facts_and_rejects_invented_ones():
     # a comparison with a day stays apart from the session's trend, which is still checked
     assert "mood is rising" in " ".join(grounding_problems("You looked angry, and your mood is rising.", s, when,
                                                            days))
-    reply = json.dumps(dict(GOOD, mood="angry", summary="You looked mostly angry, brighter than yesterday."))
+    reply = json.dumps(dict(GOOD, summary="You looked mostly angry and steady, brighter than yesterday."))
     assert check_reply(reply, ["jazz", "piano"], s, when, days).summary.endswith("than yesterday.")
     with pytest.raises(InvalidReply, match="no journal"):
         check_reply(reply, ["jazz", "piano"], s, when)
@@ -155,7 +176,7 @@ def test_grounding_accepts_given_journal_facts_and_rejects_invented_ones():
 def test_schema_bounds_every_string_and_list():
     schema = build_schema(["jazz", "pop"])
     props = schema["properties"]
-    assert props["summary"]["maxLength"] == SUMMARY_MAX_CHARS and props["mood"]["enum"] == list(MOOD_LABELS)
+    assert props["summary"]["maxLength"] == SUMMARY_MAX_CHARS and set(props) == {"summary", "search_phrases", "genres"}
     assert props["search_phrases"]["maxItems"] == 3 and props["search_phrases"]["items"]["maxLength"] <= 40
     assert props["genres"]["items"]["enum"] == ["jazz", "pop"] and props["genres"]["maxItems"] == 3
     assert set(schema["required"]) == set(props) and schema["additionalProperties"] is False
@@ -296,3 +317,60 @@ def test_a_forced_opening_becomes_a_pattern_and_must_be_plain_words():
     assert not re.fullmatch(pattern, "You looked mostly happy, and your mood is steady. " + "x" * SUMMARY_MAX_CHARS)
     with pytest.raises(ValueError):
         build_schema(GENRES, opening="You looked (mostly) happy.")
+
+
+def test_a_reading_must_cover_what_was_measured_and_be_its_own():
+    from emotune.llm.grounding import copy_problems, coverage_problems, liked_problems, restates
+    from emotune.llm.prompt import EXAMPLE_SENTENCES, example_for
+
+    request = next(r for r in varied_requests(40, seed=6) if second_emotion(r.summary) and r.summary.trend == "falling")
+    s = request.summary
+    top, (second, _) = max(s.shares, key=s.shares.get), second_emotion(s)
+    covered = f"You have looked mostly {top}, with some {second}, and your mood is falling. Soft songs help."
+    assert coverage_problems(covered, s) == []
+    assert any("falling" in p for p in coverage_problems(f"You looked {top}, with some {second}.", s))
+    assert any(second in p for p in coverage_problems(f"You looked {top}, and your mood is falling.", s))
+    # a sentence of the worked example, whatever time of day it starts with, is a copy
+    _, reply = example_for(request)
+    copied = re.sub(r"^(This \w+|Tonight), ", "", reply["summary"].split(". ")[1])
+    assert copy_problems(f"{covered} Tonight, {copied}", EXAMPLE_SENTENCES)
+    assert copy_problems(covered, EXAMPLE_SENTENCES) == []
+    # tastes the user did not state
+    assert liked_problems("Your love of jazz shows.", ())
+    assert liked_problems("Your love of jazz shows.", ("jazz",)) == []
+    assert liked_problems("Your mood is calm.", ()) == []
+    # the deterministic summary, reworded only in its numbers, is not an analysis
+    deterministic = fallback_analysis(request, "").summary
+    assert restates(re.sub(r"\d+", "7", deterministic), deterministic)
+    assert not restates(covered, deterministic)
+
+
+def test_the_summary_form_is_forced_on_the_main_emotion_and_the_time_of_day():
+    from emotune.llm.grounding import first_opening
+    from emotune.llm.prompt import time_anchor
+
+    s = varied_requests(1, seed=8)[0].summary
+    pattern = build_schema(GENRES, first_opening(s), time_anchor("evening"))["properties"]["summary"]["pattern"]
+    opening = first_opening(s)
+    assert re.fullmatch(pattern, f"{opening} for about 2 minutes, and your mood is steady. This evening, soft songs.")
+    assert not re.fullmatch(pattern, f"{opening}. This morning, calm songs fit.")             # not the time measured
+    assert not re.fullmatch(pattern, f"{opening} now. This evening, calm songs fit. More.")   # one sentence each
+
+
+def test_phrases_are_searched_in_the_catalog_and_judged_by_valence():
+    from emotune.music.catalog import Catalog
+    from emotune.music.phrase_search import PhraseSearch, words
+    from emotune.music.track import Track
+
+    def track(i: int, title: str, genre: str, valence: float) -> Track:
+        return Track(id=f"{i:022d}", title=title, artists=("A",), album="", year=2000, popularity=50,
+                     genres=(genre,), language="en", explicit=False, valence=valence, energy=0.5,
+                     danceability=0.5, acousticness=0.5, tempo=100.0)
+
+    catalog = Catalog.from_tracks([track(1, "Sunny Morning", "pop", 0.9), track(2, "Rainy Night", "blues", 0.1),
+                                   track(3, "Morning Tears", "blues", 0.2), track(4, "Happy Days", "hip-hop", 0.8)])
+    search = PhraseSearch(catalog)
+    assert words("Feel-good hip-hop songs") == ["feel-good", "feel", "good", "hip-hop", "hip", "hop"]
+    assert search.suits("sunny pop", 0.8) and not search.suits("sunny pop", 0.2)
+    assert search.suits("rainy blues", 0.2) and not search.suits("lady in a ball gown", 0.8)   # no hit at all
+    assert len(search.hits("morning")) == 2 and search.suits("hip-hop", 0.7)

@@ -57,16 +57,19 @@ def read_history(source: str):
     return summary
 
 
-def catalog_genres(path: Path | None) -> tuple[tuple[str, ...], str]:
-    """The catalog's genre list, or () and a note when it cannot be read (the analysis then names none)."""
+def catalog_genres(path: Path | None) -> tuple[tuple[str, ...], str, object]:
+    """The catalog's genre list, the check that keeps only search phrases it backs for the mood
+    (music.phrase_search), or (), a note and None when it cannot be read (the analysis then names none)."""
     from emotune.appdirs import AppDirs
 
     try:
         from emotune.music.library import load_catalog
+        from emotune.music.phrase_search import PhraseSearch
 
-        return tuple(load_catalog(AppDirs.default(), path).genres()), ""
+        catalog = load_catalog(AppDirs.default(), path)
+        return tuple(catalog.genres()), "", PhraseSearch(catalog).suits
     except Exception as exc:  # noqa: BLE001 - a missing catalog must not stop the analysis
-        return (), f"no catalog genres ({exc})"
+        return (), f"no catalog genres ({exc})", None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = read_history(args.history)
         hour = dt.datetime.now().hour if args.hour is None else args.hour
-        genres, note = catalog_genres(args.catalog)
+        genres, note, phrase_check = catalog_genres(args.catalog)
         request = AnalysisRequest(summary, hour=hour, preferred_genres=tuple(args.genre),
                                   preferred_languages=tuple(args.language), goal=args.goal, catalog_genres=genres)
     except ValueError as exc:
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     if note:
         say(f"note: {note}")
-    options = {"seed": args.seed, "prompt_cache_dir": AppDirs.default().cache / "llm"}
+    options = {"seed": args.seed, "prompt_cache_dir": AppDirs.default().cache / "llm", "phrase_check": phrase_check}
     if args.time_budget is not None:
         options["time_budget_s"] = args.time_budget
     if args.no_model:

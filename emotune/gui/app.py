@@ -55,6 +55,7 @@ class Parts:
     runners: list[TaskRunner] = field(default_factory=list)
     journal: object | None = None          # the JournalBridge, when the journal is attached
     genres: Callable[[], tuple[str, ...]] = tuple
+    phrase_check: Callable[[str, float], bool] | None = None
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Closes the window's work and joins every thread; True if all ended in time. Blocks: for after the
@@ -93,7 +94,12 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
         current = holder["session"].music if "session" in holder else music
         return tuple(current.genres()) if hasattr(current, "genres") else ()
 
+    def phrase_check(phrase: str, valence: float) -> bool:   # the catalog backs a search phrase (LLM thread)
+        current = holder["session"].music if "session" in holder else music
+        return current.phrase_check(phrase, valence) if hasattr(current, "phrase_check") else True
+
     analyst = analyst or engines.make_analyst(prefs, dirs, genres=genres)
+    engines.plug_phrases(analyst, phrase_check)
     interval = settings.get(keys.INFERENCE_INTERVAL_MS)
     controller = PipelineController(
         lambda slot: InferenceWorker(detector_factory, classifier_factory, slot, interval_ms=interval))
@@ -102,7 +108,8 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     holder["session"] = session
     window = MainWindow(controller, session, settings, misc_tasks, source_opener=source_opener,
                         camera_probe=camera_probe, network_status=engines.network_status(music))
-    parts = Parts(window, controller, session, settings, [llm_tasks, music_tasks, misc_tasks], genres=genres)
+    parts = Parts(window, controller, session, settings, [llm_tasks, music_tasks, misc_tasks], genres=genres,
+                  phrase_check=phrase_check)
     window.shutdown_hooks.append(lambda: session.close_analyst(wait=True))   # after cancel_all, before the pools
     for runner in parts.runners:
         window.shutdown_hooks.append(runner.shutdown)

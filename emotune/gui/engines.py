@@ -118,6 +118,12 @@ def plug_journal(analyst: AnalysisService, bridge) -> None:
         analyst.journal = lambda: bridge.recent_summary(keys.JOURNAL_DAYS)
 
 
+def plug_phrases(analyst: AnalysisService, check) -> None:
+    """Lets the LLM analyst keep only the search phrases and genres the catalog backs for the mood."""
+    if check is not None and hasattr(analyst, "phrase_check"):
+        analyst.phrase_check = check
+
+
 def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_music_: Callable = make_music) -> None:
     """Keeps the engines in step with the window: Settings changes (model file, Spotify, journal), the
     Spotify login, disconnect and "Save as playlist" actions and the online/offline text. GUI thread; the work
@@ -144,6 +150,7 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
         if new.llm_model_path != old.llm_model_path:
             session.set_analyst(make_analyst_(new, dirs, genres=parts.genres))
             plug_journal(session.analyst, parts.journal)
+            plug_phrases(session.analyst, parts.phrase_check)
             session.load_analyst()
         if (new.spotify_client_id, new.spotify_redirect_port) != (old.spotify_client_id, old.spotify_redirect_port):
             session.music = make_music_(new, dirs)

@@ -36,6 +36,8 @@ class LlmAnalyst:
         # the journal's recent summary (JournalSummary or None), plugged in by engines.plug_journal; asked only
         # when the user allowed it (Preferences.journal_in_analysis), here in the LLM pool
         self.journal: Callable[[], object] | None = None
+        # (phrase, target valence) -> whether the catalog backs it, plugged in by engines.plug_phrases
+        self.phrase_check: Callable[[str, float], bool] | None = None
 
     @property
     def analyst(self):
@@ -76,7 +78,10 @@ class LlmAnalyst:
     def analyze(self, request: AnalysisRequest, on_text: Callable[[str], None],
                 cancel: threading.Event) -> AnalysisView:
         """The model's analysis; `on_text` gets the summary so far as it is written (worker thread)."""
-        result = self.analyst.analyze(self.llm_request(request), on_text=on_text, cancel=cancel)
+        analyst = self.analyst
+        if self.phrase_check is not None and hasattr(analyst, "phrase_check"):
+            analyst.phrase_check = self.phrase_check
+        result = analyst.analyze(self.llm_request(request), on_text=on_text, cancel=cancel)
         # a cancelled result (newer request, window closing) comes back as the fallback; the task runner and the
         # session drop it, so it is never shown
         source = "llm" if result.source.startswith("llm") else "fallback"

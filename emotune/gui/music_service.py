@@ -42,6 +42,7 @@ class CatalogMusic:
         self._lock = threading.Lock()
         self._recommender = None
         self._session = None
+        self._phrases = None
         self.feedback: BoostSource = _no_boosts     # the journal plugs its boosts in here
 
     def recommender(self):
@@ -71,6 +72,19 @@ class CatalogMusic:
     def genre_counts(self) -> dict[str, int]:
         """Tracks per genre family, in `genres()` order (loads the catalog on first use: worker thread)."""
         return self.recommender().catalog.genre_counts()
+
+    def phrase_check(self, phrase: str, valence: float) -> bool:
+        """Whether the catalog finds tracks for a search phrase on the target's side of valence (the analysis
+        keeps only such phrases; emotune.music.phrase_search). LLM thread; loads the catalog once."""
+        with self._lock:
+            search = self._phrases
+        if search is None:
+            from emotune.music.phrase_search import PhraseSearch
+
+            search = PhraseSearch(self.recommender().catalog)
+            with self._lock:
+                self._phrases = search
+        return search.suits(phrase, valence)
 
     def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
                   refresh: bool) -> TrackBatch:
@@ -137,6 +151,9 @@ class SpotifyMusic:
 
     def genre_counts(self) -> dict[str, int]:
         return self.catalog.genre_counts()
+
+    def phrase_check(self, phrase: str, valence: float) -> bool:
+        return self.catalog.phrase_check(phrase, valence)
 
     def check(self) -> str:
         """Reads whether a login is stored (a file read: worker thread); returns the new state."""

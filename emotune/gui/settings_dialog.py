@@ -10,7 +10,10 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
+from pathlib import Path
+
 from emotune.gui import settings as keys
+from emotune.gui.model_download import ModelDownloadBox
 from emotune.gui.settings import JOURNAL_DAYS, Settings
 
 SPOTIFY_GUIDE = (
@@ -25,7 +28,7 @@ SPOTIFY_GUIDE = (
 class SettingsDialog(QDialog):
     """GUI thread; modal. `accepted` means the settings were written."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None, models_folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("EmoTune settings")
         self._settings = settings
@@ -94,11 +97,18 @@ class SettingsDialog(QDialog):
         form.addRow(self.journal)
         form.addRow(self.journal_in_analysis)
 
+        # the opt-in model download, a self-contained box (emotune/gui/model_download.py)
+        if models_folder is None:
+            from emotune.llm.model_locator import default_model_dirs
+            models_folder = default_model_dirs()[0]
+        self.download = ModelDownloadBox(models_folder)
+        self.download.downloaded.connect(self.model.setText)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (capture, spotify, music):
+        for widget in (capture, spotify, music, self.download):
             layout.addWidget(widget)
         layout.addWidget(buttons)
         self.setMinimumWidth(520)
@@ -156,6 +166,10 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         self.save()
         super().accept()
+
+    def done(self, result: int) -> None:
+        self.download.shutdown()   # a running download stops; its partial file stays for a resume
+        super().done(result)
 
     def save(self) -> None:
         s = self._settings

@@ -20,17 +20,22 @@ from typing import Callable, Sequence
 from emotune.core.history import MoodSummary
 from emotune.llm import prompt_cache
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
-from emotune.llm.fallback import fallback_analysis, search_phrases
-from emotune.llm.grounding import fitting_labels, retry_opening
+from emotune.llm.fallback import fallback_analysis, mood_label, search_phrases, summary_text
+from emotune.llm.grounding import first_opening, restates, retry_opening
 from emotune.llm.model_locator import ModelFileError, locate_model
-from emotune.llm.prompt import EXAMPLE_PHRASES, build_messages, longest_prompt_chars, offered_genres
-from emotune.llm.schema import MAX_TOKENS, Checked, InvalidReply, build_schema, check_reply
+from emotune.llm.prompt import (EXAMPLE_PHRASES, EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars,
+                                offered_genres, time_anchor)
+from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
+from emotune.llm.targets import music_targets
 from emotune.llm.stream import FieldStreamer
 from emotune.llm.values import Analysis, AnalysisRequest
 
 log = logging.getLogger(__name__)
 
 TextSink = Callable[[str], None]     # the summary so far (whole text, not a delta)
+# (search phrase or genre, target valence 0..1) -> whether the catalog finds tracks for it on that side of
+# valence (emotune.music.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
+PhraseCheck = Callable[[str, float], bool]
 DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
 _LOOP = re.compile(r"(.{1,8}?)\1{7,}$", re.DOTALL)   # a unit repeated 8+ times at the end: a looping model
 
@@ -56,7 +61,7 @@ class Analyst:
     def __init__(self, engine: LlamaEngine | None, *, time_budget_s: float = DEFAULT_TIME_BUDGET_S,
                  max_tokens: int = MAX_TOKENS, temperature: float = 0.3, seed: int | None = None,
                  unavailable_reason: str = "", clock: Callable[[], float] = time.monotonic,
-                 prompt_cache_dir: Path | None = None) -> None:
+                 prompt_cache_dir: Path | None = None, phrase_check: PhraseCheck | None = None) -> None:
         self.engine = engine
         self.time_budget_s = time_budget_s
         self.max_tokens = max_tokens
@@ -70,6 +75,7 @@ class Analyst:
         self.last_generation: Generation | None = None   # timings of the latest model reply (benchmark, log)
         self.prompt_cache_dir = prompt_cache_dir   # where warm_up keeps the evaluated fixed prompt; None: nowhere
         self.prompt_restored = 0                   # tokens warm_up restored from that cache instead of evaluating
+        self.phrase_check = phrase_check           # keeps the search phrases and genres the catalog backs
 
     @classmethod
     def for_model(cls, model_path: Path | str, **kwargs) -> Analyst:
@@ -132,7 +138,8 @@ class Analyst:
         try:
             cancelled = (lambda: cancel.is_set()) if cancel is not None else None
             gen = self.engine.generate(build_messages(request), schema=build_schema(offered_genres(request)),
-                                       max_tokens=1, sink=lambda piece: True, wait_s=0.0, stop=cancelled)
+                                       max_tokens=1, sink=lambda piece: True, wait_s=0.0, stop=cancelled,
+                                       prefix_key=example_key(request))
         except Exception as exc:  # noqa: BLE001 - busy or failing: the first analysis just takes longer
             log.info("prompt warm-up skipped: %s", exc)
             return False
@@ -182,6 +189,9 @@ class Analyst:
 
         def fallback(reason: str, cancelled: bool = False) -> Analysis:
             result = fallback_analysis(request, reason, model=model, cancelled=cancelled)
+            if not cancelled and self.phrase_check is not None:   # the fixed rules' phrases the catalog backs
+                backed = self._backed(result.search_phrases, result.target_valence)
+                result = replace(result, search_phrases=backed or result.search_phrases)
             if not cancelled:
                 _safe(on_text, result.summary)
             return result
@@ -203,17 +213,22 @@ class Analyst:
                 return f"the time budget of {self.time_budget_s:g} s ran out"
             return None
 
-        messages = build_messages(request)
         genres = offered_genres(request)
-        labels = fitting_labels(request.summary)
+        s = request.summary
+        label = mood_label(s.dominant, s.valence, s.arousal)
+        deterministic = summary_text(request, label)
         base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
         problems: list[str] = []
         for attempt in (1, 2):
             if reason := stop_reason():
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
-            # the retry must open with the measured main emotion and trend, which a rejected reply most often
-            # got wrong; the first attempt writes freely
-            schema = build_schema(genres, labels, retry_opening(request.summary) if attempt == 2 else "")
+            # the summary's form is forced: its first sentence starts with the measured main emotion (the retry's
+            # states it with the second emotion and the trend, which rejected replies most often got wrong),
+            # its second with the time of day; the model writes the rest
+            opening = first_opening(s) if attempt == 1 else retry_opening(s)
+            schema = build_schema(genres, opening, time_anchor(request.time_of_day))
+            # the retry goes without the worked example: rejected first replies mostly copied from it
+            messages = build_messages(request, with_example=attempt == 1)
             streamer = FieldStreamer("summary")
             looping = False
 
@@ -229,7 +244,8 @@ class Analyst:
                 gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
                                            seed=base_seed + attempt - 1, temperature=self.temperature,
                                            wait_s=max(0.0, deadline - self._clock()),
-                                           stop=lambda: stop_reason() is not None)
+                                           stop=lambda: stop_reason() is not None,
+                                           prefix_key=example_key(request, with_example=attempt == 1))
             except TimeoutError:
                 return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
             except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
@@ -242,7 +258,10 @@ class Analyst:
             try:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
-                checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal)
+                checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
+                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
+                if restates(checked.summary, deterministic):
+                    raise InvalidReply("the summary only restates the measured facts")
             except InvalidReply as exc:
                 cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
                 problems.append(f"{exc}{cut}")
@@ -250,26 +269,51 @@ class Analyst:
                 log.debug("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
                 continue
             _safe(on_text, checked.summary)
-            phrases, notes = _own_phrases(checked, request)
+            targets = music_targets(s, request.goal)
+            phrases, notes = self._checked_phrases(checked.search_phrases, request, label, targets.valence)
+            picked = self._backed(checked.genres, targets.valence)
+            if len(picked) < len(checked.genres):
+                notes += (f"genres the catalog does not back for this mood dropped: "
+                          f"{', '.join(g for g in checked.genres if g not in picked)}",)
             return Analysis(
-                summary=checked.summary, mood=checked.mood, target_valence=checked.target_valence,
-                target_energy=checked.target_energy, search_phrases=phrases,
-                genres=checked.genres, source="llm" if attempt == 1 else "llm-retry",
+                summary=checked.summary, mood=label, target_valence=targets.valence, target_energy=targets.energy,
+                search_phrases=phrases, genres=picked, source="llm" if attempt == 1 else "llm-retry",
                 reason="" if attempt == 1 else f"first reply invalid: {problems[0]}", model=model,
-                notes=notes,
+                notes=checked.notes + notes,
             )
         return fallback("the model's replies were invalid twice: " + " / ".join(problems))
 
+    def _backed(self, items: Sequence[str], valence: float) -> tuple[str, ...]:
+        """The items the catalog finds tracks for on the target's side of valence (all without a check)."""
+        if self.phrase_check is None:
+            return tuple(items)
+        kept = []
+        for item in items:
+            try:
+                if self.phrase_check(item, valence):
+                    kept.append(item)
+            except Exception:  # noqa: BLE001 - a broken catalog check must not cost the analysis
+                log.exception("phrase check failed")
+                return tuple(items)
+        return tuple(kept)
 
-def _own_phrases(checked: Checked, request: AnalysisRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The reply's search phrases without those copied from the prompt's worked examples (a small model
-    copies them whatever the mood); when none is left, the fixed rules' phrases for the reply's mood."""
-    own = tuple(p for p in checked.search_phrases if p.lower() not in EXAMPLE_PHRASES)
-    if own == checked.search_phrases:
-        return own, checked.notes
-    if own:
-        return own, checked.notes + ("search phrases copied from the examples dropped",)
-    return search_phrases(request, checked.mood), checked.notes + ("search phrases from the fixed rules",)
+    def _checked_phrases(self, proposed: Sequence[str], request: AnalysisRequest, label: str,
+                         valence: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The reply's search phrases that are its own (a small model copies its worked example's) and that
+        find catalog tracks on the target's side of valence ("lady in a ball gown" for a happy face finds
+        none); when none is left, the fixed rules' phrases for the measured mood."""
+        notes: list[str] = []
+        own = tuple(p for p in proposed if p.lower() not in EXAMPLE_PHRASES)
+        if len(own) < len(proposed):
+            notes.append("search phrases copied from the examples dropped")
+        kept = self._backed(own, valence)
+        if len(kept) < len(own):
+            notes.append(f"search phrases without catalog tracks for this mood dropped: "
+                         f"{', '.join(p for p in own if p not in kept)}")
+        if kept:
+            return kept, tuple(notes)
+        rules = search_phrases(request, label)
+        return self._backed(rules, valence) or rules, tuple(notes) + ("search phrases from the fixed rules",)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:

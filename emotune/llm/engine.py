@@ -17,6 +17,7 @@ from emotune.llm import prompt_cache
 from emotune.llm.gguf import GGUFInfo
 from emotune.llm.model_locator import ModelFileError, check_model_file
 from emotune.llm.native_logs import ensure_std_fds, route_llama_logs
+from emotune.llm.prefix_states import PrefixStates
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class LlamaEngine:
         self._error: ModelLoadError | None = None
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
+        self.prefixes = PrefixStates()     # evaluated prompt prefixes per worked example (prefix_states.py)
 
     @property
     def name(self) -> str:
@@ -141,17 +143,29 @@ class LlamaEngine:
 
     def generate(self, messages: list[dict[str, str]], *, schema: dict, max_tokens: int, sink: ChunkSink,
                  seed: int | None = None, temperature: float = 0.3, wait_s: float | None = None,
-                 stop: Callable[[], bool] | None = None) -> Generation:
+                 stop: Callable[[], bool] | None = None, prefix_key: str | None = None) -> Generation:
         """Streams one chat completion whose text must match `schema`; `sink` gets each chunk and may stop
         it. `stop` is asked while llama.cpp computes, so it also ends the prompt's evaluation, which comes
-        before any chunk (with a 7B model that can take a minute). Loads the model first if needed. Waits at
-        most `wait_s` for a running generation to finish (TimeoutError otherwise)."""
+        before any chunk (with a 7B model that can take a minute). `prefix_key` names the prompt's prefix
+        (its worked example): its evaluated state is kept and put back when it comes again after another.
+        Loads the model first if needed. Waits at most `wait_s` for a running generation to finish
+        (TimeoutError otherwise)."""
         self.load()
         if not self._gen_lock.acquire(timeout=-1 if wait_s is None else max(0.0, wait_s)):
             raise TimeoutError("the model is still busy with an earlier request")
         try:
-            with _abort_when(self._llama, stop) as aborted:
-                return self._generate(messages, schema, max_tokens, sink, seed, temperature, aborted)
+            self.prefixes.before(self._llama, prefix_key)
+            try:
+                with _abort_when(self._llama, stop) as aborted:
+                    gen = self._generate(messages, schema, max_tokens, sink, seed, temperature, aborted)
+            except BaseException:
+                self.prefixes.held = None        # what the model holds is unknown: restore before the next
+                raise
+            if gen.finish_reason == "stopped":
+                self.prefixes.held = prefix_key   # partly evaluated: kept, but not saved
+            else:
+                self.prefixes.after(self._llama, prefix_key)
+            return gen
         finally:
             self._gen_lock.release()
 
@@ -201,7 +215,10 @@ class LlamaEngine:
         the file is missing or unusable, or the model already holds an evaluated prompt)."""
         self.load()
         with self._gen_lock:
-            return 0 if self._llama.n_tokens else prompt_cache.restore(self._llama, path)
+            if self._llama.n_tokens:
+                return 0
+            self.prefixes.forget()
+            return prompt_cache.restore(self._llama, path)
 
     def close(self) -> None:
         """Frees the model's memory (the app calls this on exit, from the thread that used it)."""
@@ -209,6 +226,7 @@ class LlamaEngine:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+                self.prefixes.forget()
 
 
 @contextmanager

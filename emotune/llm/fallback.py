@@ -1,11 +1,13 @@
 """The deterministic analysis: the same numbers the model gets, turned into a result by fixed rules.
-Used when no model is available, its replies are invalid twice, the time budget runs out, or a request is
+The mood label and the music's targets always come from here and targets.py, also when the model wrote the
+summary. Used whole when no model is available, its replies are invalid twice, the time budget runs out, or a request is
 cancelled, so the app always has a valid result."""
 from __future__ import annotations
 
 from emotune.llm.prompt import offered_genres
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS, truncate_words
-from emotune.llm.values import LOOKED, Analysis, AnalysisRequest
+from emotune.llm.targets import music_targets
+from emotune.llm.values import LOOKED, Analysis, AnalysisRequest, second_emotion
 
 # FER emotion → mood label (happy splits by arousal, neutral by arousal, see mood_label).
 _LABELS = {"angry": "angry", "disgust": "tense", "fear": "anxious", "sad": "sad", "surprise": "surprised"}
@@ -64,16 +66,6 @@ def mood_label(dominant: str, valence: float, arousal: float) -> str:
     return _LABELS.get(dominant, "neutral")
 
 
-def targets(valence: float, arousal: float, goal: str) -> tuple[float, float]:
-    """Target valence and energy in [0, 1]. "match" mirrors the measurement; "lift" moves valence up and
-    arousal towards the middle, a step away from where the mood is (the iso principle of music therapy)."""
-    v, e = (valence + 1.0) / 2.0, (arousal + 1.0) / 2.0
-    if goal == "lift":
-        v = v + 0.35 * (0.85 - v) if v < 0.85 else v
-        e = e + 0.4 * (0.55 - e)
-    return round(min(1.0, max(0.0, v)), 3), round(min(1.0, max(0.0, e)), 3)
-
-
 def pick_genres(request: AnalysisRequest, label: str) -> tuple[str, ...]:
     """Preferred genres first, then genres whose name suits the label, from the offered list only."""
     offered = offered_genres(request)
@@ -96,7 +88,7 @@ def summary_text(request: AnalysisRequest, label: str) -> str:
     else:
         minutes = s.duration_s / 60.0
         span = f"the last {minutes:.0f} min" if minutes >= 1.5 else "the last moments"
-        runner_up = ranked[1] if len(ranked) > 1 and ranked[1][1] >= 0.15 else None
+        runner_up = second_emotion(s)
         second = f", with some {runner_up[0]} ({runner_up[1] * 100:.0f}%)" if runner_up else ""
         opening = f"Over {span} you looked mostly {LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
     trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
@@ -122,9 +114,10 @@ def fallback_analysis(request: AnalysisRequest, reason: str, *, model: str = "",
     """The analysis computed from the measured numbers alone; `reason` says why the model was not used."""
     s = request.summary
     label = mood_label(s.dominant, s.valence, s.arousal)
-    valence, energy = targets(s.valence, s.arousal, request.goal)
+    targets = music_targets(s, request.goal)
     return Analysis(
-        summary=summary_text(request, label), mood=label, target_valence=valence, target_energy=energy,
+        summary=summary_text(request, label), mood=label, target_valence=targets.valence,
+        target_energy=targets.energy,
         search_phrases=search_phrases(request, label), genres=pick_genres(request, label), source="fallback",
         reason=reason, model=model, elapsed_s=elapsed_s, cancelled=cancelled,
     )

@@ -9,7 +9,7 @@ import re
 from typing import Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.llm.values import LOOKED, JournalDay
+from emotune.llm.values import LOOKED, JournalDay, second_emotion, span_words, top_emotion
 
 # Words that name each FER emotion in a summary (the mood labels and common forms).
 EMOTION_WORDS: dict[str, tuple[str, ...]] = {
@@ -37,6 +37,15 @@ _DAY_COMPARE = re.compile(
     rf"\b(?P<dir>{'|'.join(_UP_WORDS + _DOWN_WORDS)})\s+than\s+(?:on\s+)?(?:the\s+)?"
     r"(?P<ref>yesterday|(?:last|past|previous|recent|earlier|other)\s+(?:few\s+)?days"
     r"|(?:\d+|one|two|three|four|five|six|seven)\s+days\s+ago)\b")
+_SPAN = re.compile(r"\b(\d+)\s*(seconds?|secs?|minutes?|mins?)\b")
+# What a summary says about the trend, each trend in the words a reply may use
+TREND_WORDS: dict[str, tuple[str, ...]] = {
+    "rising": _UP + ("going up", "climbing", "getting better", "brightening", "on the rise", "lifts", "rises"),
+    "falling": _DOWN + ("going down", "dropping", "getting lower", "slipping", "sinks", "falls", "dips"),
+    "steady": ("steady", "stable", "even", "unchanged", "holding", "constant", "settled", "level"),
+}
+_LIKED = re.compile(r"\b(?:you like|you love|you enjoy|your love of|your favou?rite|you prefer|liked|your)\s+"
+                    r"([a-z][a-z&' -]{1,30})")
 MIN_NAMED_SHARE = 0.05   # an emotion the summary names ("a little fear") must have held at least this share
 MIN_LABEL_SHARE = 0.10   # an emotion the mood label stands for must have held at least this share
 
@@ -71,16 +80,92 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     invented = [p for p in re.findall(r"(\d+)\s*%", text) if int(p) not in measured_percents]
     if invented:
         problems.append(f"summary gives {invented[0]}%, which was not measured")
+    spans = {int(n) for span in (measured.dominant_held_s, measured.duration_s)
+             for n in re.findall(r"\d+", span_words(span))}
+    spans |= {round(measured.dominant_held_s), round(measured.duration_s)}
+    wrong_spans = [n for n, _unit in _SPAN.findall(text) if int(n) not in spans]
+    if wrong_spans and not measured.manual:
+        problems.append(f"summary says {wrong_spans[0]} seconds or minutes, which was not measured")
     if _REPEAT.search(text):
         problems.append("summary repeats itself")
     named = [e for e, words in EMOTION_WORDS.items() if _has(text, words)]
-    if not any(e in named for e in (measured.dominant, _top(measured))):
-        problems.append(f"summary does not name the main emotion ({_top(measured)})")
+    if not any(e in named for e in (measured.dominant, top_emotion(measured))):
+        problems.append(f"summary does not name the main emotion ({top_emotion(measured)})")
     rare = [e for e in _named_now(summary_text.lower(), journal) if measured.shares.get(e, 0.0) < MIN_NAMED_SHARE
             and e != measured.dominant]
     if rare:
         problems.append(f"summary names {rare[0]}, seen only {measured.shares.get(rare[0], 0.0):.0%} of the time")
     return problems
+
+
+def coverage_problems(summary_text: str, measured: MoodSummary) -> list[str]:
+    """What the summary leaves out that a reading must say: the trend, and the second emotion when it held
+    at least SECOND_SHARE of the time (the main emotion is checked in grounding_problems)."""
+    if measured.manual:
+        return []
+    text = _DAY_COMPARE.sub(" ", summary_text.lower())
+    problems = []
+    if not _has(text, TREND_WORDS.get(measured.trend, (measured.trend,))):
+        problems.append(f"summary does not say the mood is {measured.trend}")
+    second = second_emotion(measured)
+    if second is not None and not _has(text, EMOTION_WORDS.get(second[0], (second[0],)) + (LOOKED.get(second[0], ""),)):
+        problems.append(f"summary does not name the second emotion ({second[0]}, {second[1]:.0%})")
+    return problems
+
+
+def liked_problems(summary_text: str, liked: Sequence[str]) -> list[str]:
+    """A taste the user did not state ("your love of jazz" from someone who listed none)."""
+    text = summary_text.lower()
+    stated = {g.lower() for g in liked}
+    problems = []
+    for match in _LIKED.finditer(text):
+        words = match[1].split()
+        claim = words[0]
+        if claim in _OWN_WORDS or any(claim in g for g in stated):
+            continue
+        if any(claim == g or claim == g.split("-")[0] for g in _KNOWN_GENRES):
+            problems.append(f"summary says you like {claim}, which you did not say")
+    return problems
+
+
+def copy_problems(summary_text: str, examples: frozenset[str]) -> list[str]:
+    """A sentence taken whole from a worked example is the example's, not this person's (the time of day a
+    sentence starts with aside: the grammar writes it)."""
+    theirs = {without_time(s) for s in examples}
+    copied = [s for s in sentences(summary_text) if without_time(s) in theirs]
+    return [f"summary copies the worked example ({copied[0]!r})"] if copied else []
+
+
+def without_time(sentence: str) -> str:
+    """A sentence without the time of day it starts with ("this evening, ...")."""
+    return re.sub(r"^(this (morning|afternoon|evening)|tonight|right now),\s*", "", sentence)
+
+
+def restates(summary_text: str, deterministic: str) -> bool:
+    """True when every sentence of the summary is, digits aside, one of the deterministic summary's (or very
+    close to one): such a reply adds nothing a format string could not."""
+    from difflib import SequenceMatcher
+
+    def plain(sentence: str) -> str:
+        return re.sub(r"[\d%()]+", "", sentence).strip()
+
+    ours = [plain(s) for s in sentences(summary_text)]
+    theirs = [plain(s) for s in sentences(deterministic)]
+    return bool(ours) and all(any(SequenceMatcher(None, a, b).ratio() >= 0.85 for b in theirs) for a in ours)
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences, lower case, without their closing mark (for comparing replies and examples)."""
+    return [s.strip().lower().rstrip(".!?") for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+# words after "your" that are about the person, not a taste ("your mood", "your day")
+_OWN_WORDS = {"mood", "day", "face", "evening", "morning", "afternoon", "night", "feeling", "feelings", "mind",
+              "energy", "music", "tension", "spirits", "list", "playlist", "songs", "time", "week", "heart", "own"}
+_KNOWN_GENRES = ("acoustic", "ambient", "blues", "classical", "country", "dance", "disco", "edm", "electronic",
+                 "folk", "funk", "gospel", "grunge", "hip-hop", "house", "indie", "jazz", "k-pop", "latin", "metal",
+                 "opera", "piano", "pop", "punk", "r&b", "r-n-b", "rap", "reggae", "rock", "salsa", "soul", "techno",
+                 "trance", "lo-fi")
 
 
 def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[JournalDay]) -> list[str]:
@@ -126,7 +211,7 @@ def label_problem(label: str, measured: MoodSummary) -> str | None:
     fits = LABEL_EMOTIONS.get(label, ())
     if measured.dominant in fits or any(measured.shares.get(e, 0.0) >= MIN_LABEL_SHARE for e in fits):
         return None
-    return f"mood {label!r} does not fit what was measured (mostly {_top(measured)})"
+    return f"mood {label!r} does not fit what was measured (mostly {top_emotion(measured)})"
 
 
 def fitting_labels(measured: MoodSummary) -> tuple[str, ...]:
@@ -135,14 +220,27 @@ def fitting_labels(measured: MoodSummary) -> tuple[str, ...]:
     return tuple(label for label in LABEL_EMOTIONS if label_problem(label, measured) is None)
 
 
-def retry_opening(measured: MoodSummary) -> str:
-    """The first sentence a retry must write (its schema forces it): the main emotion and the trend as
-    measured: over 50 histories, each of SmolLM2-135M's 4 rejected first replies had one of the two wrong.
-    "" for a mood set by hand."""
+def first_opening(measured: MoodSummary) -> str:
+    """The words a first reply's summary must start with (its grammar forces them): the measured main emotion,
+    which SmolLM2-135M otherwise got wrong in a third of its rejected replies. "" for a mood set by hand."""
     if measured.manual:
         return ""
-    top = _top(measured)
-    return f"You looked mostly {LOOKED.get(top, top)}, and your mood is {measured.trend}."
+    top = top_emotion(measured)
+    return f"You have looked mostly {LOOKED.get(top, top)}"
+
+
+def retry_opening(measured: MoodSummary) -> str:
+    """The first sentence a retry must write (its schema forces it): the main emotion, the second one when it
+    held at least SECOND_SHARE, and the trend as measured: over 50 histories, each of SmolLM2-135M's rejected
+    first replies had one of those wrong or missing. "" for a mood set by hand."""
+    if measured.manual:
+        return ""
+    top = top_emotion(measured)
+    second = second_emotion(measured)
+    also = f", at times {LOOKED.get(second[0], second[0])}" if second else ""
+    # the span too: a retry left to say it wrote spans that were not measured ("for 5 minutes")
+    span = span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
+    return f"You looked mostly {LOOKED.get(top, top)} for {span}{also}, and your mood is {measured.trend}."
 
 
 _NOUN_AFTER_LOOK = re.compile(r"\b(looked|look|seemed|seem|appeared|appear)( mostly| quite| a little)? "
@@ -157,5 +255,3 @@ def fix_wording(summary_text: str) -> str:
     return _NOUN_AFTER_LOOK.sub(lambda m: f"{m[1]}{m[2] or ''} {_ADJECTIVE[m[3].lower()]}", summary_text)
 
 
-def _top(measured: MoodSummary) -> str:
-    return max(measured.shares, key=measured.shares.get) if measured.shares else measured.dominant

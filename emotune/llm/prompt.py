@@ -1,80 +1,137 @@
 """The grounded prompt: built only from what was measured (the MoodSummary), the time of day, the user's
-stated preferences, the genre list and, only when the user allowed it, one line of earlier days' journal
-facts. No name, no image, no free text about the user reaches the model,
-and every number in the request's message is one of the measured ones (a test checks it). The messages
-before it (instructions and two worked examples) are fixed text, the same for every request, which also
-lets llama.cpp reuse their evaluated tokens from one analysis to the next."""
+stated preferences, the genre list, the music already chosen from those numbers and, only when the user
+allowed it, one line of earlier days' journal facts. No name, no image, no free text about the user reaches
+the model, and every number in the request's message is one of the measured ones (a test checks it).
+
+Designed for a 135M model (SmolLM2): the model writes words only. The numbers the music uses come from the
+measurement (targets.py); the model gets them as words ("mellow and calm") to say why the music fits. One
+worked example, the one whose main emotion is the request's, sits between the fixed instructions and the
+request: a small model copies the form of the example it sees, so it sees the one that resembles its task
+(an example per goal and trend, whatever the emotion, was copied into 8 of 10 summaries: "tonight", "0.45").
+The instructions and the genre list stay the same all session, so llama.cpp keeps them evaluated; an
+example's evaluated state is kept in memory too (engine.py), so a session whose mood holds evaluates only its
+own request."""
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
+from emotune.llm.grounding import sentences
 from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
-from emotune.llm.values import MAX_JOURNAL_DAYS, MOOD_LABELS, AnalysisRequest, JournalDay
+from emotune.llm.targets import music_targets
+from emotune.llm.values import (MAX_JOURNAL_DAYS, AnalysisRequest, JournalDay, second_emotion, span_words,
+                                top_emotion)
 
 MAX_OFFERED_GENRES = 40   # a long catalog list would crowd a small model's context; preferred ones go first
 MAX_PREFERENCES = 5       # preferred genres/languages shown to the model, each cut to PREFERENCE_MAX_CHARS
 PREFERENCE_MAX_CHARS = 40
 
 SYSTEM = (
-    "You are EmoTune's music assistant. You get measurements of a person's facial expressions from a webcam "
-    "and suggest music. Use only the facts given; never invent anything about the person. Valence runs from "
-    "-1 (unpleasant) to +1 (pleasant), arousal from -1 (calm) to +1 (activated). Reply with one JSON object:\n"
-    f"- summary: one or two warm sentences to the person (\"you\"), at most {SUMMARY_MAX_CHARS - 60} "
-    "characters, naming the main emotion and how the mood is moving, and nothing that was not measured;\n"
-    f"- mood: one of {', '.join(MOOD_LABELS)};\n"
-    "- target_valence: 0.0 (dark, sad music) to 1.0 (bright, happy music);\n"
-    "- target_energy: 0.0 (calm, soft) to 1.0 (energetic, loud);\n"
-    f"- search_phrases: up to {MAX_PHRASES} short music search queries;\n"
-    f"- genres: up to {MAX_GENRES} genres from the given list."
+    "You are EmoTune's music assistant. From webcam measurements of a person's face you write a short, warm "
+    "reading of their mood and suggest music searches. Use only the facts given; never invent anything. "
+    "Reply with one JSON object:\n"
+    "- summary: two short sentences to the person (\"you\"). First: the main emotion, how long it held, the "
+    "second emotion if one is given, and the mood trend. Second: starts with the time of day and says why the "
+    "chosen music fits, with the liked genres or earlier days when given;\n"
+    f"- search_phrases: {MAX_PHRASES - 1} or {MAX_PHRASES} short searches for songs that fit the chosen music;\n"
+    f"- genres: up to {MAX_GENRES} genres from the list."
 )
 
-# Three worked examples (fixed text, about nobody), one per goal and trend. A small model copies the form
-# of the last example it saw, so each summary only restates its own measured facts (no percentages, no time
-# of day): measured with SmolLM2-135M over 10 histories, examples with free prose ("tonight", "a little
-# lower than before") were copied into 8 of 10 replies whatever was measured; these were grounded in 8.
-EXAMPLES: tuple[tuple[str, dict], ...] = (
-    (
-        "Measured over the last 240 s (96 readings, up to 2 faces).\n"
-        "Emotion shares: happy 62%, surprise 14%, neutral 12%, sad 5%, angry 3%, fear 2%, disgust 2%.\n"
-        "Dominant emotion: happy, held for 150 s; trend: rising.\n"
-        "Valence +0.52, arousal +0.41.\n"
-        "Time of day: afternoon.\nPreferred genres: funk.\nGoal: match the current mood.",
-        {"summary": "You looked mostly happy, with some surprise, and your mood is rising. Bright, lively music "
-                    "will match it.",
-         "mood": "happy", "target_valence": 0.8, "target_energy": 0.7,
-         "search_phrases": ["feel good funk", "upbeat pop hits"], "genres": ["funk", "pop"]},
-    ),
-    (
-        "Measured over the last 95 s (40 readings, 1 face).\n"
-        "Emotion shares: sad 48%, neutral 30%, fear 9%, angry 5%, happy 4%, surprise 3%, disgust 1%.\n"
-        "Dominant emotion: sad, held for 60 s; trend: falling.\n"
-        "Valence -0.38, arousal -0.15.\n"
-        "Time of day: night.\nGoal: lift the mood gently towards pleasant, starting close to where it is.",
-        {"summary": "You looked mostly sad, and your mood is falling. Let's start soft and warm, then lift it "
-                    "gently.",
-         "mood": "sad", "target_valence": 0.45, "target_energy": 0.35,
-         "search_phrases": ["gentle hopeful songs", "warm acoustic comfort"], "genres": ["acoustic", "soul"]},
-    ),
-    (
-        "Measured over the last 180 s (70 readings, 1 face).\n"
-        "Emotion shares: neutral 55%, angry 21%, happy 10%, sad 6%, surprise 4%, fear 2%, disgust 2%.\n"
-        "Dominant emotion: neutral, held for 90 s; trend: steady.\n"
-        "Valence -0.08, arousal +0.05.\n"
-        "Time of day: morning.\nGoal: match the current mood.",
-        {"summary": "You looked mostly neutral, with a little anger, and your mood is steady. Easy, even music "
-                    "fits it.",
-         "mood": "neutral", "target_valence": 0.45, "target_energy": 0.5,
-         "search_phrases": ["mellow indie mix", "laid-back folk"], "genres": ["indie", "folk"]},
-    ),
-)
+# One worked example per main emotion (fixed text, about nobody), in the form the reply's grammar enforces
+# (schema.summary_pattern): "You have looked mostly <emotion>..., <second emotion>, <trend>. <Time of day>,
+# <why the music fits>." A small model copies what it sees, so the example shows a second emotion only when
+# the request has one (measured: SmolLM2 wrote the example's "with flashes of surprise" for histories without
+# any), and its facts differ from one another so that a copied fact is caught by the grounding check.
+@dataclass(frozen=True)
+class Example:
+    facts: str              # the user message; "{second}" is where the second emotion's line goes
+    second_fact: str
+    summary: str            # "{second}" is where the second emotion's clause goes
+    second_clause: str
+    search_phrases: tuple[str, ...]
+    genres: tuple[str, ...]
 
-EXAMPLE_PHRASES = frozenset(p.lower() for _, reply in EXAMPLES for p in reply["search_phrases"])
+    def messages(self, with_second: bool, trend: str = "") -> tuple[str, dict]:
+        """The example as a user message and reply, with a second emotion or without, and with the trend
+        given (its own when "")."""
+        facts = self.facts.replace("{second}", self.second_fact + "\n" if with_second else "")
+        summary = self.summary.replace("{second}", self.second_clause if with_second else "")
+        own = re.search(r"Mood trend: (\w+)\.", facts)[1]
+        if trend and trend != own:
+            facts = facts.replace(f"Mood trend: {own}.", f"Mood trend: {trend}.")
+            summary = summary.replace(f"your mood is {own}.", f"your mood is {trend}.")
+        return facts, {"summary": summary, "search_phrases": list(self.search_phrases), "genres": list(self.genres)}
 
-_GOALS = {
-    "match": "match the current mood",
-    "lift": "lift the mood gently towards pleasant, starting close to where it is",
+
+EXAMPLES: dict[str, Example] = {
+    "happy": Example(
+        "Main emotion: happy (64%), held for about 3 minutes.\n{second}Mood trend: rising.\n"
+        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Second emotion: surprise (18%).",
+        "You have looked mostly happy for about 3 minutes{second}, and your mood is rising. This afternoon, "
+        "upbeat funk keeps that energy going.", ", with flashes of surprise",
+        ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
+    "sad": Example(
+        "Main emotion: sad (51%), held for about 70 seconds.\n{second}Mood trend: falling.\nTime of day: night.\n"
+        "Goal: lift the mood gently.\nChosen music: mellow and calm.",
+        "Second emotion: neutral (27%).",
+        "You have looked mostly sad for about 70 seconds{second}, and your mood is falling. Tonight, warm and "
+        "gentle songs can meet that feeling first, then lift it slowly.", ", partly neutral",
+        ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
+    "neutral": Example(
+        "Main emotion: neutral (71%), held for about 4 minutes.\n{second}Mood trend: steady.\n"
+        "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and moderate.",
+        "Second emotion: happy (16%).",
+        "You have looked mostly neutral for about 4 minutes{second}, and your mood is steady. This morning, "
+        "easy indie and folk neither push nor pull.", ", now and then happy",
+        ("mellow indie morning", "laid-back folk"), ("indie", "folk")),
+    "angry": Example(
+        "Main emotion: angry (52%), held for about 40 seconds.\n{second}Mood trend: steady.\n"
+        "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
+        "Second emotion: sad (19%).",
+        "You have looked mostly angry for about 40 seconds{second}, and your mood is steady. This evening, rock "
+        "with a softer edge can let the tension out and cool it down.", ", with some sadness",
+        ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
+    "fear": Example(
+        "Main emotion: fear (45%), held for about 2 minutes.\n{second}Mood trend: falling.\nTime of day: night.\n"
+        "Goal: match the mood.\nChosen music: dark and moderate.",
+        "Second emotion: neutral (30%).",
+        "You have looked mostly afraid for about 2 minutes{second}, and your mood is falling. Tonight, soft "
+        "piano and ambient sounds can steady a restless mind.", ", at times neutral",
+        ("soothing night piano", "calm ambient"), ("piano", "ambient")),
+    "surprise": Example(
+        "Main emotion: surprise (40%), held for about 20 seconds.\n{second}Mood trend: rising.\n"
+        "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Second emotion: happy (35%).",
+        "You have looked mostly surprised for about 20 seconds{second}, and your mood is rising. This morning, "
+        "lively electronic beats fit that spark.", ", with plenty of happiness",
+        ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
+    "disgust": Example(
+        "Main emotion: disgust (38%), held for about 50 seconds.\n{second}Mood trend: steady.\n"
+        "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
+        "Second emotion: angry (25%).",
+        "You have looked mostly disgusted for about 50 seconds{second}, and your mood is steady. This afternoon, "
+        "warm soul and easy grooves can clear the air.", ", with some anger",
+        ("warm soul grooves", "feel good classics"), ("soul", "funk")),
 }
+
+EXAMPLE_PHRASES = frozenset(p.lower() for ex in EXAMPLES.values() for p in ex.search_phrases)
+EXAMPLE_SENTENCES = frozenset(
+    sentence for ex in EXAMPLES.values() for second in (False, True) for trend in ("rising", "steady", "falling")
+    for sentence in sentences(ex.messages(second, trend)[1]["summary"]))
+
+TIME_ANCHORS = {"morning": "This morning,", "afternoon": "This afternoon,", "evening": "This evening,",
+                "night": "Tonight,"}
+
+
+def time_anchor(time_of_day: str) -> str:
+    """How the summary's second sentence starts (the reply's grammar forces it): the measured time of day."""
+    return TIME_ANCHORS.get(time_of_day, "Right now,")
+
+
+_GOALS = {"match": "match the mood", "lift": "lift the mood gently"}
 
 
 def offered_genres(request: AnalysisRequest) -> tuple[str, ...]:
@@ -87,27 +144,30 @@ def offered_genres(request: AnalysisRequest) -> tuple[str, ...]:
 
 
 def describe_measurements(request: AnalysisRequest) -> str:
-    """The user message: the measured figures and the stated preferences, one fact a line."""
+    """The user message: the measured facts, the stated preferences and the chosen music, one a line."""
     s = request.summary
-    shares = sorted(s.shares.items(), key=lambda kv: -kv[1])
-    share_text = ", ".join(f"{emotion} {share * 100:.0f}%" for emotion, share in shares)
-    faces = "1 face" if s.face_count == 1 else f"up to {s.face_count} faces"
-    source = ("The mood was set by hand by the person, not measured." if s.manual
-              else f"Measured over the last {s.duration_s:.0f} s ({s.samples} readings, {faces}).")
-    lines = [
-        source,
-        f"Emotion shares: {share_text}.",
-        f"Dominant emotion: {s.dominant}, held for {s.dominant_held_s:.0f} s; trend: {s.trend}.",
-        f"Valence {s.valence:+.2f}, arousal {s.arousal:+.2f}.",
-        f"Time of day: {request.time_of_day}.",
-    ]
+    top = top_emotion(s)
+    if s.manual:
+        lines = [f"The person set their mood by hand: {s.dominant}."]
+    else:
+        # "held for": how long the latest dominant emotion has lasted; when the last moments differ from the
+        # history's main emotion, the span it was the main one over
+        held = f"held for {span_words(s.dominant_held_s)}" if s.dominant == top else f"over {span_words(s.duration_s)}"
+        lines = [f"Main emotion: {top} ({s.shares.get(top, 0.0) * 100:.0f}%), {held}."]
+        if (second := second_emotion(s)) is not None:
+            lines.append(f"Second emotion: {second[0]} ({second[1] * 100:.0f}%).")
+    lines.append(f"Mood trend: {s.trend}.")
+    if s.face_count > 1:
+        lines.append(f"Faces: up to {s.face_count}.")
+    lines.append(f"Time of day: {request.time_of_day}.")
     if request.journal:
         lines.append(journal_line(request.journal))
     if request.preferred_genres:
-        lines.append(f"Preferred genres: {_bounded(request.preferred_genres)}.")
+        lines.append(f"Liked genres: {_bounded(request.preferred_genres)}.")
     if request.preferred_languages:
         lines.append(f"Preferred languages: {_bounded(request.preferred_languages)}.")
     lines.append(f"Goal: {_GOALS[request.goal]}.")
+    lines.append(f"Chosen music: {music_targets(s, request.goal).words()}.")
     return "\n".join(lines)
 
 
@@ -123,7 +183,7 @@ def _bounded(items: tuple[str, ...]) -> str:
 
 def longest_prompt_chars() -> int:
     """Characters in the longest prompt any request can produce (for sizing the model's context)."""
-    summary = MoodSummary(shares={f"emotion{i}": 0.999 for i in range(7)}, dominant="x" * 8,
+    summary = MoodSummary(shares={f"emotion{i}": 0.4 - i * 0.01 for i in range(7)}, dominant="emotion0",
                           dominant_held_s=99999.0, trend="x" * 8, valence=-1.0, arousal=-1.0, face_count=99,
                           duration_s=99999.0, samples=99999)
     long = tuple(f"{i}" + "x" * PREFERENCE_MAX_CHARS for i in range(MAX_PREFERENCES))
@@ -131,7 +191,9 @@ def longest_prompt_chars() -> int:
     journal = tuple(JournalDay(99 + i, "surprise", 0.999, -1.0) for i in range(MAX_JOURNAL_DAYS))
     request = AnalysisRequest(summary, hour=0, preferred_genres=long, preferred_languages=long, goal="lift",
                               catalog_genres=genres, journal=journal)
-    return sum(len(m["content"]) for m in build_messages(request))
+    example = max((ex.messages(True) for ex in EXAMPLES.values()), key=lambda ex: len(ex[0]) + len(json.dumps(ex[1])))
+    return len(system_message(request)) + len(example[0]) + len(json.dumps(example[1])) + len(
+        describe_measurements(request))
 
 
 def system_message(request: AnalysisRequest) -> str:
@@ -142,9 +204,28 @@ def system_message(request: AnalysisRequest) -> str:
     return f"{SYSTEM}\n{listed}"
 
 
-def build_messages(request: AnalysisRequest) -> list[dict[str, str]]:
-    """Chat messages for create_chat_completion; the model's own chat template formats them."""
+def example_key(request: AnalysisRequest, with_example: bool = True) -> str:
+    """Which worked example the request gets: the one for its main emotion, with a second emotion when the
+    request has one, with the request's trend ("sad+2 falling"); "none" without one. Also the engine's key
+    for the prompt prefix it keeps evaluated."""
+    if not with_example:
+        return "none"
+    top = top_emotion(request.summary)
+    top = top if top in EXAMPLES else "neutral"
+    return f"{top}{'+2' if second_emotion(request.summary) else ''} {request.summary.trend}"
+
+
+def example_for(request: AnalysisRequest) -> tuple[str, dict]:
+    """The worked example that resembles the request: for its main emotion, second emotion or not, its trend."""
+    name, trend = example_key(request).split(" ")
+    return EXAMPLES[name.removesuffix("+2")].messages(name.endswith("+2"), trend)
+
+
+def build_messages(request: AnalysisRequest, with_example: bool = True) -> list[dict[str, str]]:
+    """Chat messages for create_chat_completion; the model's own chat template formats them. Without the
+    example (the retry: a small model copies what it sees, and the grammar already gives the form)."""
     messages = [{"role": "system", "content": system_message(request)}]
-    for user, reply in EXAMPLES:
+    if with_example:
+        user, reply = example_for(request)
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(reply)}]
     return messages + [{"role": "user", "content": describe_measurements(request)}]

@@ -8,40 +8,39 @@ cannot loop forever inside a string; `max_tokens` is sized from the same limits.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.llm.grounding import fix_wording, grounding_problems, label_problem
-from emotune.llm.values import MOOD_LABELS
+from emotune.llm.grounding import (copy_problems, coverage_problems, fix_wording, grounding_problems,
+                                   liked_problems)
 
-SUMMARY_MAX_CHARS = 220
+SUMMARY_MAX_CHARS = 240
 SUMMARY_MIN_CHARS = 20
 PHRASE_MAX_CHARS = 40
 GENRE_MAX_CHARS = 40
 MAX_PHRASES = 3
 MAX_GENRES = 3
-FIELDS = ("summary", "mood", "target_valence", "target_energy", "search_phrases", "genres")
+# Words only: the mood label and the music's numbers are computed from the measurements (targets.py); a small
+# model copied its example's numbers into every reply.
+FIELDS = ("summary", "search_phrases", "genres")
 
 # Worst case is about one token per character inside strings, plus the keys and punctuation.
-MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_GENRES * 8 + 80
-
-
-# Numbers as a 0.05-step scale: the grammar for a free "number" lets a small model write 1000000000000.
-UNIT_SCALE = {"type": "number", "enum": [round(k / 20, 2) for k in range(21)]}
+MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_GENRES * 8 + 40
 
 
 # What may follow a forced opening: plain prose. A pattern replaces maxLength in llama.cpp's grammar, so the
 # repetition bounds the length; the class keeps out quotes, backslashes and control characters (invalid JSON).
 _PROSE = "[A-Za-z0-9 ,.;:!?'()%+-]"
+_CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"     # prose without a sentence end
 
 
-def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS, opening: str = "") -> dict:
-    """The reply schema for one request: `moods` are the labels on offer (those that fit the measurements),
-    `genres` the catalog's. `summary` comes first so it streams to the user first; with `opening` it must
-    start with that sentence (the retry's, see grounding.retry_opening)."""
+def build_schema(genres: Sequence[str], opening: str = "", then: str = "") -> dict:
+    """The reply schema for one request: `genres` are the catalog's. `summary` comes first so it streams to
+    the user first. With `opening` it must start with those words: a whole sentence (the retry's, see
+    grounding.retry_opening) or the start of one that the model goes on with. With `then`, its second
+    sentence must start with those words (the time of day, "This evening,"), see `_summary_schema`."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
         genre_list = {"type": "array", "items": genre_item, "maxItems": MAX_GENRES}
@@ -50,10 +49,7 @@ def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS, open
     return {
         "type": "object",
         "properties": {
-            "summary": _summary_schema(opening),
-            "mood": {"type": "string", "enum": list(moods or MOOD_LABELS)},
-            "target_valence": UNIT_SCALE,
-            "target_energy": UNIT_SCALE,
+            "summary": _summary_schema(opening, then),
             "search_phrases": {
                 "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": PHRASE_MAX_CHARS},
                 "maxItems": MAX_PHRASES,
@@ -65,14 +61,34 @@ def build_schema(genres: Sequence[str], moods: Sequence[str] = MOOD_LABELS, open
     }
 
 
-def _summary_schema(opening: str) -> dict:
-    if not opening:
+SENTENCE_MAX_CHARS = 100   # each free part of a summary with a forced form (two of them fit SUMMARY_MAX_CHARS)
+
+
+def _summary_schema(opening: str, then: str) -> dict:
+    """Free text, or a pattern. A 135M model given two free sentences copied its example's time of day and
+    rambled ("This morning ... This morning ..."); anchoring the second sentence on the measured time of day
+    and the first on the main emotion leaves it the words in between: how long, the second emotion, the
+    trend, why the music fits. The free parts hold no sentence end: the model's first full stop is where
+    the forced second sentence begins, and its second ends the summary (it went on "This morning, ... This
+    morning, ..." otherwise)."""
+    if not opening and not then:
         return {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS}
-    if re.search(r"[\^$*+?()\[\]{}|\\\"]", opening):
-        raise ValueError(f"a forced opening is plain words: {opening!r}")
+    for words in (opening, then):
+        if re.search(r"[\^$*+?()\[\]{}|\\\"]", words):
+            raise ValueError(f"a forced opening is plain words: {words!r}")
+    if not then:
+        rest = f"( {_PROSE}{{1,{SUMMARY_MAX_CHARS - len(opening) - 1}}})?"
+        return {"type": "string", "pattern": f"^{_literal(opening)}{rest}$"}
+    if opening.endswith("."):
+        first = _literal(opening)
+    else:
+        first = f"{_literal(opening)}{_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]"
+    return {"type": "string", "pattern": f"^{first} {_literal(then)} {_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]$"}
+
+
+def _literal(words: str) -> str:
     # "[.]", not "\.": llama-cpp-python copies "\." into the grammar, whose parser refuses it
-    literal = opening.replace(".", "[.]")
-    return {"type": "string", "pattern": f"^{literal}( {_PROSE}{{1,{SUMMARY_MAX_CHARS - len(opening) - 1}}})?$"}
+    return words.replace(".", "[.]")
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,6 @@ class Checked:
     """A reply that passed: the repaired fields, and notes on what was repaired."""
 
     summary: str
-    mood: str
-    target_valence: float
-    target_energy: float
     search_phrases: tuple[str, ...]
     genres: tuple[str, ...]
     notes: tuple[str, ...] = ()
@@ -97,10 +110,11 @@ _SPACES = re.compile(r"\s+")
 
 
 def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None = None,
-                time_of_day: str = "", journal: Sequence = ()) -> Checked:
+                time_of_day: str = "", journal: Sequence = (), liked: Sequence[str] = (),
+                examples: frozenset[str] = frozenset()) -> Checked:
     """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply. With
-    `measured`, the summary and mood label must also be grounded in it, and in the `journal` days given
-    (see grounding.py)."""
+    `measured`, the summary must also be grounded in it, in the `journal` days given and in the `liked`
+    genres, cover what was measured, and copy no sentence of the worked `examples` (see grounding.py)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -123,19 +137,6 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         summary = truncate_words(summary, SUMMARY_MAX_CHARS)
         notes.append("summary truncated")
 
-    mood = str(data["mood"]).strip().lower()
-    if mood not in MOOD_LABELS:
-        problems.append(f"mood {data['mood']!r} is not one of the labels")
-
-    targets = []
-    for key in ("target_valence", "target_energy"):
-        value, note = _unit_number(data[key], key)
-        if value is None:
-            problems.append(note)
-        elif note:
-            notes.append(note)
-        targets.append(value)
-
     phrases = _clean_list(data["search_phrases"], PHRASE_MAX_CHARS, MAX_PHRASES, notes, "search phrase")
     if phrases is None:
         problems.append("search_phrases is not a list")
@@ -149,11 +150,12 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
             summary = fixed
             notes.append("emotion wording fixed")
         problems += grounding_problems(summary, measured, time_of_day, journal)
-        if (wrong := label_problem(mood, measured)) is not None:
-            problems.append(wrong)
+        problems += liked_problems(summary, liked)
+        problems += coverage_problems(summary, measured)
+        problems += copy_problems(summary, examples)
     if problems:
         raise InvalidReply("; ".join(problems))
-    return Checked(summary, mood, targets[0], targets[1], tuple(phrases), tuple(picked), tuple(notes))
+    return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
 
 
 def truncate_words(text: str, limit: int) -> str:
@@ -168,16 +170,6 @@ def truncate_words(text: str, limit: int) -> str:
 
 def _clean_text(value: object) -> str:
     return _SPACES.sub(" ", str(value)).strip() if isinstance(value, str) else ""
-
-
-def _unit_number(value: object, key: str) -> tuple[float | None, str]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None, f"{key} is not a number"
-    x = float(value)
-    if 1.5 < x <= 100.0:   # a percentage instead of a fraction (1.0-1.5 is an overshoot, clipped below)
-        return x / 100.0, f"{key} {value} read as a percentage"
-    clipped = min(1.0, max(0.0, x))
-    return clipped, (f"{key} {value} clipped to {clipped}" if clipped != x else "")
 
 
 def _clean_list(value: object, max_chars: int, max_items: int, notes: list[str], what: str) -> list[str] | None:

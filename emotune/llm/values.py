@@ -31,6 +31,30 @@ def part_of_day(hour: int) -> str:
     return "night"
 
 
+def span_words(seconds: float) -> str:
+    """A measured span as a listener says it: "about 40 seconds", "about 3 minutes" (the prompt gives these,
+    and the grounding check accepts exactly these numbers)."""
+    if seconds < 90:
+        return f"about {max(10, round(seconds / 10) * 10)} seconds"
+    return f"about {round(seconds / 60)} minutes"
+
+
+SECOND_SHARE = 0.15       # a second emotion this common is named in the facts (and must be in the summary)
+
+
+def top_emotion(summary: MoodSummary) -> str:
+    """The emotion with the largest share over the history (the dominant one of the last moments may differ)."""
+    return max(summary.shares, key=summary.shares.get) if summary.shares else summary.dominant
+
+
+def second_emotion(summary: MoodSummary) -> tuple[str, float] | None:
+    """The runner-up emotion when it held at least SECOND_SHARE of the time."""
+    ranked = sorted(summary.shares.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[1][1] >= SECOND_SHARE:
+        return ranked[1]
+    return None
+
+
 MAX_JOURNAL_DAYS = 3   # earlier days the prompt may mention: ~12 tokens each, and a small model reads few well
 
 

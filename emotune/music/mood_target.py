@@ -9,8 +9,9 @@ The mapping (reasons in docs/music.md):
 - a flat distribution (low confidence) widens nothing but is named in the reason ("mixed mood").
 - lift follows the iso principle of music therapy: meet the listener where they are for the first tracks,
   then move step by step (smoothstep, never a jump) toward a positive, moderately energetic target.
-- a target from the LLM analysis, when given, is blended in at LLM_WEIGHT (match) or becomes the
-  destination (lift): it has read the last minutes, the face distribution only the last seconds.
+- a target from the analysis, when given, is blended in at LLM_WEIGHT (match) or becomes the
+  destination (lift): it has read the last minutes, the face distribution only the last seconds. It is
+  computed from the measured history, trend and goal (emotune.llm.targets), not written by the model.
 """
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def _smoothstep(t: np.ndarray) -> np.ndarray:
 
 def mood_target(snapshot: MoodSnapshot, mode: str = "match", n: int = 10,
                 target_valence: float | None = None, target_energy: float | None = None) -> MoodTarget:
-    """The target for `n` list positions. `target_valence`/`target_energy` (0..1) come from the LLM."""
+    """The target for `n` list positions. `target_valence`/`target_energy` (0..1) come from the analysis
+    (computed from the measured history by emotune.llm.targets, on this module's scale)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     start = match_point(snapshot.distribution)

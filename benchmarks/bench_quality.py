@@ -1,0 +1,278 @@
+"""Quality of the analysis' words (issue 15), per model and beside the deterministic summary, over generated
+mood histories that span every emotion, pure and mixed moods, rising/falling/steady trends, 1-4 faces, the
+four times of day, both goals, with and without stated genres (and a few with journal days).
+
+Automatic metrics, each next to its goal:
+- grounded: the summary claims nothing that was not measured (grounding.py's checks: emotions, shares,
+  trend, time of day, spans, earlier days, stated tastes);
+- coverage: it names the main emotion, the trend and the second emotion when that held >= 15 %;
+- copied: sentences taken whole from the prompt's worked examples (share of all sentences);
+- distinct: different summaries once emotion words and numbers are masked (a template differs only there);
+- phrases on the right side: search phrases with >= 1 catalog track on the target's side of valence;
+- restating: summaries that only restate the deterministic one;
+- music target off: mean |target valence - the measured one| (the old prompt's model wrote 0.45 for all);
+- latency: median and p90 of the analysis end to end.
+
+The old prompt (commit OLD_COMMIT, before issue 15) runs from `git archive` of that commit in a child
+process on the same requests and the same model, interleaved in time with nothing else; both are scored by
+this file's (the new) checks. `EMOTUNE_BENCH_QUALITY_N` sets the number of histories (default 63),
+`EMOTUNE_BENCH_QUALITY_MODELS` extra GGUF paths (comma-separated) to score beside the default model,
+`EMOTUNE_BENCH_QUALITY_OLD=0` skips the old prompt.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_QUALITY_N", "63"))
+OLD_COMMIT = "482ca84"
+ROOT = Path(__file__).resolve().parent.parent
+GOALS = {"grounded": (1.0, True), "coverage": (0.9, True), "copied sentences": (0.05, False),
+         "distinct summaries": (0.9, True), "phrases on the right side": (0.8, True),
+         "median latency s": (3.0, False)}
+PREFERENCES = (("jazz",), ("rock", "metal"), ("pop",), ("classical", "ambient"), ("hip-hop",), ("folk", "indie"))
+HOURS = (8, 14, 19, 23)
+
+
+def quality_histories(n: int = N_HISTORIES, seed: int = 15) -> list[dict]:
+    """`n` requests as plain JSON (readable by this and older EmoTune code): every emotion as the main one,
+    pure/mixed/close moods, each trend, 1-4 faces, morning to night, both goals, genres or none, and every
+    ninth with two journal days."""
+    from emotune.core.emotions import EMOTIONS
+    from emotune.core.history import MoodHistory
+    from emotune.core.mood import TRENDS, MoodSnapshot
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        top = i % len(EMOTIONS)
+        mix = (i // len(EMOTIONS)) % 3                   # 0 pure, 1 a clear second emotion, 2 close second
+        second = (top + 1 + int(rng.integers(0, len(EMOTIONS) - 1))) % len(EMOTIONS)
+        base = rng.dirichlet(np.full(len(EMOTIONS), 1.0)) * (0.25, 0.3, 0.35)[mix]
+        base[top] += (0.7, 0.45, 0.35)[mix]
+        base[second] += (0.0, 0.25, 0.3)[mix]
+        base /= base.sum()
+        trend = TRENDS[(i // 3) % 3]
+        faces = 1 + (i % 4)
+        steps = int(rng.integers(20, 90))
+        step_s = float(rng.choice([1.0, 2.0, 3.0]))
+        snaps = []
+        for k in range(steps):
+            dist = 0.85 * base + 0.15 * rng.dirichlet(np.full(len(EMOTIONS), 1.0))
+            snaps.append(MoodSnapshot.from_distribution(base if k == steps - 1 else dist, timestamp=k * step_s,
+                                                        held_s=k * step_s * 0.8, trend=trend, face_count=faces,
+                                                        window_s=5.0))
+        s = MoodHistory(snaps, max_age_s=600).summary()
+        journal = []
+        if i % 9 == 8:
+            journal = [{"days_ago": 1, "dominant": EMOTIONS[(top + 3) % 7], "share": 0.55, "valence": -0.2},
+                       {"days_ago": 2, "dominant": "neutral", "share": 0.6, "valence": 0.05}]
+        out.append({
+            "summary": {k: getattr(s, k) for k in ("shares", "dominant", "dominant_held_s", "trend", "valence",
+                                                     "arousal", "face_count", "duration_s", "samples")},
+            "hour": HOURS[(i // 2) % 4], "goal": ("match", "lift")[(i // 5) % 2],
+            "preferred_genres": list(PREFERENCES[i % len(PREFERENCES)]) if i % 3 else [],
+            "journal": journal,
+        })
+    return out
+
+
+def to_request(d: dict, catalog_genres):
+    from emotune.core.history import MoodSummary
+    from emotune.llm.values import AnalysisRequest, JournalDay
+
+    return AnalysisRequest(MoodSummary(**d["summary"]), hour=d["hour"], preferred_genres=tuple(d["preferred_genres"]),
+                           goal=d["goal"], catalog_genres=tuple(catalog_genres),
+                           journal=tuple(JournalDay(**j) for j in d["journal"]))
+
+
+def example_sentences() -> list[str]:
+    """The summary sentences of the loaded code's worked examples, in every variant it shows them."""
+    from emotune.llm import prompt
+
+    if hasattr(prompt, "EXAMPLE_SENTENCES"):
+        return sorted(prompt.EXAMPLE_SENTENCES)
+    return [s for _, reply in prompt.EXAMPLES for s in _sentences(reply["summary"])]   # before issue 15
+
+
+def run_variant(model: str | None, histories: list[dict], genres, seed: int = 1234) -> dict:
+    """Analyses of every history with the loaded EmoTune code (None: the deterministic one), with the
+    catalog's phrase check plugged in as the app does, where the code has one."""
+    from emotune.llm.analyst import Analyst
+
+    if model is None:
+        analyst = Analyst(None, seed=seed)
+    else:
+        with tempfile.TemporaryDirectory() as cache:
+            analyst = Analyst.for_model(model, seed=seed, prompt_cache_dir=Path(cache))
+            assert analyst.load(), analyst.error
+            analyst.warm_up(genres)
+    if hasattr(analyst, "phrase_check"):
+        from emotune.music.library import load_catalog
+        from emotune.music.phrase_search import PhraseSearch
+
+        analyst.phrase_check = PhraseSearch(load_catalog(None)).suits
+    rows = []
+    for d in histories:
+        r = analyst.analyze(to_request(d, genres))
+        rows.append({"summary": r.summary, "source": r.source, "phrases": list(r.search_phrases),
+                     "genres": list(r.genres), "target_valence": r.target_valence, "elapsed_s": r.elapsed_s})
+    if analyst.engine is not None:
+        analyst.engine.close()
+    return {"rows": rows, "examples": example_sentences() if model else []}
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip().lower().rstrip(".!?") for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def _masked(text: str) -> str:
+    from emotune.llm.grounding import EMOTION_WORDS
+
+    words = sorted({w for ws in EMOTION_WORDS.values() for w in ws} | {"afraid", "disgusted", "surprised"},
+                   key=len, reverse=True)
+    text = re.sub(r"\d+", "#", text.lower())
+    return re.sub(r"\b(" + "|".join(map(re.escape, words)) + r")\b", "E", text)
+
+
+def score(result: dict, histories: list[dict], genres, search) -> dict[str, float]:
+    """The metrics above for one variant's rows (scored with this tree's checks)."""
+    from emotune.llm.fallback import fallback_analysis
+    from emotune.llm.grounding import coverage_problems, grounding_problems, liked_problems, restates, without_time
+    from emotune.llm.targets import music_targets
+
+    rows = result["rows"]
+    examples = {without_time(x) for x in result["examples"]}   # the time of day a sentence starts with aside
+    grounded = covered = copied = sentences = restated = 0
+    phrase_ok = phrase_n = 0
+    target_off = []
+    for d, row in zip(histories, rows):
+        request = to_request(d, genres)
+        s, text = request.summary, row["summary"]
+        problems = grounding_problems(text, s, request.time_of_day, request.journal)
+        problems += liked_problems(text, request.preferred_genres)
+        grounded += not problems
+        main_missing = [p for p in problems if "main emotion" in p]
+        covered += not (coverage_problems(text, s) or main_missing)
+        ss = _sentences(text)
+        sentences += len(ss)
+        copied += sum(without_time(x) in examples for x in ss)
+        deterministic = fallback_analysis(request, "").summary
+        restated += row["source"] != "fallback" and restates(text, deterministic)
+        target = music_targets(s, request.goal).valence
+        target_off.append(abs(row["target_valence"] - target))
+        for phrase in row["phrases"]:
+            hits = search.hits(phrase)
+            phrase_n += 1
+            phrase_ok += bool(len(hits)) and bool(search.right_side(hits, target).any())
+    n = len(rows)
+    e2e = sorted(r["elapsed_s"] for r in rows)
+    sources = [r["source"] for r in rows]
+    return {
+        "grounded": grounded / n, "coverage": covered / n, "copied sentences": copied / max(1, sentences),
+        "distinct summaries": len({_masked(r["summary"]) for r in rows}) / n,
+        "phrases on the right side": phrase_ok / max(1, phrase_n),
+        "restating the deterministic summary": restated / n,
+        "music target off (mean |dv|)": statistics.mean(target_off),
+        "median latency s": statistics.median(e2e), "p90 latency s": e2e[min(n - 1, int(0.9 * n))],
+        "valid first replies": sources.count("llm") / n, "fallbacks": sources.count("fallback") / n,
+    }
+
+
+def _old_variant(model: str, histories: list[dict], genres) -> dict | None:
+    """The old prompt's results: its code from `git archive OLD_COMMIT`, run in a child process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", OLD_COMMIT, "emotune"], capture_output=True)
+        if archive.returncode != 0:
+            print(f"old prompt skipped: no commit {OLD_COMMIT} here ({archive.stderr.decode().strip()})")
+            return None
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        (Path(tmp) / "benchmarks").mkdir()
+        shutil.copy(ROOT / "benchmarks" / "__init__.py", Path(tmp) / "benchmarks")
+        shutil.copy(Path(__file__), Path(tmp) / "benchmarks" / "bench_quality.py")
+        job = Path(tmp) / "job.json"
+        job.write_text(json.dumps({"model": model, "histories": histories, "genres": list(genres)}))
+        child = subprocess.run([sys.executable, "-m", "benchmarks.bench_quality", "--child", str(job)], cwd=tmp,
+                               capture_output=True, text=True, env=os.environ | {"PYTHONPATH": tmp})
+        if child.returncode != 0:
+            print(f"old prompt failed: {child.stderr[-2000:]}")
+            return None
+        return json.loads((Path(tmp) / "job.out.json").read_text())
+
+
+def _child(job_path: str) -> None:
+    job = json.loads(Path(job_path).read_text())
+    result = run_variant(job["model"], job["histories"], job["genres"])
+    Path(job_path).with_suffix(".out.json").write_text(json.dumps(result))
+
+
+def _keep(name: str, result: dict) -> None:
+    """With EMOTUNE_BENCH_QUALITY_SAVE=folder, every variant's replies go there as JSON (to read them)."""
+    folder = os.environ.get("EMOTUNE_BENCH_QUALITY_SAVE")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.json").write_text(json.dumps(result, indent=1))
+
+
+def _goal_text(name: str, value: float) -> str:
+    if name not in GOALS:
+        return ""
+    goal, higher = GOALS[name]
+    ok = value >= goal if higher else value <= goal
+    return f"{'>=' if higher else '<='} {goal:g} {'ok' if ok else 'MISSED'}"
+
+
+def main() -> None:
+    from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+    from emotune.music.library import load_catalog
+    from emotune.music.phrase_search import PhraseSearch
+    from emotune.resources import models_dir
+
+    catalog = load_catalog(None)
+    genres = tuple(catalog.genres())
+    search = PhraseSearch(catalog)
+    histories = quality_histories()
+    default = models_dir() / DEFAULT_MODEL_NAME
+    models = [str(default)] if default.exists() else []
+    models += [m for m in os.environ.get("EMOTUNE_BENCH_QUALITY_MODELS", "").split(",") if m]
+    columns: dict[str, dict] = {"deterministic": score(run_variant(None, histories, genres), histories, genres,
+                                                       search)}
+    for model in models:
+        name = Path(model).name.split(".")[0]
+        started = time.perf_counter()
+        if os.environ.get("EMOTUNE_BENCH_QUALITY_OLD", "1") != "0" and model == str(default):
+            old = _old_variant(model, histories, genres)
+            if old is not None:
+                columns[f"{name} old prompt"] = score(old, histories, genres, search)
+                _keep(f"{name}-old", old)
+        new = run_variant(model, histories, genres)
+        _keep(f"{name}-new", new)
+        columns[f"{name} new"] = score(new, histories, genres, search)
+        print(f"({name}: {time.perf_counter() - started:.0f} s)")
+    if not models:
+        print(f"no model: {default} is missing (run `make install`); deterministic only")
+    names = list(next(iter(columns.values())))
+    print(f"{len(histories)} histories; catalog {len(catalog)} tracks, {len(genres)} genres")
+    head = f"{'metric':38}" + "".join(f"{c[:24]:>26}" for c in columns) + "   goal (last column)"
+    print(head)
+    for name in names:
+        cells = "".join(f"{columns[c][name]:26.3f}" for c in columns)
+        print(f"{name:38}{cells}   {_goal_text(name, columns[list(columns)[-1]][name])}")
+    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        _child(sys.argv[2])
+    else:
+        main()
