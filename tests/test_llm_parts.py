@@ -335,6 +335,10 @@ def test_a_reading_must_cover_what_was_measured_and_be_its_own():
     copied = re.sub(r"^(This \w+|Tonight), ", "", reply["summary"].split(". ")[1])
     assert copy_problems(f"{covered} Tonight, {copied}", EXAMPLE_SENTENCES)
     assert copy_problems(covered, EXAMPLE_SENTENCES) == []
+    # the retry's forced first sentence is ours, even where an example measured the very same mood
+    example_first = reply["summary"].split(". ")[0] + "."
+    assert copy_problems(f"{example_first} Soft songs help.", EXAMPLE_SENTENCES)
+    assert copy_problems(f"{example_first} Soft songs help.", EXAMPLE_SENTENCES, forced=example_first) == []
     # tastes the user did not state
     assert liked_problems("Your love of jazz shows.", ())
     assert liked_problems("Your love of jazz shows.", ("jazz",)) == []

@@ -134,17 +134,23 @@ class _Interrupt(Exception):
     pass
 
 
-def test_resumed_run_continues_from_its_checkpoint(tmp_path):
-    from emotune.training.trainer import read_state, train
-
-    data = _synthetic_data()
-    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=16, warmup_epochs=0.0, seed=7)
+def _interrupted_after_one_epoch(data: FerData, cfg: TrainConfig, run_dir: Path) -> None:
+    """Trains `cfg` and stops it (as a closed session would) right after its first epoch's checkpoint."""
+    from emotune.training.trainer import train
 
     def stop_after_first(row):
         raise _Interrupt
 
     with pytest.raises(_Interrupt):
-        train(data, cfg, tmp_path / "run", verbose=0, on_epoch=stop_after_first)
+        train(data, cfg, run_dir, verbose=0, on_epoch=stop_after_first)
+
+
+def test_resumed_run_continues_from_its_checkpoint(tmp_path):
+    from emotune.training.trainer import read_state, train
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=16, warmup_epochs=0.0, seed=7)
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
     first = read_state(tmp_path / "run")
     assert first["epochs_done"] == 1 and (tmp_path / "run" / "checkpoint.keras").is_file()
     resumed = train(data, TrainConfig(arch="compact", epochs=99), tmp_path / "run", resume=True, verbose=0)
@@ -170,12 +176,7 @@ def test_a_campaign_resumes_from_its_committed_weights_alone(tmp_path):
 
     data = _synthetic_data()
     cfg = TrainConfig(arch="tiny", input_size=24, epochs=3, batch_size=16, warmup_epochs=0.0, seed=7)
-
-    def stop_after_first(row):
-        raise _Interrupt
-
-    with pytest.raises(_Interrupt):
-        train(data, cfg, tmp_path / "run", verbose=0, on_epoch=stop_after_first)
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
     committed = tmp_path / "committed"
     committed.mkdir()
     for name in (STATE, LAST_WEIGHTS, BEST_WEIGHTS):

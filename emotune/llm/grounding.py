@@ -128,11 +128,13 @@ def liked_problems(summary_text: str, liked: Sequence[str]) -> list[str]:
     return problems
 
 
-def copy_problems(summary_text: str, examples: frozenset[str]) -> list[str]:
+def copy_problems(summary_text: str, examples: frozenset[str], forced: str = "") -> list[str]:
     """A sentence taken whole from a worked example is the example's, not this person's (the time of day a
-    sentence starts with aside: the grammar writes it)."""
+    sentence starts with aside: the grammar writes it). The `forced` sentence is ours (the retry's grammar
+    writes it from the measurement), so it is no copy even where an example measured the same."""
     theirs = {without_time(s) for s in examples}
-    copied = [s for s in sentences(summary_text) if without_time(s) in theirs]
+    ours = set(sentences(forced))
+    copied = [s for s in sentences(summary_text) if s not in ours and without_time(s) in theirs]
     return [f"summary copies the worked example ({copied[0]!r})"] if copied else []
 
 

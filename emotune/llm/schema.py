@@ -14,7 +14,7 @@ from typing import Sequence
 
 from emotune.core.history import MoodSummary
 from emotune.llm.grounding import (copy_problems, coverage_problems, fix_wording, grounding_problems,
-                                   liked_problems)
+                                   liked_problems, retry_opening)
 
 SUMMARY_MAX_CHARS = 240
 SUMMARY_MIN_CHARS = 20
@@ -152,7 +152,7 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         problems += grounding_problems(summary, measured, time_of_day, journal)
         problems += liked_problems(summary, liked)
         problems += coverage_problems(summary, measured)
-        problems += copy_problems(summary, examples)
+        problems += copy_problems(summary, examples, forced=retry_opening(measured))
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))

@@ -68,10 +68,9 @@ def resnet(size: int, widths: tuple[int, ...], blocks: int, dropout: float, name
     return keras.Model(inp, _head(x, dropout), name=name)
 
 
-def separable_resnet(size: int, stem: int, widths: tuple[int, ...], dropout: float, name: str) -> keras.Model:
-    """The mini-Xception family at any width: two plain 3×3 convs, then per stage two depthwise-separable
-    convs and a stride-2 pool beside a 1×1 strided shortcut; our usual pooled head. Depthwise work is cheap
-    in FLOPs, so at equal cost this family can afford more channels than a plain VGG or ResNet."""
+def _xception_body(size: int, stem: int, widths: tuple[int, ...]):
+    """Input, two plain 3×3 convs, then per stage two depthwise-separable convs and a stride-2 pool beside a
+    1×1 strided shortcut (Arriaga et al. 2017); returns (input, features)."""
     inp, x = _inputs(size)
     x = _conv_bn(x, stem)
     x = _conv_bn(x, stem)
@@ -85,25 +84,20 @@ def separable_resnet(size: int, stem: int, widths: tuple[int, ...], dropout: flo
         x = layers.BatchNormalization()(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
         x = layers.Add()([x, res])
+    return inp, x
+
+
+def separable_resnet(size: int, stem: int, widths: tuple[int, ...], dropout: float, name: str) -> keras.Model:
+    """The mini-Xception family at any width with our usual pooled head. Depthwise work is cheap in FLOPs,
+    so at equal cost this family can afford more channels than a plain VGG or ResNet."""
+    inp, x = _xception_body(size, stem, widths)
     return keras.Model(inp, _head(x, dropout), name=name)
 
 
 def mini_xception(size: int = 64, name: str = "mini_xception") -> keras.Model:
     """The `fer` library's mini-Xception (Arriaga et al. 2017, ~60k parameters at 64×64): the speed
     baseline the benchmark compares against."""
-    inp, x = _inputs(size)
-    x = _conv_bn(x, 8)
-    x = _conv_bn(x, 8)
-    for filters in (16, 32, 64, 128):
-        res = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)
-        res = layers.BatchNormalization()(res)
-        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        x = layers.Add()([x, res])
+    inp, x = _xception_body(size, 8, (16, 32, 64, 128))
     x = layers.Conv2D(N_EMOTIONS, 3, padding="same")(x)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inp, layers.Activation("softmax", dtype="float32", name="probs")(x), name=name)
