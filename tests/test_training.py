@@ -187,7 +187,10 @@ def test_a_campaign_resumes_from_its_committed_weights_alone(tmp_path):
     train(data, cfg, committed, resume=True, verbose=0, on_epoch=lambda row: seen.append(row["epoch"]))
     state = read_state(committed)
     assert seen == [2, 3] and state["epochs_done"] == 3
-    assert (committed / "best.keras").is_file()  # rebuilt from best.weights.h5 for --export
+    assert (committed / "best.keras").is_file()  # rebuilt from best.weights.npz for --export
+    with np.load(committed / LAST_WEIGHTS) as stored:  # the model's weights alone, no optimiser slots
+        weights = saved.get_weights()
+        assert [stored[f"arr_{i}"].shape for i in range(len(stored.files))] == [w.shape for w in weights]
     model = keras.models.load_model(committed / "checkpoint.keras")
     steps = -(-len(data.train) // cfg.batch_size)
     assert int(model.optimizer.iterations) == 3 * steps  # the schedule continued, not restarted

@@ -4,8 +4,9 @@ survives an interruption. Backend-agnostic Keras 3 (fit on NumPy arrays).
 
 Run folder layout: `checkpoint.keras` (latest, with optimiser), `best.keras` (best PublicTest accuracy),
 `state.json` (config, epochs done, history, data hash), the learning curve (`curve.csv`, `curve.png`), and
-the weights alone of both (`last.weights.h5`,
-`best.weights.h5`). A campaign that spans sessions commits only `state.json` and the two weight files (a few
+the weights alone of both (`last.weights.npz`,
+`best.weights.npz`: `get_weights()`, batch-norm statistics included; Keras' own `.weights.h5` of a compiled
+model also carries the optimiser's slots). A campaign that spans sessions commits only `state.json` and the two weight files (a few
 MB, no optimiser blobs); `resume` rebuilds the model and its schedule from them when the full checkpoint is
 gone (SGD momentum or Adam moments restart from zero, which the next few hundred steps absorb).
 """
@@ -31,7 +32,7 @@ from emotune.training.data import FerData
 log = logging.getLogger(__name__)
 
 CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.keras", "state.json"
-LAST_WEIGHTS, BEST_WEIGHTS = "last.weights.h5", "best.weights.h5"
+LAST_WEIGHTS, BEST_WEIGHTS = "last.weights.npz", "best.weights.npz"
 CURVE_CSV, CURVE_PNG = "curve.csv", "curve.png"
 
 
@@ -94,13 +95,19 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int) -> None:
 
 
 def _save_atomic(model, path: Path) -> None:
-    if path.name.endswith(".weights.h5"):
-        tmp = path.with_name(path.name.removesuffix(".weights.h5") + ".tmp.weights.h5")
-        model.save_weights(tmp)
+    if path.suffix == ".npz":
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        with open(tmp, "wb") as f:
+            np.savez(f, *model.get_weights())
     else:
         tmp = path.with_name(path.stem + ".tmp.keras")
         model.save(tmp)
     os.replace(tmp, path)
+
+
+def _load_weights(model, path: Path) -> None:
+    with np.load(path) as saved:
+        model.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files))])
 
 
 def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_done: int):
@@ -114,12 +121,12 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
 
     model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
     compile_model(model, cfg, steps_per_epoch)
-    model.load_weights(run_dir / LAST_WEIGHTS)
+    _load_weights(model, run_dir / LAST_WEIGHTS)
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
     if not (run_dir / BEST).is_file() and (run_dir / BEST_WEIGHTS).is_file():
         best = build_model(cfg.arch, cfg.input_size, cfg.dropout)
-        best.load_weights(run_dir / BEST_WEIGHTS)
+        _load_weights(best, run_dir / BEST_WEIGHTS)
         _save_atomic(best, run_dir / BEST)
     return model
 
