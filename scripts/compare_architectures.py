@@ -120,12 +120,10 @@ def table(rows: dict[str, dict]) -> str:
         acc = r.get("public_test_accuracy")
         loads = [x for x in r.get("load_average", []) if x is not None]
         load = f" ({statistics.median(loads):.1f})" if loads else ""
+        trained = (f"{r['seconds_per_epoch']:.0f}{load} | {acc:.2%} | {100 * acc / r['mmac_per_face']:.2f}"
+                   if acc is not None else "– | – | –")
         lines.append(f"| {name} | {r['params']:,} | {r['mmac_per_face']} | {r['train_step_s']:.2f} s | "
-                     f"{r['ms_per_face_batch16']:.2f} | {r['ms_one_face']:.2f} | "
-                     f"{r.get('seconds_per_epoch', float('nan')):.0f}{load} | "
-                     f"{acc:.2%} | {100 * acc / r['mmac_per_face']:.2f} |" if acc is not None else
-                     f"| {name} | {r['params']:,} | {r['mmac_per_face']} | {r['train_step_s']:.2f} s | "
-                     f"{r['ms_per_face_batch16']:.2f} | {r['ms_one_face']:.2f} | – | – | – |")
+                     f"{r['ms_per_face_batch16']:.2f} | {r['ms_one_face']:.2f} | {trained} |")
     return "\n".join(lines)
 
 
