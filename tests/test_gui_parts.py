@@ -22,8 +22,9 @@ from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.settings import Settings
 from emotune.gui.settings_dialog import SettingsDialog
 from emotune.gui.tasks import TaskRunner
+from emotune.gui.video_view import VideoView
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
-from emotune.music.spotify_auth import DEFAULT_PORT
+from emotune.music.spotify_config import DEFAULT_PORT
 from emotune.resources import models_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,6 +114,34 @@ def test_the_slot_hands_frames_across_threads():
     slot.put(_item(7))
     reader.join(5)
     assert got and got[0].frame.index == 7
+
+
+@pytest.mark.parametrize("view_size", [(960, 540), (400, 500), (640, 480)])   # enlarge, shrink, 1:1
+def test_the_view_paints_the_newest_frame_scaled_to_fit_and_centred(qtbot, view_size):
+    """Left half blue, right half red, 4:3: the view shows it as large as fits, centred, colours intact."""
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[:, :320] = (255, 0, 0)   # BGR blue
+    image[:, 320:] = (0, 0, 255)   # BGR red
+    slot = LatestFrameSlot()
+    view = VideoView(slot)
+    qtbot.addWidget(view)
+    view.set_message("")
+    view.resize(*view_size)
+    view.show()
+    slot.put(CapturedFrame(Frame(image, 0.0, 0), 0.0, 1))
+    qtbot.waitUntil(lambda: view.frames_shown == 1)
+    shot = view.grab().toImage()
+    w, h = view_size
+    scale = min(w / 640, h / 480)
+    fw, fh = round(640 * scale), round(480 * scale)
+    x0, y0 = (w - fw) // 2, (h - fh) // 2
+    assert shot.pixelColor(x0 + fw // 4, y0 + fh // 2).name() == "#0000ff"
+    assert shot.pixelColor(x0 + 3 * fw // 4, y0 + fh // 2).name() == "#ff0000"
+    outside = [(x0 - 2, h // 2), (w // 2, y0 - 2)]
+    for x, y in outside:
+        if 0 <= x < w and 0 <= y < h:   # the margins keep the view's dark background
+            assert shot.pixelColor(x, y).name() == "#18181c"
+    assert view.current_image().width() == 640
 
 
 def _mood(emotion: str, held_s: float) -> MoodSnapshot:

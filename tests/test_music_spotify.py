@@ -11,7 +11,8 @@ import requests
 import spotipy
 
 from emotune.music.spotify import SpotifyClient
-from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig, redact
+from emotune.music.spotify_auth import SecureTokenCache, redact
+from emotune.music.spotify_config import SpotifyConfig
 from emotune.music.spotify_errors import (
     SpotifyAuthError,
     SpotifyError,

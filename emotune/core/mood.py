@@ -161,7 +161,7 @@ class MoodSmoother:
     _dominant_since: float = 0.0
     _challenger: str | None = None
     _challenger_since: float = 0.0
-    _history: deque = field(default_factory=deque)
+    _history: deque = field(default_factory=deque)   # (time, valence) over the last `window_s`
 
     def update(self, faces: Iterable[FaceResult], now: float) -> tuple[list[FaceResult], MoodSnapshot | None]:
         """Feed one frame's classified faces (at time `now`, seconds). Returns the faces with track ids
@@ -186,11 +186,11 @@ class MoodSmoother:
         if not tracks:
             return None
         dist = np.mean([t.ema for t in tracks], axis=0)
-        self._history.append((now, dist))
+        v, a = valence_arousal(dist)
+        self._history.append((now, v))   # the trend needs only the valence of each moment
         while self._history and now - self._history[0][0] > self.window_s:
             self._history.popleft()
         dominant = self._apply_hysteresis(dist, now)
-        v, a = valence_arousal(dist)
         return MoodSnapshot(
             dominant=dominant,
             distribution=tuple(float(p) for p in dist),
@@ -230,8 +230,8 @@ class MoodSmoother:
             return "steady"
         third = max(1, len(self._history) // 3)
         items = list(self._history)
-        early = np.mean([valence_arousal(d)[0] for _, d in items[:third]])
-        late = np.mean([valence_arousal(d)[0] for _, d in items[-third:]])
+        early = np.mean([v for _, v in items[:third]])
+        late = np.mean([v for _, v in items[-third:]])
         if late - early > 0.1:
             return "rising"
         if early - late > 0.1:

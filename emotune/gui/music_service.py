@@ -252,7 +252,8 @@ def playlist_name(emotion: str, mode: str, day: date) -> tuple[str, str]:
 def make_spotify_client(prefs: Preferences, dirs, **config_overrides):
     """spotipy through emotune.music.spotify for the user's own app; the token stays in dirs.config (0600)."""
     from emotune.music.spotify import SpotifyClient
-    from emotune.music.spotify_auth import SecureTokenCache, SpotifyConfig
+    from emotune.music.spotify_auth import SecureTokenCache
+    from emotune.music.spotify_config import SpotifyConfig
 
     config = SpotifyConfig(prefs.spotify_client_id.strip(), redirect_port=prefs.spotify_redirect_port,
                            **config_overrides)

@@ -3,12 +3,18 @@ confidence on each face.
 
 Why a timer and a peek instead of a signal per frame: frames never queue up in the GUI thread, so the picture
 stays current however fast the source is, and a slow paint only skips frames.
+
+Why OpenCV scales the frame and Qt only copies it: QPainter's smooth scaling of a 640×480 BGR frame to the
+view costs ~5 ms a frame (0.16 CPU-seconds a second at 30 fps, more than the face and emotion models);
+OpenCV's SIMD resize into Qt's native 32-bit layout plus an unscaled draw costs ~2 ms for the same picture
+(benchmarks/bench_live.py).
 """
 from __future__ import annotations
 
 import time
 from collections import deque
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
@@ -17,6 +23,20 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from emotune.core.types import FaceResult
 from emotune.gui.frame_slot import LatestFrameSlot
 from emotune.gui.style import EMOTION_COLORS, label
+
+
+def scaled_qimage(image_bgr: np.ndarray, width: int, height: int) -> tuple[QImage, np.ndarray]:
+    """`image_bgr` (BGR or gray) resized to width×height as an RGB32 QImage, with the array that holds its
+    pixels (the QImage borrows them: keep the array while the image is used). Area averaging when shrinking,
+    bilinear when enlarging."""
+    h, w = image_bgr.shape[:2]
+    if (w, h) != (width, height):
+        shrinking = width * height < w * h
+        image_bgr = cv2.resize(image_bgr, (width, height),
+                               interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    bgra = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGRA if image_bgr.ndim == 2 else cv2.COLOR_BGR2BGRA)
+    # RGB32 is 0xffRRGGBB in native order: the bytes B, G, R, A on the little-endian machines we ship for
+    return QImage(bgra.data, width, height, bgra.strides[0], QImage.Format.Format_RGB32), bgra
 
 
 def to_qimage(image_bgr: np.ndarray) -> QImage:
@@ -36,7 +56,8 @@ class VideoView(QWidget):
         super().__init__(parent)
         self._slot = slot
         self._seq = -1
-        self._image: QImage | None = None
+        self._frame: np.ndarray | None = None        # the newest frame, as captured
+        self._scaled: tuple[QImage, np.ndarray] | None = None   # it, scaled to the view (made when painted)
         self._faces: tuple[FaceResult, ...] = ()
         self._face_frame_size: tuple[int, int] = (0, 0)
         self._emotions = True
@@ -67,7 +88,7 @@ class VideoView(QWidget):
         return self._message
 
     def clear(self) -> None:
-        self._image, self._faces = None, ()
+        self._frame, self._scaled, self._faces = None, None, ()
         self._shown_at.clear()
         self.update()
 
@@ -81,7 +102,8 @@ class VideoView(QWidget):
         return (len(self._shown_at) - 1) / span if span > 0 else 0.0
 
     def current_image(self) -> QImage | None:
-        return self._image
+        """The newest frame at its own size (a copy; for tests and screenshots)."""
+        return None if self._frame is None else to_qimage(self._frame)
 
     # --- painting ------------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -91,27 +113,41 @@ class VideoView(QWidget):
         self._seq = seq
         if item is None:
             return
-        self._image = to_qimage(item.frame.image)
+        self._frame, self._scaled = item.frame.image, None
         self.frames_shown += 1
         self._shown_at.append(time.monotonic())
         self.update()
 
     def _target_rect(self) -> QRectF:
-        if self._image is None or self._image.isNull():
+        """Where the frame goes: as large as fits, centred, on whole pixels (so it is drawn unscaled)."""
+        if self._frame is None or not self._frame.size:
             return QRectF(self.rect())
-        iw, ih = self._image.width(), self._image.height()
+        ih, iw = self._frame.shape[:2]
         scale = min(self.width() / iw, self.height() / ih)
-        w, h = iw * scale, ih * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        w, h = max(1, round(iw * scale)), max(1, round(ih * scale))
+        return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def _scaled_image(self, target: QRectF) -> QImage:
+        size = (int(target.width()), int(target.height()))
+        if self._scaled is None or (self._scaled[0].width(), self._scaled[0].height()) != size:
+            self._scaled = scaled_qimage(self._frame, *size)
+        return self._scaled[0]
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.fillRect(self.rect(), QColor(24, 24, 28))
         target = self._target_rect()
-        if self._image is not None:
-            p.drawImage(target, self._image)
+        background = QColor(24, 24, 28)
+        if self._frame is not None and self._frame.size:
+            # only the margins need the background: the frame covers the rest (a whole fill costs 0.3 ms)
+            w, h = self.width(), self.height()
+            p.fillRect(QRectF(0, 0, w, target.top()), background)
+            p.fillRect(QRectF(0, target.bottom(), w, h - target.bottom()), background)
+            p.fillRect(QRectF(0, target.top(), target.left(), target.height()), background)
+            p.fillRect(QRectF(target.right(), target.top(), w - target.right(), target.height()), background)
+            p.drawImage(target.topLeft(), self._scaled_image(target))
+        else:
+            p.fillRect(self.rect(), background)
             self._paint_faces(p, target)
         if self._message:
             self._paint_message(p)
@@ -153,7 +189,7 @@ class VideoView(QWidget):
         lines = self._message.split("\n")
         w = min(self.width() - 20, max(metrics.horizontalAdvance(s) for s in lines) + 32)
         h = metrics.height() * len(lines) + 20
-        box = QRectF((self.width() - w) / 2, self.height() - h - 16, w, h) if self._image is not None else \
+        box = QRectF((self.width() - w) / 2, self.height() - h - 16, w, h) if self._frame is not None else \
             QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 170))

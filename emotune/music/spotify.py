@@ -25,7 +25,8 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from emotune.music.links import is_track_id, track_uri, track_url
-from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, SpotifyConfig, install_log_redaction
+from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, install_log_redaction
+from emotune.music.spotify_config import SpotifyConfig
 from emotune.music.spotify_errors import (
     SpotifyAuthError,
     SpotifyError,
