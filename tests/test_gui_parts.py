@@ -14,13 +14,15 @@ import pytest
 
 from emotune.core.emotions import one_hot
 from emotune.core.mood import MoodSnapshot
-from emotune.core.types import Frame
+from emotune.core.types import Box, FaceResult, Frame
 from emotune.gui import settings as keys
 from emotune.gui.auto_refresh import AutoRefreshPolicy
 from emotune.gui.crash import CrashReporter
 from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.settings import Settings
 from emotune.gui.settings_dialog import SettingsDialog
+from emotune.gui.style import EMOTION_COLORS
+from emotune.gui.live_text import LiveText
 from emotune.gui.tasks import TaskRunner
 from emotune.gui.video_view import VideoView
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
@@ -142,6 +144,46 @@ def test_the_view_paints_the_newest_frame_scaled_to_fit_and_centred(qtbot, view_
         if 0 <= x < w and 0 <= y < h:   # the margins keep the view's dark background
             assert shot.pixelColor(x, y).name() == "#18181c"
     assert view.current_image().width() == 640
+    # a face's box is drawn over the picture, in its emotion's colour, where the face is
+    face = FaceResult(Box(100, 100, 200, 200), one_hot("happy"))
+    view.set_faces((face,), (640, 480))
+    qtbot.waitUntil(lambda: view.grab().toImage().pixelColor(x0 + round(200 * scale), y0 + round(100 * scale))
+                    .name() == EMOTION_COLORS["happy"].name())
+
+
+def test_live_text_repaints_itself_without_laying_out_the_window_until_it_needs_more_lines(qtbot):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    class LayoutRequests(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QEvent.Type.LayoutRequest:
+                self.count += 1
+            return False
+
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    live = LiveText("80% sure · steady · held 3 s · 1 face")
+    layout = QVBoxLayout(panel)
+    layout.addWidget(live)
+    layout.addStretch(1)   # below it, as in the mood panel: the text gets the height its lines need
+    panel.resize(300, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    QApplication.processEvents()   # the first layout
+    requests = LayoutRequests()
+    panel.installEventFilter(requests)
+    height = live.height()
+    for held in range(10, 40):   # the numbers change ten times a second; the line count does not
+        live.setText(f"{held + 50}% sure · steady · held {held} s · 1 face")
+        QApplication.processEvents()
+    assert requests.count == 0 and live.text().startswith("89% sure")
+    live.setText("The emotion model is not loaded, so faces get no mood. Choose “I feel: …” in the toolbar "
+                 "to set your mood by hand; analysis and music still work.")
+    qtbot.waitUntil(lambda: live.height() >= 3 * height)   # three lines at 300 px: the layout gave it room
+    assert requests.count > 0
 
 
 def _mood(emotion: str, held_s: float) -> MoodSnapshot:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emotune.core.mood import MoodSnapshot
+from emotune.gui.live_text import LiveText
 from emotune.gui.mood_timeline import MoodTimeline
 from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va
 
@@ -20,9 +21,9 @@ class MoodPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.headline.setFont(font)
-        self.detail = QLabel("Start the camera or open a video to read a mood.")
-        self.detail.setWordWrap(True)
-        self.va = QLabel("")
+        # these two change with every analysed frame: LiveText repaints itself, not the whole window
+        self.detail = LiveText("Start the camera or open a video to read a mood.")
+        self.va = LiveText("")
         self.timeline = timeline or MoodTimeline()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -146,9 +146,9 @@ class VideoView(QWidget):
             p.fillRect(QRectF(0, target.top(), target.left(), target.height()), background)
             p.fillRect(QRectF(target.right(), target.top(), w - target.right(), target.height()), background)
             p.drawImage(target.topLeft(), self._scaled_image(target))
+            self._paint_faces(p, target)
         else:
             p.fillRect(self.rect(), background)
-            self._paint_faces(p, target)
         if self._message:
             self._paint_message(p)
         p.end()
