@@ -164,8 +164,8 @@ def run_naive(video: Path, classifier, workdir: Path) -> dict:
     from emotune.appdirs import AppDirs
     from emotune.capture import open_source
     from emotune.core.history import MoodHistory
-    from emotune.gui import engines
-    from emotune.gui.services import AnalysisRequest
+    from emotune.gui.services import engines
+    from emotune.gui.services.interfaces import AnalysisRequest
     from emotune.gui.settings import Preferences
     from emotune.pipeline.processor import FrameProcessor, ProcessorConfig
     from emotune.vision.detection import HaarFaceDetector
@@ -177,7 +177,7 @@ def run_naive(video: Path, classifier, workdir: Path) -> dict:
     try:
         analyst_name = analyst.load(lambda text: None, None)
     except Exception as exc:  # noqa: BLE001 - no GGUF: the naive window analyses with the summary, as ours does
-        from emotune.gui.services import SummaryAnalyst
+        from emotune.gui.services.interfaces import SummaryAnalyst
 
         analyst, analyst_name = SummaryAnalyst(str(exc)), "no language model"
     music.recommend(_neutral(), "match", prefs, None, False)   # the catalog loads before the clock starts

@@ -15,8 +15,8 @@ from conftest import compose_frame, fer_test_faces
 from emotune.capture import CameraSource, SourceUnavailable, open_source
 from emotune.core.types import Frame
 from emotune.gui.app import default_classifier
-from emotune.gui.services import TrackBatch, TrackItem
-from emotune.gui.track_list import TrackList
+from emotune.gui.services.interfaces import TrackBatch, TrackItem
+from emotune.gui.widgets.track_list import TrackList
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.resources import asset_path, models_dir
 

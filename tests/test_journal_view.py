@@ -35,7 +35,7 @@ def make_view(qtbot):
     views = []
 
     def make(store, **kw):
-        from emotune.gui.journal_view import JournalView
+        from emotune.gui.widgets.journal_view import JournalView
 
         view = JournalView(store, **kw)
         qtbot.addWidget(view)

@@ -106,7 +106,7 @@ def test_the_recommended_model_comes_from_its_publishers_repository():
 
 def test_settings_box_downloads_off_the_gui_thread_with_progress_cancel_and_resume(qtbot, hub, tmp_path,
                                                                                    model_bytes):
-    from emotune.gui.model_download import ModelDownloadBox
+    from emotune.gui.dialogs.model_download import ModelDownloadBox
 
     box = ModelDownloadBox(tmp_path, OFFER)
     qtbot.addWidget(box)
@@ -129,7 +129,7 @@ def test_settings_box_downloads_off_the_gui_thread_with_progress_cancel_and_resu
 
 
 def test_settings_box_says_when_offline(qtbot, monkeypatch, tmp_path):
-    from emotune.gui.model_download import ModelDownloadBox
+    from emotune.gui.dialogs.model_download import ModelDownloadBox
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -145,7 +145,7 @@ def test_settings_box_says_when_offline(qtbot, monkeypatch, tmp_path):
 
 def test_settings_dialog_offers_the_download_and_takes_the_downloaded_file(qtbot, tmp_path, monkeypatch):
     from emotune.gui.settings import Settings
-    from emotune.gui.settings_dialog import SettingsDialog
+    from emotune.gui.dialogs.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(Settings.at(tmp_path / "settings.ini"), models_folder=tmp_path / "models")
     qtbot.addWidget(dialog)

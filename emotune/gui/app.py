@@ -21,13 +21,13 @@ from emotune.appdirs import AppDirs
 from emotune.capture import VideoSource, list_cameras, open_source
 from emotune.gui import settings as keys
 from emotune.gui.crash import CrashReporter
-from emotune.gui.inference_worker import InferenceWorker
+from emotune.gui.workers.inference_worker import InferenceWorker
 from emotune.gui.main_window import MainWindow, SourceSpec
-from emotune.gui.pipeline_controller import PipelineController
-from emotune.gui.services import AnalysisService, MusicService
-from emotune.gui.session import MoodSession
+from emotune.gui.workers.pipeline_controller import PipelineController
+from emotune.gui.services.interfaces import AnalysisService, MusicService
+from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
-from emotune.gui.tasks import TaskRunner
+from emotune.gui.workers.tasks import TaskRunner
 from emotune.inference.classifier import EmotionClassifier
 from emotune.resources import asset_path
 from emotune.vision.detection import FaceDetector
@@ -83,7 +83,7 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     """Builds the window and its workers (nothing starts until `window.start`). GUI thread.
     `journal=False` leaves the journal out entirely (no tab); otherwise the tab is there and the Settings
     switch decides whether anything is recorded."""
-    from emotune.gui import engines
+    from emotune.gui.services import engines
 
     dirs = dirs or AppDirs.default()
     prefs = settings.preferences()

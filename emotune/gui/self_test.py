@@ -99,7 +99,7 @@ def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: 
 
 
 def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
-    from emotune.gui.session import NO_LANGUAGE_MODEL
+    from emotune.gui.services.session import NO_LANGUAGE_MODEL
 
     window, controller, session = parts.window, parts.controller, parts.session
     outputs, errors, events = [], [], {}

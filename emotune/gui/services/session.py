@@ -16,11 +16,11 @@ from PySide6.QtCore import QObject, Signal
 from emotune.core.history import MoodHistory
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
-from emotune.gui.auto_refresh import AutoRefreshPolicy
-from emotune.gui.services import (AnalysisRequest, AnalysisService, AnalysisView, MusicService, SummaryAnalyst,
+from emotune.gui.services.auto_refresh import AutoRefreshPolicy
+from emotune.gui.services.interfaces import (AnalysisRequest, AnalysisService, AnalysisView, MusicService, SummaryAnalyst,
                                   TrackBatch)
 from emotune.gui.settings import Settings
-from emotune.gui.tasks import TaskHandle, TaskRunner
+from emotune.gui.workers.tasks import TaskHandle, TaskRunner
 
 log = logging.getLogger(__name__)
 

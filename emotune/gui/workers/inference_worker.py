@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from emotune.core.emotions import N_EMOTIONS
 from emotune.core.types import FaceResult, FrameResult, StageTimings
-from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
+from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.inference.classifier import EmotionClassifier
 from emotune.pipeline.processor import FrameProcessor, ProcessorConfig
 from emotune.vision.detection import FaceDetector

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from emotune.gui.tasks import TaskRunner
+from emotune.gui.workers.tasks import TaskRunner
 from emotune.llm.model_download import RECOMMENDED, DownloadCancelled, ModelOffer, download_model, partial_files
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emotune.core.types import FaceResult
-from emotune.gui.frame_slot import LatestFrameSlot
+from emotune.gui.workers.frame_slot import LatestFrameSlot
 from emotune.gui.style import EMOTION_COLORS, label
 
 

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from PySide6.QtCore import QObject, Signal, Slot
 
 from emotune.capture import CameraSource, CaptureError, SourceLost, VideoSource
-from emotune.gui.frame_slot import CapturedFrame, LatestFrameSlot
+from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
 
 log = logging.getLogger(__name__)
 

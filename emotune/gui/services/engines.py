@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from emotune.appdirs import AppDirs
 from emotune.core.errors import user_text
 from emotune.gui import settings as keys
-from emotune.gui.services import AnalysisService, MusicService, NoMusic, SummaryAnalyst
+from emotune.gui.services.interfaces import AnalysisService, MusicService, NoMusic, SummaryAnalyst
 from emotune.gui.settings import Preferences
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def make_analyst(prefs: Preferences, dirs: AppDirs, genres: Callable[[], Sequenc
                  model_dirs: Sequence | None = None) -> AnalysisService:
     """The local LLM (found and loaded later, in the LLM pool), or the plain summary if emotune.llm is absent."""
     try:
-        from emotune.gui.llm_service import make_llm_analyst
+        from emotune.gui.services.llm_service import make_llm_analyst
         from emotune.llm import analyst as _analyst  # noqa: F401 - fails early when the package is missing
     except ImportError as exc:
         log.warning("no language model support: %s", exc)
@@ -42,7 +42,7 @@ def _model_dirs(dirs: AppDirs):
 def make_music(prefs: Preferences, dirs: AppDirs, catalog_path=None, **spotify_config) -> MusicService:
     """The offline catalog for everyone; with a Client ID in the settings, Spotify on top of it."""
     try:
-        from emotune.gui.music_service import CatalogMusic
+        from emotune.gui.services.music_service import CatalogMusic
     except ImportError as exc:
         log.warning("no music support: %s", exc)
         return NoMusic(f"Music recommendations are not available in this build ({exc.name} is missing).")
@@ -50,7 +50,7 @@ def make_music(prefs: Preferences, dirs: AppDirs, catalog_path=None, **spotify_c
     if not prefs.spotify_client_id.strip():
         return catalog
     try:
-        from emotune.gui.music_service import SpotifyMusic, make_spotify_client
+        from emotune.gui.services.music_service import SpotifyMusic, make_spotify_client
 
         return SpotifyMusic(catalog, make_spotify_client(prefs, dirs, **spotify_config))
     except ImportError as exc:
@@ -63,7 +63,7 @@ def make_music(prefs: Preferences, dirs: AppDirs, catalog_path=None, **spotify_c
 def network_status(music: MusicService) -> tuple[str, bool]:
     """The status bar's online/offline text, from the music service's last known state (no I/O)."""
     try:
-        from emotune.gui.music_service import network_text
+        from emotune.gui.services.music_service import network_text
     except ImportError:
         return "Offline: music from the built-in catalog", False
     return network_text(music)
@@ -71,8 +71,8 @@ def network_status(music: MusicService) -> tuple[str, bool]:
 
 def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
     """Adds the Journal tab and records the session into the journal (opened in its own pool)."""
-    from emotune.gui.journal_bridge import JournalBridge
-    from emotune.gui.journal_view import JournalView
+    from emotune.gui.services.journal_bridge import JournalBridge
+    from emotune.gui.widgets.journal_view import JournalView
 
     bridge = JournalBridge(dirs)
     view = JournalView(None, bridge.runner)
@@ -203,7 +203,7 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
     def save_playlist() -> None:
         from datetime import date
 
-        from emotune.gui.music_service import playlist_name
+        from emotune.gui.services.music_service import playlist_name
 
         music, ids = session.music, window.tracks.playable_ids()
         if not hasattr(music, "save_playlist") or not ids:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog
 from pathlib import Path
 
 from emotune.gui import settings as keys
-from emotune.gui.model_download import ModelDownloadBox
+from emotune.gui.dialogs.model_download import ModelDownloadBox
 from emotune.gui.settings import JOURNAL_DAYS, Settings
 
 SPOTIFY_GUIDE = (
@@ -97,7 +97,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.journal)
         form.addRow(self.journal_in_analysis)
 
-        # the opt-in model download, a self-contained box (emotune/gui/model_download.py)
+        # the opt-in model download, a self-contained box (emotune/gui/dialogs/model_download.py)
         if models_folder is None:
             from emotune.llm.model_locator import default_model_dirs
             models_folder = default_model_dirs()[0]

@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from emotune.core.errors import user_text
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
-from emotune.gui.services import AnalysisView, TrackBatch, TrackItem
-from emotune.gui.tasks import TaskRunner
+from emotune.gui.services.interfaces import AnalysisView, TrackBatch, TrackItem
+from emotune.gui.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

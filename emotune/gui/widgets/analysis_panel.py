@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from emotune.gui.services import AnalysisView
+from emotune.gui.services.interfaces import AnalysisView
 
 SOURCE_WORDS = {
     "llm": "Written by the local language model",

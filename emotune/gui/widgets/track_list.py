@@ -8,7 +8,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
 
-from emotune.gui.services import TrackBatch, TrackItem
+from emotune.gui.services.interfaces import TrackBatch, TrackItem
 
 
 FEEDBACK = (("like", "♥ Like", "More like this when you feel this way (kept in your mood journal)"),

@@ -18,10 +18,10 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal, Slot
 
 from emotune.capture import VideoSource
-from emotune.gui.capture_worker import CaptureWorker
-from emotune.gui.frame_slot import LatestFrameSlot
-from emotune.gui.inference_worker import InferenceOutput, InferenceWorker, ModelStatus
-from emotune.gui.threads import WorkerThread
+from emotune.gui.workers.capture_worker import CaptureWorker
+from emotune.gui.workers.frame_slot import LatestFrameSlot
+from emotune.gui.workers.inference_worker import InferenceOutput, InferenceWorker, ModelStatus
+from emotune.gui.workers.threads import WorkerThread
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import html
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from emotune.gui.inference_worker import ModelStatus
+from emotune.gui.workers.inference_worker import ModelStatus
 
 
 class StatusBar(QStatusBar):

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
-from emotune.gui.services import AnalysisView, TrackBatch, TrackItem
+from emotune.gui.services.interfaces import AnalysisView, TrackBatch, TrackItem
 from emotune.gui.settings import Preferences
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Callable, Sequence
 
-from emotune.gui.services import AnalysisRequest, AnalysisView
+from emotune.gui.services.interfaces import AnalysisRequest, AnalysisView
 
 log = logging.getLogger(__name__)
 
