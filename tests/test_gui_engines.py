@@ -201,9 +201,9 @@ def free_port() -> int:
 def test_spotify_login_from_the_menu_then_search_results_join_the_catalog(make_app, qtbot, dirs):
     if not GGUF.is_file():
         pytest.skip("needs the default GGUF for search phrases")
-    from emotune.music.spotify import SpotifyClient
-    from emotune.music.spotify_auth import SecureTokenCache
-    from emotune.music.spotify_config import SpotifyConfig
+    from emotune.music.spotify.auth import SecureTokenCache
+    from emotune.music.spotify.client import SpotifyClient
+    from emotune.music.spotify.config import SpotifyConfig
     from tests.spotify_server import FakeSpotify
 
     with FakeSpotify() as fake:
@@ -241,9 +241,9 @@ def test_a_damaged_catalog_is_a_message_in_the_track_list_and_the_window_keeps_w
 def test_spotify_down_is_a_note_over_a_full_offline_list(make_app, qtbot, dirs):
     if not GGUF.is_file():
         pytest.skip("needs the default GGUF for search phrases")
-    from emotune.music.spotify import SpotifyClient
-    from emotune.music.spotify_auth import SecureTokenCache
-    from emotune.music.spotify_config import SpotifyConfig
+    from emotune.music.spotify.auth import SecureTokenCache
+    from emotune.music.spotify.client import SpotifyClient
+    from emotune.music.spotify.config import SpotifyConfig
 
     port = free_port()   # nothing listens there: Spotify is unreachable
     config = SpotifyConfig(client_id="abc", redirect_port=free_port(), api_base=f"http://127.0.0.1:{port}/v1",
@@ -328,9 +328,9 @@ def test_the_analysis_gets_the_journal_days_only_when_the_user_allows_it(make_ap
 
 def test_spotify_marks_unavailable_tracks_saves_a_playlist_and_disconnects(make_app, qtbot, dirs):
     """Issue 6's Spotify actions through the real window, the real spotipy and FakeSpotify on 127.0.0.1."""
-    from emotune.music.spotify import SpotifyClient
-    from emotune.music.spotify_auth import SecureTokenCache
-    from emotune.music.spotify_config import SpotifyConfig
+    from emotune.music.spotify.auth import SecureTokenCache
+    from emotune.music.spotify.client import SpotifyClient
+    from emotune.music.spotify.config import SpotifyConfig
     from tests.spotify_server import Fault, FakeSpotify
 
     with FakeSpotify() as fake:

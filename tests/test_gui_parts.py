@@ -26,7 +26,7 @@ from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.workers.tasks import TaskRunner
 from emotune.gui.widgets.video_view import VideoView
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
-from emotune.music.spotify_config import DEFAULT_PORT
+from emotune.music.spotify.config import DEFAULT_PORT
 from emotune.resources import models_dir
 
 REPO = Path(__file__).resolve().parent.parent

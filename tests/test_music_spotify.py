@@ -1,4 +1,4 @@
-"""The real spotipy client, through emotune.music.spotify, against a real HTTP server on 127.0.0.1."""
+"""The real spotipy client, through emotune.music.spotify.client, against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import logging
@@ -10,10 +10,10 @@ import pytest
 import requests
 import spotipy
 
-from emotune.music.spotify import SpotifyClient
-from emotune.music.spotify_auth import SecureTokenCache, redact
-from emotune.music.spotify_config import SpotifyConfig
-from emotune.music.spotify_errors import (
+from emotune.music.spotify.client import SpotifyClient
+from emotune.music.spotify.auth import SecureTokenCache, redact
+from emotune.music.spotify.config import SpotifyConfig
+from emotune.music.spotify.errors import (
     SpotifyAuthError,
     SpotifyError,
     SpotifyNotConfigured,

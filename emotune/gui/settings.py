@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QSettings
 
 from emotune.appdirs import AppDirs
-from emotune.music.spotify_config import DEFAULT_PORT   # one default for the app, the README and the client
+from emotune.music.spotify.config import DEFAULT_PORT   # one default for the app, the README and the client
 
 T = TypeVar("T")
 MODES = ("match", "lift")

@@ -162,7 +162,7 @@ class SpotifyMusic:
 
     def connect(self, cancel: threading.Event | None = None):
         """The PKCE login in the browser (blocks until done: worker thread)."""
-        from emotune.music.spotify_errors import SpotifyError
+        from emotune.music.spotify.errors import SpotifyError
 
         try:
             user = self.client.connect(cancel)
@@ -174,7 +174,7 @@ class SpotifyMusic:
 
     def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
                   refresh: bool) -> TrackBatch:
-        from emotune.music.spotify_errors import SpotifyError, status_text
+        from emotune.music.spotify.errors import SpotifyError, status_text
 
         batch = self.catalog.recommend(mood, mode, prefs, analysis, refresh)
         phrases = tuple(getattr(analysis.raw if analysis else None, "search_phrases", ()) or ())
@@ -212,7 +212,7 @@ class SpotifyMusic:
 
     def save_playlist(self, name: str, track_ids: Sequence[str], description: str = ""):
         """Creates a private playlist with these tracks in the user's account (network: worker thread)."""
-        from emotune.music.spotify_errors import SpotifyAuthError
+        from emotune.music.spotify.errors import SpotifyAuthError
 
         try:
             return self.client.save_playlist(name, list(track_ids), description=description, public=False)
@@ -250,10 +250,10 @@ def playlist_name(emotion: str, mode: str, day: date) -> tuple[str, str]:
 
 
 def make_spotify_client(prefs: Preferences, dirs, **config_overrides):
-    """spotipy through emotune.music.spotify for the user's own app; the token stays in dirs.config (0600)."""
-    from emotune.music.spotify import SpotifyClient
-    from emotune.music.spotify_auth import SecureTokenCache
-    from emotune.music.spotify_config import SpotifyConfig
+    """spotipy through emotune.music.spotify.client for the user's own app; the token stays in dirs.config (0600)."""
+    from emotune.music.spotify.auth import SecureTokenCache
+    from emotune.music.spotify.client import SpotifyClient
+    from emotune.music.spotify.config import SpotifyConfig
 
     config = SpotifyConfig(prefs.spotify_client_id.strip(), redirect_port=prefs.spotify_redirect_port,
                            **config_overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emotune.music.spotify_errors import SpotifyNotConfigured
+from emotune.music.spotify.errors import SpotifyNotConfigured
 
 DEFAULT_PORT = 8765
 SCOPES = ("playlist-modify-private", "playlist-modify-public", "playlist-read-private", "user-read-private")

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 from spotipy.cache_handler import CacheHandler
 
-from emotune.music.spotify_errors import SpotifyAuthError
+from emotune.music.spotify.errors import SpotifyAuthError
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from emotune.music.links import is_track_id, track_uri, track_url
-from emotune.music.spotify_auth import RedirectCatcher, SecureTokenCache, install_log_redaction
-from emotune.music.spotify_config import SpotifyConfig
-from emotune.music.spotify_errors import (
+from emotune.music.spotify.auth import RedirectCatcher, SecureTokenCache, install_log_redaction
+from emotune.music.spotify.config import SpotifyConfig
+from emotune.music.spotify.errors import (
     SpotifyAuthError,
     SpotifyError,
     SpotifyQuotaExceeded,
