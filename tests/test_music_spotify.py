@@ -10,8 +10,8 @@ import pytest
 import requests
 import spotipy
 
-from emotune.music.spotify.client import SpotifyClient
 from emotune.music.spotify.auth import SecureTokenCache, redact
+from emotune.music.spotify.client import SpotifyClient
 from emotune.music.spotify.config import SpotifyConfig
 from emotune.music.spotify.errors import (
     SpotifyAuthError,
