@@ -197,6 +197,42 @@ def test_a_campaign_resumes_from_its_committed_weights_alone(tmp_path):
     assert not np.allclose(model.get_weights()[0], saved.get_weights()[0])  # it trained on from epoch 1
 
 
+def test_the_weight_average_is_scored_each_epoch_and_carried_across_a_resume(tmp_path):
+    """With `ema_decay` the run keeps a moving average of the weights beside them, scores it on PublicTest every
+    epoch, keeps it in ema.weights.npz, and a resume from the committed files continues that average."""
+    import shutil
+
+    from emotune.training.trainer import BEST_WEIGHTS, EMA_WEIGHTS, LAST_WEIGHTS, STATE, read_state, train
+
+    def weights(path):
+        with np.load(path) as f:
+            return [f[f"arr_{i}"] for i in range(len(f.files))]
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=8, warmup_epochs=0.0, seed=7,
+                      ema_decay=0.9)
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
+    first = read_state(tmp_path / "run")["history"][0]
+    assert 0.0 <= first["ema_val_accuracy"] <= 1.0 and "val_accuracy" in first
+    after_one = weights(tmp_path / "run" / EMA_WEIGHTS)
+    assert any(not np.allclose(a, b) for a, b in zip(after_one, weights(tmp_path / "run" / LAST_WEIGHTS)))
+    for name in ("kept", "lost"):   # the committed files, with and without the average
+        shutil.copytree(tmp_path / "run", tmp_path / name, ignore=shutil.ignore_patterns("*.keras"))
+    (tmp_path / "lost" / EMA_WEIGHTS).unlink()
+    for name in ("kept", "lost"):
+        train(data, cfg, tmp_path / name, resume=True, verbose=0)
+        assert read_state(tmp_path / name)["epochs_done"] == 2
+    kept, lost = weights(tmp_path / "kept" / EMA_WEIGHTS), weights(tmp_path / "lost" / EMA_WEIGHTS)
+    assert any(not np.allclose(a, b) for a, b in zip(kept, after_one))     # it moved on in epoch 2 ...
+    assert any(not np.allclose(a, b) for a, b in zip(kept, lost))          # ... from the saved average
+    state = read_state(tmp_path / "kept")
+    best = state["best"]
+    assert best["weights"] in ("last", "ema") and (tmp_path / "kept" / BEST_WEIGHTS).is_file()
+    row = state["history"][best["epoch"] - 1]
+    assert state["best_val_accuracy"] == max(row["val_accuracy"], row["ema_val_accuracy"])
+    assert (tmp_path / "kept" / STATE).is_file()
+
+
 def test_cost_counts_the_multiply_adds_of_each_layer_kind():
     import keras
 

@@ -29,6 +29,10 @@ class TrainConfig:
     class_weight_power: float = 0.5     # weight = (median count / count) ** power; 0 = off, 1 = fully balanced
     oversample_disgust: int = 2         # repeat disgust faces this many times per epoch (436 in train)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # An exponential moving average of the weights (batch-norm statistics too), per training step; 0 = off.
+    # It does not change training: each epoch scores it on PublicTest beside the weights themselves, and the
+    # better of the two becomes the best checkpoint. 0.999 averages over the last ~1,000 steps (~4 epochs).
+    ema_decay: float = 0.0
     max_train: int = 0                  # 0 = all; >0 subsamples (tests, smoke runs)
     seed: int = 1234
 
@@ -70,7 +74,7 @@ PRESETS: dict[str, TrainConfig] = {
     # over-predicted disgust: 93 false alarms) and the full webcam augmentation.
     "campaign": TrainConfig(arch="resnet18_w16", input_size=40, epochs=80, batch_size=128, optimizer="sgd",
                             learning_rate=0.1, weight_decay=5e-4, warmup_epochs=2, dropout=0.3,
-                            class_weight_power=0.3, oversample_disgust=1),
+                            class_weight_power=0.3, oversample_disgust=1, ema_decay=0.999),
     # Smoke test: seconds, proves the loop/checkpoint/resume machinery works.
     "smoke": TrainConfig(arch="tiny", epochs=2, batch_size=32, max_train=256, warmup_epochs=0.0),
 }

@@ -10,7 +10,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "load_average")
+COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "ema_val_accuracy", "seconds", "load_average")
 
 
 def write_csv(history: Sequence[dict], path: Path) -> None:
@@ -50,7 +50,8 @@ def plot(history: Sequence[dict], path: Path, title: str, total_epochs: int, tar
             cv2.line(img, (x0, y), (min(x0 + 7, w - right), y), (40, 40, 200), 1)
         cv2.putText(img, f"target {target:.0%}", (w - right - 120, y - 6), font, 0.45, (40, 40, 200), 1, cv2.LINE_AA)
     for key, colour, label in (("accuracy", (160, 160, 160), "train (augmented)"),
-                               ("val_accuracy", (200, 110, 20), "PublicTest")):
+                               ("val_accuracy", (200, 110, 20), "PublicTest"),
+                               ("ema_val_accuracy", (60, 160, 60), "PublicTest, weight average")):
         pts = np.array([xy(r["epoch"], r[key]) for r in history if key in r], np.int32)
         if len(pts):
             cv2.polylines(img, [pts.reshape(-1, 1, 2)], False, colour, 2, cv2.LINE_AA)
@@ -60,5 +61,8 @@ def plot(history: Sequence[dict], path: Path, title: str, total_epochs: int, tar
     cv2.putText(img, "epoch", (w // 2 - 20, h - 10), font, 0.45, (90, 90, 90), 1, cv2.LINE_AA)
     cv2.putText(img, "train (augmented)", (left + 10, top + 20), font, 0.45, (160, 160, 160), 1, cv2.LINE_AA)
     cv2.putText(img, "PublicTest", (left + 10, top + 40), font, 0.45, (200, 110, 20), 1, cv2.LINE_AA)
+    if any("ema_val_accuracy" in r for r in history):
+        cv2.putText(img, "PublicTest, weight average (EMA)", (left + 10, top + 60), font, 0.45, (60, 160, 60), 1,
+                    cv2.LINE_AA)
     if not cv2.imwrite(str(path), img):
         raise OSError(f"could not write {path}")

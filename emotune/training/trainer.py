@@ -6,9 +6,10 @@ Run folder layout: `checkpoint.keras` (latest, with optimiser), `best.keras` (be
 `state.json` (config, epochs done, history, data hash), the learning curve (`curve.csv`, `curve.png`), and
 the weights alone of both (`last.weights.npz`,
 `best.weights.npz`: `get_weights()`, batch-norm statistics included; Keras' own `.weights.h5` of a compiled
-model also carries the optimiser's slots). A campaign that spans sessions commits only `state.json` and the two weight files (a few
-MB, no optimiser blobs); `resume` rebuilds the model and its schedule from them when the full checkpoint is
-gone (SGD momentum or Adam moments restart from zero, which the next few hundred steps absorb).
+model also carries the optimiser's slots), plus `ema.weights.npz` when the config keeps a moving average of
+the weights (`WeightAverage`). A campaign that spans sessions commits only `state.json` and the weight files
+(a few MB each, no optimiser blobs); `resume` rebuilds the model and its schedule from them when the full
+checkpoint is gone (SGD momentum or Adam moments restart from zero, which the next few hundred steps absorb).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from emotune.training.data import FerData
 log = logging.getLogger(__name__)
 
 CHECKPOINT, BEST, STATE = "checkpoint.keras", "best.keras", "state.json"
-LAST_WEIGHTS, BEST_WEIGHTS = "last.weights.npz", "best.weights.npz"
+LAST_WEIGHTS, BEST_WEIGHTS, EMA_WEIGHTS = "last.weights.npz", "best.weights.npz", "ema.weights.npz"
 CURVE_CSV, CURVE_PNG = "curve.csv", "curve.png"
 
 
@@ -47,6 +48,41 @@ class TrainResult:
     best_val_accuracy: float
     epochs_done: int
     history: list[dict]
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights, batch-norm statistics included (as timm's
+    ModelEmaV2 keeps its buffers), updated every `every` training steps with the decay that makes it the same
+    average as a per-step one. Averaged weights sit in a wider, flatter part of the loss surface than the
+    last step's, which is what weight averaging (EMA/SWA) buys; it costs a copy of the weights a few times
+    a second and one more PublicTest pass an epoch."""
+
+    def __init__(self, weights: list[np.ndarray], decay: float, every: int = 8) -> None:
+        self.weights = [np.array(w, np.float32) for w in weights]
+        self.every, self.decay = every, decay ** every
+        self._steps = 0
+
+    def step(self, model) -> None:
+        """Called after every training step; folds the model's weights in every `every` steps."""
+        self._steps += 1
+        if self._steps % self.every == 0:
+            for avg, w in zip(self.weights, model.get_weights()):
+                avg *= self.decay
+                avg += (1.0 - self.decay) * w
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        with open(tmp, "wb") as f:
+            np.savez(f, *self.weights)
+        os.replace(tmp, path)
+
+    @classmethod
+    def resume(cls, path: Path, model, decay: float) -> "WeightAverage":
+        """The average saved in `path`, or a new one starting from the model's weights."""
+        if path.is_file():
+            with np.load(path) as saved:
+                return cls([saved[f"arr_{i}"] for i in range(len(saved.files))], decay)
+        return cls(model.get_weights(), decay)
 
 
 def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
@@ -177,7 +213,12 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         x_train, y_train = x_train[np.sort(sub)], y_train[np.sort(sub)]
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
-    x_val, y_val = data.val.x, eye[data.val.y]
+    x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
+    average = WeightAverage.resume(run_dir / EMA_WEIGHTS, model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    callbacks = []
+    if average:
+        fold_in = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs=None: average.step(model))
+        callbacks.append(fold_in)
     for epoch in range(start, cfg.epochs):
         t0 = time.monotonic()
         rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch stream: a resumed epoch sees the same data
@@ -189,19 +230,32 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         if cfg.mixup_alpha > 0:
             xb, yb = mixup(xb, yb, rng, cfg.mixup_alpha)
         fit = model.fit(xb.astype(np.float32), yb, sample_weight=sw, batch_size=cfg.batch_size, epochs=1,
-                        shuffle=False, verbose=verbose)
-        val_loss, val_acc = model.evaluate(x_val.astype(np.float32), y_val, batch_size=256, verbose=0)
+                        shuffle=False, verbose=verbose, callbacks=callbacks)
+        val_loss, val_acc = model.evaluate(x_val, y_val, batch_size=256, verbose=0)
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
                "accuracy": float(fit.history["accuracy"][-1]), "val_loss": float(val_loss),
-               "val_accuracy": float(val_acc), "seconds": round(time.monotonic() - t0, 1),
-               "load_average": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None}
-        history.append(row)
+               "val_accuracy": float(val_acc)}
+        _save_atomic(model, run_dir / CHECKPOINT)
+        _save_atomic(model, run_dir / LAST_WEIGHTS)
         if val_acc > best_acc:
             best_acc = float(val_acc)
             _save_atomic(model, run_dir / BEST)
             _save_atomic(model, run_dir / BEST_WEIGHTS)
-        _save_atomic(model, run_dir / CHECKPOINT)
-        _save_atomic(model, run_dir / LAST_WEIGHTS)
+            state["best"] = {"epoch": epoch + 1, "weights": "last"}
+        if average:
+            average.save(run_dir / EMA_WEIGHTS)
+            trained = model.get_weights()
+            model.set_weights(average.weights)   # scored (and kept as the best) in the same model, then put back
+            row["ema_val_accuracy"] = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[1])
+            if row["ema_val_accuracy"] > best_acc:
+                best_acc = row["ema_val_accuracy"]
+                _save_atomic(model, run_dir / BEST)
+                _save_atomic(model, run_dir / BEST_WEIGHTS)
+                state["best"] = {"epoch": epoch + 1, "weights": "ema"}
+            model.set_weights(trained)
+        row.update(seconds=round(time.monotonic() - t0, 1),
+                   load_average=round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None)
+        history.append(row)
         state.update(epochs_done=epoch + 1, history=history, best_val_accuracy=best_acc)
         _write_state(run_dir, state)
         write_csv(history, run_dir / CURVE_CSV)

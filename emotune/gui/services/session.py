@@ -17,8 +17,8 @@ from emotune.core.history import MoodHistory
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
 from emotune.gui.services.auto_refresh import AutoRefreshPolicy
-from emotune.gui.services.interfaces import (AnalysisRequest, AnalysisService, AnalysisView, MusicService, SummaryAnalyst,
-                                  TrackBatch)
+from emotune.gui.services.interfaces import (AnalysisRequest, AnalysisService, AnalysisView, MusicService,
+                                             SummaryAnalyst, TrackBatch)
 from emotune.gui.settings import Settings
 from emotune.gui.workers.tasks import TaskHandle, TaskRunner
 
