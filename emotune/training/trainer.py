@@ -71,10 +71,7 @@ class WeightAverage:
                 avg += (1.0 - self.decay) * w
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        with open(tmp, "wb") as f:
-            np.savez(f, *self.weights)
-        os.replace(tmp, path)
+        _save_weights(self.weights, path)
 
     @classmethod
     def resume(cls, path: Path, model, decay: float) -> "WeightAverage":
@@ -130,14 +127,20 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int) -> None:
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
 
 
+def _save_weights(weights: list[np.ndarray], path: Path) -> None:
+    """The arrays of `get_weights()` as an .npz, replaced atomically (an interrupted write leaves the old file)."""
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    with open(tmp, "wb") as f:
+        np.savez(f, *weights)
+    os.replace(tmp, path)
+
+
 def _save_atomic(model, path: Path) -> None:
     if path.suffix == ".npz":
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        with open(tmp, "wb") as f:
-            np.savez(f, *model.get_weights())
-    else:
-        tmp = path.with_name(path.stem + ".tmp.keras")
-        model.save(tmp)
+        _save_weights(model.get_weights(), path)
+        return
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
     os.replace(tmp, path)
 
 
