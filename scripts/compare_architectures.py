@@ -6,8 +6,10 @@ short training run with the same schedule for all (`STUDY` below) and its Public
 `docs/arch_study.json` and prints the table docs/model.md shows.
 
     .venv/bin/python scripts/compare_architectures.py --data ../shared/datasets/fer2013 [--epochs 3]
+        [--only mini_xception compact]
 
-Each candidate trains into runs/arch/<name> with checkpoints, so an interrupted study resumes where it stopped.
+Each candidate trains into runs/arch/<name>-e<epochs>-n<faces> with checkpoints, so an interrupted study
+resumes where it stopped (and a study with another schedule does not resume this one's runs).
 PrivateTest is not touched here: the choice is made on PublicTest alone.
 """
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure_costs(repeats: int) -> dict[str, dict]:
+def measure_costs(repeats: int, candidates=CANDIDATES) -> dict[str, dict]:
     """Parameters, MACs, train-step seconds and inference ms/face for every candidate, side by side."""
     import keras
     import tensorflow as tf
@@ -67,7 +69,7 @@ def measure_costs(repeats: int) -> dict[str, dict]:
 
     rng = np.random.default_rng(0)
     out = {}
-    for name, arch, size in CANDIDATES:
+    for name, arch, size in candidates:
         keras.backend.clear_session()
         model = build_model(arch, size, STUDY.dropout)
         compile_model(model, replace(STUDY, arch=arch, input_size=size), steps_per_epoch=100)
@@ -86,7 +88,7 @@ def measure_costs(repeats: int) -> dict[str, dict]:
     return out
 
 
-def train_short(data_dir: Path, epochs: int, max_train: int) -> dict[str, dict]:
+def train_short(data_dir: Path, epochs: int, max_train: int, candidates=CANDIDATES) -> dict[str, dict]:
     """The short schedule for each candidate; resumes a candidate's unfinished run."""
     import keras
 
@@ -94,8 +96,8 @@ def train_short(data_dir: Path, epochs: int, max_train: int) -> dict[str, dict]:
     from emotune.training.trainer import read_state, train
 
     out = {}
-    for name, arch, size in CANDIDATES:
-        run_dir = REPO / "runs" / "arch" / name.replace("@", "_")
+    for name, arch, size in candidates:
+        run_dir = REPO / "runs" / "arch" / f"{name.replace('@', '_')}-e{epochs}-n{max_train or 'all'}"
         cfg = replace(STUDY, arch=arch, input_size=size, epochs=epochs, max_train=max_train)
         state = read_state(run_dir)
         if not (state and state.get("epochs_done", 0) >= epochs):
@@ -134,11 +136,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--max-train", type=int, default=0, help="train on this many faces (0 = all)")
     ap.add_argument("--repeats", type=int, default=8)
     ap.add_argument("--costs-only", action="store_true")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="these candidates only (names as in the table)")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "arch_study.json")
     args = ap.parse_args(argv)
-    rows = measure_costs(args.repeats)
+    names = [c[0] for c in CANDIDATES]
+    unknown = sorted(set(args.only or ()) - set(names))
+    if unknown:
+        ap.error(f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    candidates = [c for c in CANDIDATES if not args.only or c[0] in args.only]
+    rows = measure_costs(args.repeats, candidates)
     if not args.costs_only:
-        for name, r in train_short(args.data, args.epochs, args.max_train).items():
+        for name, r in train_short(args.data, args.epochs, args.max_train, candidates).items():
             rows[name].update(r)
     args.out.write_text(json.dumps({"schedule": STUDY.to_dict() | {"epochs": args.epochs,
                                                                   "max_train": args.max_train},
