@@ -12,13 +12,13 @@ import pytest
 import requests
 
 from emotune.appdirs import AppDirs
-from emotune.gui.services import engines
+from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
 from emotune.gui import app as gui_app
-from emotune.core.mood import MoodSnapshot
+from emotune.gui.services import engines
+from emotune.gui.services.interfaces import AnalysisView, SummaryAnalyst
 from emotune.gui.services.llm_service import LlmAnalyst
 from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
-from emotune.gui.services.interfaces import AnalysisView, SummaryAnalyst
 from emotune.gui.settings import Settings
 from emotune.resources import asset_path, models_dir
 

@@ -16,15 +16,15 @@ from emotune.core.emotions import one_hot
 from emotune.core.mood import MoodSnapshot
 from emotune.core.types import Box, FaceResult, Frame
 from emotune.gui import settings as keys
-from emotune.gui.services.auto_refresh import AutoRefreshPolicy
 from emotune.gui.crash import CrashReporter
-from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
-from emotune.gui.settings import Settings
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
+from emotune.gui.services.auto_refresh import AutoRefreshPolicy
+from emotune.gui.settings import Settings
 from emotune.gui.style import EMOTION_COLORS
 from emotune.gui.widgets.live_text import LiveText
-from emotune.gui.workers.tasks import TaskRunner
 from emotune.gui.widgets.video_view import VideoView
+from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
+from emotune.gui.workers.tasks import TaskRunner
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.music.spotify.config import DEFAULT_PORT
 from emotune.resources import models_dir

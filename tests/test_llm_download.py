@@ -144,8 +144,8 @@ def test_settings_box_says_when_offline(qtbot, monkeypatch, tmp_path):
 
 
 def test_settings_dialog_offers_the_download_and_takes_the_downloaded_file(qtbot, tmp_path, monkeypatch):
-    from emotune.gui.settings import Settings
     from emotune.gui.dialogs.settings_dialog import SettingsDialog
+    from emotune.gui.settings import Settings
 
     dialog = SettingsDialog(Settings.at(tmp_path / "settings.ini"), models_folder=tmp_path / "models")
     qtbot.addWidget(dialog)

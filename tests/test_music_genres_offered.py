@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 
 from emotune.core.history import MoodSummary
 from emotune.gui import settings as keys
+from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.gui.services.music_service import CatalogMusic
 from emotune.gui.settings import Settings
-from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.llm.prompt import offered_genres
 from emotune.llm.values import AnalysisRequest
 

@@ -21,12 +21,12 @@ from emotune.appdirs import AppDirs
 from emotune.capture import VideoSource, list_cameras, open_source
 from emotune.gui import settings as keys
 from emotune.gui.crash import CrashReporter
-from emotune.gui.workers.inference_worker import InferenceWorker
 from emotune.gui.main_window import MainWindow, SourceSpec
-from emotune.gui.workers.pipeline_controller import PipelineController
 from emotune.gui.services.interfaces import AnalysisService, MusicService
 from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
+from emotune.gui.workers.inference_worker import InferenceWorker
+from emotune.gui.workers.pipeline_controller import PipelineController
 from emotune.gui.workers.tasks import TaskRunner
 from emotune.inference.classifier import EmotionClassifier
 from emotune.resources import asset_path

@@ -16,20 +16,20 @@ from emotune.capture import VideoSource, open_source
 from emotune.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from emotune.core.emotions import to_mapping
 from emotune.gui import settings as keys
-from emotune.gui.widgets.analysis_panel import AnalysisPanel
-from emotune.gui.widgets.controls import Controls
-from emotune.gui.widgets.emotion_bars import EmotionBars
-from emotune.gui.workers.inference_worker import InferenceOutput, ModelStatus
-from emotune.gui.widgets.mood_panel import MoodPanel
-from emotune.gui.workers.pipeline_controller import PipelineController
+from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.gui.services.interfaces import AnalysisView, TrackBatch
 from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
-from emotune.gui.dialogs.settings_dialog import SettingsDialog
+from emotune.gui.widgets.analysis_panel import AnalysisPanel
+from emotune.gui.widgets.controls import Controls
+from emotune.gui.widgets.emotion_bars import EmotionBars
+from emotune.gui.widgets.mood_panel import MoodPanel
 from emotune.gui.widgets.status_bar import StatusBar
-from emotune.gui.workers.tasks import TaskRunner
 from emotune.gui.widgets.track_list import TrackList
 from emotune.gui.widgets.video_view import VideoView
+from emotune.gui.workers.inference_worker import InferenceOutput, ModelStatus
+from emotune.gui.workers.pipeline_controller import PipelineController
+from emotune.gui.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

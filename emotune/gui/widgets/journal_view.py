@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from emotune.core.emotions import index_of
 from emotune.core.errors import user_text
-from emotune.gui.widgets.journal_chart import ChartBar, MoodChart, MoodLegend
 from emotune.gui.style import MOOD_WORDS, label
+from emotune.gui.widgets.journal_chart import ChartBar, MoodChart, MoodLegend
 from emotune.gui.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

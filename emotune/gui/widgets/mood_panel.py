@@ -4,9 +4,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emotune.core.mood import MoodSnapshot
+from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va
 from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_timeline import MoodTimeline
-from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va
 
 TREND_WORDS = {"rising": "brightening", "falling": "darkening", "steady": "steady"}
 

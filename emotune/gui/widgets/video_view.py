@@ -21,8 +21,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emotune.core.types import FaceResult
-from emotune.gui.workers.frame_slot import LatestFrameSlot
 from emotune.gui.style import EMOTION_COLORS, label
+from emotune.gui.workers.frame_slot import LatestFrameSlot
 
 
 def scaled_qimage(image_bgr: np.ndarray, width: int, height: int) -> tuple[QImage, np.ndarray]:
