@@ -16,7 +16,7 @@ from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
-from emotune.llm.grounding import retry_opening
+from emotune.llm.grounding import measured_opening
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MOOD_LABELS, SOURCES
@@ -146,15 +146,15 @@ def test_schema_becomes_a_grammar():
 
     for genres in (GENRES, ()):
         assert LlamaGrammar.from_json_schema(json.dumps(build_schema(genres)), verbose=False)
-    opening = retry_opening(varied_requests(1)[0].summary)
+    opening = measured_opening(varied_requests(1)[0].summary)
     assert LlamaGrammar.from_json_schema(json.dumps(build_schema(GENRES, opening=opening)), verbose=False)
 
 
 def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
-    """The retry's schema forces its first sentence (grounding.retry_opening); llama.cpp accepts the grammar,
+    """The retry's schema forces its first sentence (grounding.measured_opening); llama.cpp accepts the grammar,
     the reply parses, and what it is made to say passes the grounding check."""
     for request in varied_requests(4, seed=13):
-        opening, then = retry_opening(request.summary), time_anchor(request.time_of_day)
+        opening, then = measured_opening(request.summary), time_anchor(request.time_of_day)
         gen = analyst.engine.generate(build_messages(request, with_example=False),
                                       schema=build_schema(GENRES, opening, then), max_tokens=MAX_TOKENS,
                                       sink=lambda piece: True, seed=SEED)
@@ -166,7 +166,7 @@ def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
     result = Analyst(analyst.engine, seed=SEED, time_budget_s=BUDGET_S).analyze(request)
     assert result.source in ("llm", "llm-retry")
     if result.source == "llm-retry":
-        assert result.summary.startswith(retry_opening(request.summary))
+        assert result.summary.startswith(measured_opening(request.summary))
 
 
 def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
@@ -420,11 +420,11 @@ def test_another_chat_template_gives_the_same_reply_form(gguf):
     reply's form does not depend on it: formatted with another template (Llama-2's here), the reply is still
     the schema's JSON, the summary opening with the measured main emotion and the time of day."""
     from emotune.llm.engine import LlamaEngine
-    from emotune.llm.grounding import first_opening
+    from emotune.llm.grounding import measured_opening
 
     engine = LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"chat_format": "llama-2"})
     request = varied_requests(1, seed=4)[0]
-    opening, then = first_opening(request.summary), time_anchor(request.time_of_day)
+    opening, then = measured_opening(request.summary), time_anchor(request.time_of_day)
     gen = engine.generate(build_messages(request), schema=build_schema(GENRES, opening, then), max_tokens=600,
                           sink=lambda piece: True, seed=SEED)
     data = json.loads(gen.text)

@@ -297,16 +297,16 @@ def test_saved_prompt_states_are_pruned_to_the_most_recently_used(tmp_path):
     assert len(left) == KEEP and others[1].name in left     # model-c: the most recent of the rest
 
 
-def test_the_retry_opening_states_what_was_measured_and_passes_the_grounding_check():
+def test_the_measured_opening_states_what_was_measured_and_passes_the_grounding_check():
     from benchmarks.bench_llm import varied_summaries
-    from emotune.llm.grounding import retry_opening
+    from emotune.llm.grounding import measured_opening
 
     for summary in varied_summaries(40, seed=2):
-        opening = retry_opening(summary)
+        opening = measured_opening(summary)
         assert opening.startswith("You looked mostly ") and opening.endswith(f"your mood is {summary.trend}.")
         assert grounding_problems(opening + " Easy, even music fits it.", summary, "evening") == []
     manual = dataclasses.replace(varied_summaries(1)[0], manual=True)
-    assert retry_opening(manual) == ""
+    assert measured_opening(manual) == ""
 
 
 def test_a_forced_opening_becomes_a_pattern_and_must_be_plain_words():
@@ -350,12 +350,12 @@ def test_a_reading_must_cover_what_was_measured_and_be_its_own():
 
 
 def test_the_summary_form_is_forced_on_the_main_emotion_and_the_time_of_day():
-    from emotune.llm.grounding import first_opening
+    from emotune.llm.grounding import measured_opening
     from emotune.llm.prompt import time_anchor
 
     s = varied_requests(1, seed=8)[0].summary
-    pattern = build_schema(GENRES, first_opening(s), time_anchor("evening"))["properties"]["summary"]["pattern"]
-    opening = first_opening(s)
+    pattern = build_schema(GENRES, measured_opening(s), time_anchor("evening"))["properties"]["summary"]["pattern"]
+    opening = measured_opening(s)
     assert re.fullmatch(pattern, f"{opening} for about 2 minutes, and your mood is steady. This evening, soft songs.")
     assert not re.fullmatch(pattern, f"{opening}. This morning, calm songs fit.")             # not the time measured
     assert not re.fullmatch(pattern, f"{opening} now. This evening, calm songs fit. More.")   # one sentence each

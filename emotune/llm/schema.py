@@ -14,7 +14,7 @@ from typing import Sequence
 
 from emotune.core.history import MoodSummary
 from emotune.llm.grounding import (copy_problems, coverage_problems, fix_wording, grounding_problems,
-                                   liked_problems, retry_opening)
+                                   liked_problems, measured_opening)
 
 SUMMARY_MAX_CHARS = 240
 SUMMARY_MIN_CHARS = 20
@@ -39,7 +39,7 @@ _CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"     # prose without a sentence end
 def build_schema(genres: Sequence[str], opening: str = "", then: str = "") -> dict:
     """The reply schema for one request: `genres` are the catalog's. `summary` comes first so it streams to
     the user first. With `opening` it must start with those words: a whole sentence (the retry's, see
-    grounding.retry_opening) or the start of one that the model goes on with. With `then`, its second
+    grounding.measured_opening) or the start of one that the model goes on with. With `then`, its second
     sentence must start with those words (the time of day, "This evening,"), see `_summary_schema`."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
@@ -152,7 +152,7 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         problems += grounding_problems(summary, measured, time_of_day, journal)
         problems += liked_problems(summary, liked)
         problems += coverage_problems(summary, measured)
-        problems += copy_problems(summary, examples, forced=retry_opening(measured))
+        problems += copy_problems(summary, examples, forced=measured_opening(measured))
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
