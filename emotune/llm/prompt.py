@@ -64,43 +64,43 @@ EXAMPLES: dict[str, Example] = {
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
         "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and energetic.",
         "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
-        "upbeat funk keeps that energy going.",
+        "bright and energetic funk keeps that energy going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
         "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: lift the mood gently.\nChosen music: mellow and calm.",
-        "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, warm and "
-        "gentle songs can meet that feeling first, then lift it slowly.",
+        "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, mellow and "
+        "calm songs can meet that feeling first, then lift it slowly.",
         ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
     "neutral": Example(
         "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
         "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and moderate.",
         "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
-        "easy indie and folk neither push nor pull.",
+        "mellow and moderate indie and folk neither push nor pull.",
         ("mellow indie morning", "laid-back folk"), ("indie", "folk")),
     "angry": Example(
         "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
-        "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, rock "
-        "with a softer edge can let the tension out and cool it down.",
+        "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, mellow "
+        "and moderate rock can let the tension out and cool it down.",
         ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
     "fear": Example(
         "Main emotion: fear (45%), held for about 2 minutes.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: match the mood.\nChosen music: dark and moderate.",
-        "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, soft "
-        "piano and ambient sounds can steady a restless mind.",
+        "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, dark and "
+        "moderate piano and ambient sounds can hold a restless mind.",
         ("soothing night piano", "calm ambient"), ("piano", "ambient")),
     "surprise": Example(
         "Main emotion: surprise (40%), held for about 20 seconds.\nMood trend: rising.\n"
         "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: bright and energetic.",
         "You looked mostly surprised for about 20 seconds, and your mood is rising. This morning, "
-        "lively electronic beats fit that spark.",
+        "bright and energetic electronic beats fit that spark.",
         ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
     "disgust": Example(
         "Main emotion: disgust (38%), held for about 50 seconds.\nMood trend: steady.\n"
         "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
         "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
-        "warm soul and easy grooves can clear the air.",
+        "mellow and moderate soul grooves can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
 }
 
