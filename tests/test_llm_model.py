@@ -146,23 +146,24 @@ def test_schema_becomes_a_grammar():
 
     for genres in (GENRES, ()):
         assert LlamaGrammar.from_json_schema(json.dumps(build_schema(genres)), verbose=False)
-    opening = measured_opening(varied_requests(1)[0].summary)
-    assert LlamaGrammar.from_json_schema(json.dumps(build_schema(GENRES, opening=opening)), verbose=False)
+    for model_first in (True, False):
+        schema = build_schema(GENRES, time_anchor("evening"), model_first=model_first)
+        assert LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
 
 
 def test_every_reply_opens_with_the_measured_sentence(analyst):
-    """The schema forces the summary's first sentence (grounding.measured_opening) with the worked example
-    (first reply) and without it (retry); llama.cpp accepts the grammar, the reply parses, and what it is made
-    to say passes the grounding check."""
+    """The model writes the summary's second sentence, which its grammar starts with the time of day, with the
+    worked example (first reply) and without it (retry); llama.cpp accepts the grammar and the reply parses.
+    The analysis puts the measured first sentence (grounding.measured_opening) before it."""
     for request in varied_requests(4, seed=13):
-        opening, then = measured_opening(request.summary), time_anchor(request.time_of_day)
+        then = time_anchor(request.time_of_day)
         for with_example in (True, False):
             gen = analyst.engine.generate(build_messages(request, with_example=with_example),
-                                          schema=build_schema(GENRES, opening, then), max_tokens=MAX_TOKENS,
-                                          sink=lambda piece: True, seed=SEED)
+                                          schema=build_schema(GENRES, then, model_first=False),
+                                          max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED)
             summary = json.loads(gen.text)["summary"]
-            assert summary.startswith(f"{opening} {then} ") and summary.endswith(".")
-            assert len(summary) <= SUMMARY_MAX_CHARS
+            assert summary.startswith(f"{then} ") and summary.endswith(".") and summary.count(".") == 1
+            assert len(measured_opening(request.summary)) + 1 + len(summary) <= SUMMARY_MAX_CHARS
     # a history whose first reply SmolLM2 got wrong when it wrote the first sentence itself ("sad" for an
     # angry face): the model's own analysis, opening with what was measured
     request = varied_requests(1, seed=7)[0]
@@ -211,7 +212,8 @@ def test_results_are_schema_valid_over_varied_histories(analyst):
         from_model += 1
         reply = analyst.last_generation.text
         checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day,
-                              liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
+                              liked=request.preferred_genres, examples=EXAMPLE_SENTENCES,
+                              opening=measured_opening(request.summary))
         assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
         assert result.summary.startswith("You ") and time_anchor(request.time_of_day) in result.summary
     assert from_model >= 4
@@ -420,16 +422,15 @@ def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
 def test_another_chat_template_gives_the_same_reply_form(gguf):
     """A downloaded model brings its own chat template, which llama-cpp-python reads from the GGUF. The
     reply's form does not depend on it: formatted with another template (Llama-2's here), the reply is still
-    the schema's JSON, the summary opening with the measured main emotion and the time of day."""
+    the schema's JSON, the model's part of the summary opening with the time of day."""
     from emotune.llm.engine import LlamaEngine
-    from emotune.llm.grounding import measured_opening
 
     engine = LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"chat_format": "llama-2"})
     request = varied_requests(1, seed=4)[0]
-    opening, then = measured_opening(request.summary), time_anchor(request.time_of_day)
-    gen = engine.generate(build_messages(request), schema=build_schema(GENRES, opening, then), max_tokens=600,
-                          sink=lambda piece: True, seed=SEED)
+    then = time_anchor(request.time_of_day)
+    gen = engine.generate(build_messages(request), schema=build_schema(GENRES, then, model_first=False),
+                          max_tokens=600, sink=lambda piece: True, seed=SEED)
     data = json.loads(gen.text)
     assert gen.finish_reason == "stop" and set(data) == {"summary", "search_phrases", "genres"}
-    assert data["summary"].startswith(opening) and f". {then} " in data["summary"]
+    assert data["summary"].startswith(f"{then} ")
     engine.close()

@@ -1,9 +1,9 @@
 """The Analyst: turns an AnalysisRequest into an Analysis with the local model, and always returns one.
 
-Flow: grounded prompt → streamed, schema-constrained reply whose first sentence the grammar writes from the
-measurement (the summary reaches `on_text` as it is typed) → validate and repair → on an invalid reply one
-retry with another seed, without the worked example → else the deterministic fallback. A newer `analyze` call cancels the running
-one; a time budget ends a slow generation cleanly, prompt evaluation included.
+Flow: grounded prompt → streamed, schema-constrained reply that goes on from a first sentence our code writes
+from the measurement (the summary reaches `on_text` as it is typed) → validate and repair → on an invalid
+reply one retry with another seed, without the worked example → else the deterministic fallback. A newer
+`analyze` call cancels the running one; a time budget ends a slow generation cleanly, prompt evaluation included.
 Qt-free: the GUI calls `load` and `analyze` from a worker thread and passes results on by signals.
 """
 from __future__ import annotations
@@ -223,11 +223,11 @@ class Analyst:
         for attempt in (1, 2):
             if reason := stop_reason():
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
-            # the summary's form is forced: its first sentence is ours, from the measurement (main and second
-            # emotion, span, trend: what rejected replies most often got wrong), its second starts with the time
-            # of day; the model writes the rest. The retry goes without the worked example (rejected first replies
-            # mostly copied from it) and with another seed.
-            schema = build_schema(genres, opening, time_anchor(request.time_of_day))
+            # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
+            # what rejected replies most often got wrong); the model writes the second, which starts with the
+            # time of day. The retry goes without the worked example (rejected first replies mostly copied from
+            # it) and with another seed.
+            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening)
             messages = build_messages(request, with_example=attempt == 1)
             streamer = FieldStreamer("summary")
             looping = False
@@ -236,7 +236,7 @@ class Analyst:
                 nonlocal looping
                 shown = streamer.feed(piece)
                 if shown is not None:
-                    _safe(on_text, shown)
+                    _safe(on_text, f"{opening} {shown}" if opening else shown)
                 looping = bool(_LOOP.search(streamer.text[-96:]))
                 return not looping and stop_reason() is None
 
@@ -259,7 +259,7 @@ class Analyst:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
                 checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
-                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
+                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=opening)
                 if restates(checked.summary, deterministic):
                     raise InvalidReply("the summary only restates the measured facts")
             except InvalidReply as exc:

@@ -31,17 +31,17 @@ SYSTEM = (
     "You are EmoTune's music assistant. From webcam measurements of a person's face you write a short, warm "
     "reading of their mood and suggest music searches. Use only the facts given; never invent anything. "
     "Reply with one JSON object:\n"
-    "- summary: two short sentences to the person (\"you\"). First: the main emotion, how long it held, the "
-    "second emotion if one is given, and the mood trend. Second: starts with the time of day and says why the "
-    "chosen music fits, with the liked genres or earlier days when given;\n"
+    "- summary: one short sentence to the person (\"you\"), after the measured facts: it starts with the time "
+    "of day and says why the chosen music fits, with the liked genres or earlier days when given;\n"
     f"- search_phrases: {MAX_PHRASES - 1} or {MAX_PHRASES} short searches for songs that fit the chosen music;\n"
     f"- genres: up to {MAX_GENRES} genres from the list."
 )
 
-# One worked example per main emotion (fixed text, about nobody), in the form the reply's grammar enforces:
-# "You looked mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why
-# the music fits>." The grammar writes the whole first sentence from the measurement (grounding.
-# measured_opening), so the example need not match the request's second emotion or trend: one example per
+# One worked example per main emotion (fixed text, about nobody). The summary the user reads is "You looked
+# mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why the music
+# fits>."; our code writes the first sentence from the measurement (grounding.measured_opening) and the
+# model the second (the reply's grammar starts it with the time of day), so the example's reply shows the
+# second only, and the example need not match the request's second emotion or trend: one example per
 # emotion, 7 prompt prefixes in all, each evaluated once a session (prefix_states.py; with an example per
 # emotion, second emotion and trend, 42 prefixes, most analyses re-evaluated ~120 example tokens). The
 # examples show no second emotion (SmolLM2 wrote the example's "with flashes of surprise" for histories without
@@ -49,13 +49,18 @@ SYSTEM = (
 @dataclass(frozen=True)
 class Example:
     facts: str              # the user message
-    summary: str
+    summary: str            # the whole summary the user would read
     search_phrases: tuple[str, ...]
     genres: tuple[str, ...]
 
+    @property
+    def reading(self) -> str:
+        """What the model writes of the summary: all but its first sentence, which our code writes."""
+        return self.summary.split(". ", 1)[1]
+
     def messages(self) -> tuple[str, dict]:
-        """The example as a user message and reply."""
-        return self.facts, {"summary": self.summary, "search_phrases": list(self.search_phrases),
+        """The example as a user message and the model's reply."""
+        return self.facts, {"summary": self.reading, "search_phrases": list(self.search_phrases),
                             "genres": list(self.genres)}
 
 
