@@ -7,9 +7,9 @@ Automatic metrics, each next to its goal:
   trend, time of day, spans, earlier days, stated tastes);
 - coverage: it names the main emotion, the trend and the second emotion when that held >= 15 %;
 - copied: sentences taken whole from the prompt's worked examples (share of all sentences);
-- example endings: sentences whose last five words are a worked example's (no goal: a small model fills the
-  example's frame with the request's facts, "This evening, mellow and moderate rock can let the tension out
-  and cool it down.", which the whole-sentence check does not count);
+- example endings: sentences after the first whose last five words are a worked example's (no goal: a small
+  model fills the example's frame with the request's facts, "This evening, mellow and moderate rock can let
+  the tension out and cool it down.", which the whole-sentence check does not count);
 - distinct: different summaries once emotion words and numbers are masked (a template differs only there);
 - phrases on the right side: search phrases with >= 1 catalog track on the target's side of valence;
 - restating: summaries that only restate the deterministic one;
@@ -159,7 +159,7 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
     rows = result["rows"]
     examples = {without_time(x) for x in result["examples"]}   # the time of day a sentence starts with aside
     endings = {tuple(x.split()[-ENDING_WORDS:]) for x in examples}
-    grounded = covered = copied = ended = sentences = restated = 0
+    grounded = covered = copied = ended = later = sentences = restated = 0
     phrase_ok = phrase_n = 0
     target_off = []
     for d, row in zip(histories, rows):
@@ -173,7 +173,8 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
         ss = _sentences(text)
         sentences += len(ss)
         copied += sum(without_time(x) in examples for x in ss)
-        ended += sum(tuple(x.split()[-ENDING_WORDS:]) in endings for x in ss)
+        ended += sum(tuple(x.split()[-ENDING_WORDS:]) in endings for x in ss[1:])
+        later += len(ss[1:])
         deterministic = fallback_analysis(request, "").summary
         restated += row["source"] != "fallback" and restates(text, deterministic)
         target = music_targets(s, request.goal).valence
@@ -187,7 +188,7 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
     sources = [r["source"] for r in rows]
     return {
         "grounded": grounded / n, "coverage": covered / n, "copied sentences": copied / max(1, sentences),
-        "example endings (last 5 words)": ended / max(1, sentences),
+        "example endings (last 5 words)": ended / max(1, later),
         "distinct summaries": len({_masked(r["summary"]) for r in rows}) / n,
         "phrases on the right side": phrase_ok / max(1, phrase_n),
         "restating the deterministic summary": restated / n,

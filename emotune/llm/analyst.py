@@ -225,9 +225,12 @@ class Analyst:
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
             # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
             # what rejected replies most often got wrong); the model writes the second, which starts with the
-            # time of day. The retry goes without the worked example (rejected first replies mostly copied from
-            # it) and with another seed.
-            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening)
+            # time of day. The first reply goes on from our sentence; the retry, without the worked example
+            # (rejected first replies mostly copied from it) and with another seed, writes it out itself (its
+            # grammar forces every word): without the example or that sentence to go on from, SmolLM2 looped.
+            ours = opening if attempt == 1 else ""
+            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening,
+                                  first="" if attempt == 1 else opening)
             messages = build_messages(request, with_example=attempt == 1)
             streamer = FieldStreamer("summary")
             looping = False
@@ -236,7 +239,7 @@ class Analyst:
                 nonlocal looping
                 shown = streamer.feed(piece)
                 if shown is not None:
-                    _safe(on_text, f"{opening} {shown}" if opening else shown)
+                    _safe(on_text, f"{ours} {shown}" if ours else shown)
                 looping = bool(_LOOP.search(streamer.text[-96:]))
                 return not looping and stop_reason() is None
 
@@ -259,7 +262,7 @@ class Analyst:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
                 checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
-                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=opening)
+                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=ours)
                 if restates(checked.summary, deterministic):
                     raise InvalidReply("the summary only restates the measured facts")
             except InvalidReply as exc:

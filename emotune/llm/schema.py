@@ -36,12 +36,13 @@ MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_
 _CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"
 
 
-def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True) -> dict:
+def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True, first: str = "") -> dict:
     """The reply schema for one request: `genres` are the catalog's. `summary` comes first so it streams to
     the user first. With `then` (the time of day, "This evening,") the summary is a sentence that starts with
-    those words, after one the model writes itself when `model_first`; without `model_first` our code puts
-    the measured first sentence before it (grounding.measured_opening, check_reply's `opening`), so the model
-    does not spend ~20 tokens (~0.5 s) writing out words it is not free to choose. See `_summary_schema`."""
+    those words, after a first sentence: `first` word for word when given (the retry's: the measured one, see
+    grounding.measured_opening), else one the model writes itself when `model_first`. Without either, our
+    code puts the measured first sentence before the reply's (check_reply's `opening`), so the model does not
+    spend ~25 tokens (~0.6 s on a busy core) writing out words it is not free to choose. See `_summary_schema`."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
         genre_list = {"type": "array", "items": genre_item, "maxItems": MAX_GENRES}
@@ -50,7 +51,7 @@ def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True
     return {
         "type": "object",
         "properties": {
-            "summary": _summary_schema(then, model_first),
+            "summary": _summary_schema(then, model_first, first),
             "search_phrases": {
                 "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": PHRASE_MAX_CHARS},
                 "maxItems": MAX_PHRASES,
@@ -65,17 +66,21 @@ def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True
 SENTENCE_MAX_CHARS = 100   # each free part of a summary with a forced form (two of them fit SUMMARY_MAX_CHARS)
 
 
-def _summary_schema(then: str, model_first: bool) -> dict:
+def _summary_schema(then: str, model_first: bool, first: str) -> dict:
     """Free text, or a pattern. A 135M model given two free sentences copied its example's time of day and
     rambled ("This morning ... This morning ..."); anchoring the sentence on the measured time of day leaves it
     the words that say why the music fits. The free parts hold no sentence end: the model's first full stop
     ends its first sentence, and the next ends the summary."""
     if not then:
         return {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS}
-    if re.search(r"[\^$*+?()\[\]{}|\\\"]", then):
-        raise ValueError(f"a forced start is plain words: {then!r}")
-    first = f"{_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.] " if model_first else ""
-    return {"type": "string", "pattern": f"^{first}{_literal(then)} {_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]$"}
+    for words in (then, first):
+        if re.search(r"[\^$*+?()\[\]{}|\\\"]", words):
+            raise ValueError(f"forced words are plain words: {words!r}")
+    if first:
+        before = f"{_literal(first)} "
+    else:
+        before = f"{_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.] " if model_first else ""
+    return {"type": "string", "pattern": f"^{before}{_literal(then)} {_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]$"}
 
 
 def _literal(words: str) -> str:
