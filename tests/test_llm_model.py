@@ -197,8 +197,11 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
 
 def test_results_are_schema_valid_over_varied_histories(analyst):
     """Six varied histories (seed pinned, so always the same replies): the model answers at least four
-    itself, each reply passing the checks. Two of these six end in the fallback (the quality benchmark's
-    63 histories: 1-3 %), each only after two replies our checks rejected, and it says why."""
+    itself, each reply passing the checks. One of these six ends in the fallback (measured alone, 28 Nov
+    2026: its first reply took the surprise example's sentence whole, "bright and energetic electronic beats
+    fit that spark", and the retry named happy, seen 2 % of the time), only after two replies our checks
+    rejected, and it says why. The bound stays at four: the module's other tests run before this one on the
+    same engine, and a prefix evaluated in other batches can flip a close choice (see docs/llm.md)."""
     from_model = 0
     for request in varied_requests(6, seed=11):
         shown: list[str] = []
