@@ -7,6 +7,9 @@ Automatic metrics, each next to its goal:
   trend, time of day, spans, earlier days, stated tastes);
 - coverage: it names the main emotion, the trend and the second emotion when that held >= 15 %;
 - copied: sentences taken whole from the prompt's worked examples (share of all sentences);
+- example endings: sentences after the first whose last five words are a worked example's (no goal: a small
+  model fills the example's frame with the request's facts, "This evening, mellow and moderate rock can let
+  the tension out and cool it down.", which the whole-sentence check does not count);
 - distinct: different summaries once emotion words and numbers are masked (a template differs only there);
 - phrases on the right side: search phrases with >= 1 catalog track on the target's side of valence;
 - restating: summaries that only restate the deterministic one;
@@ -42,6 +45,7 @@ GOALS = {"grounded": (1.0, True), "coverage": (0.9, True), "copied sentences": (
          "median latency s": (3.0, False)}
 PREFERENCES = (("jazz",), ("rock", "metal"), ("pop",), ("classical", "ambient"), ("hip-hop",), ("folk", "indie"))
 HOURS = (8, 14, 19, 23)
+ENDING_WORDS = 5
 
 
 def quality_histories(n: int = N_HISTORIES, seed: int = 15) -> list[dict]:
@@ -126,7 +130,8 @@ def run_variant(model: str | None, histories: list[dict], genres, seed: int = 12
     for d in histories:
         r = analyst.analyze(to_request(d, genres))
         rows.append({"summary": r.summary, "source": r.source, "phrases": list(r.search_phrases),
-                     "genres": list(r.genres), "target_valence": r.target_valence, "elapsed_s": r.elapsed_s})
+                     "genres": list(r.genres), "target_valence": r.target_valence, "elapsed_s": r.elapsed_s,
+                     "reason": r.reason})
     if analyst.engine is not None:
         analyst.engine.close()
     return {"rows": rows, "examples": example_sentences() if model else []}
@@ -153,7 +158,8 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
 
     rows = result["rows"]
     examples = {without_time(x) for x in result["examples"]}   # the time of day a sentence starts with aside
-    grounded = covered = copied = sentences = restated = 0
+    endings = {tuple(x.split()[-ENDING_WORDS:]) for x in examples}
+    grounded = covered = copied = ended = later = sentences = restated = 0
     phrase_ok = phrase_n = 0
     target_off = []
     for d, row in zip(histories, rows):
@@ -167,6 +173,8 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
         ss = _sentences(text)
         sentences += len(ss)
         copied += sum(without_time(x) in examples for x in ss)
+        ended += sum(tuple(x.split()[-ENDING_WORDS:]) in endings for x in ss[1:])
+        later += len(ss[1:])
         deterministic = fallback_analysis(request, "").summary
         restated += row["source"] != "fallback" and restates(text, deterministic)
         target = music_targets(s, request.goal).valence
@@ -180,6 +188,7 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
     sources = [r["source"] for r in rows]
     return {
         "grounded": grounded / n, "coverage": covered / n, "copied sentences": copied / max(1, sentences),
+        "example endings (last 5 words)": ended / max(1, later),
         "distinct summaries": len({_masked(r["summary"]) for r in rows}) / n,
         "phrases on the right side": phrase_ok / max(1, phrase_n),
         "restating the deterministic summary": restated / n,
@@ -224,6 +233,19 @@ def _keep(name: str, result: dict) -> None:
         (Path(folder) / f"{name}.json").write_text(json.dumps(result, indent=1))
 
 
+def _print_reasons(name: str, rows: list[dict]) -> None:
+    """Why first replies were rejected (the analysis' reason), most frequent first: what to fix next."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        for part in re.split(r" / |; ", row.get("reason") or ""):
+            part = re.sub(r"^(first reply invalid|the model's replies were invalid twice): ", "", part)
+            key = re.sub(r"\(.*", "", re.sub(r"\d+", "#", part)).strip()
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"  {name} rejected: {count} x {key}")
+
+
 def _goal_text(name: str, value: float) -> str:
     if name not in GOALS:
         return ""
@@ -257,6 +279,7 @@ def main() -> None:
                 _keep(f"{name}-old", old)
         new = run_variant(model, histories, genres)
         _keep(f"{name}-new", new)
+        _print_reasons(name, new["rows"])
         columns[f"{name} new"] = score(new, histories, genres, search)
         print(f"({name}: {time.perf_counter() - started:.0f} s)")
     if not models:

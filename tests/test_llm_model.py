@@ -16,7 +16,7 @@ from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
-from emotune.llm.grounding import retry_opening
+from emotune.llm.grounding import measured_opening
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MOOD_LABELS, SOURCES
@@ -146,27 +146,30 @@ def test_schema_becomes_a_grammar():
 
     for genres in (GENRES, ()):
         assert LlamaGrammar.from_json_schema(json.dumps(build_schema(genres)), verbose=False)
-    opening = retry_opening(varied_requests(1)[0].summary)
-    assert LlamaGrammar.from_json_schema(json.dumps(build_schema(GENRES, opening=opening)), verbose=False)
+    for model_first in (True, False):
+        schema = build_schema(GENRES, time_anchor("evening"), model_first=model_first)
+        assert LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
 
 
-def test_the_retry_opens_with_the_measured_main_emotion_and_trend(analyst):
-    """The retry's schema forces its first sentence (grounding.retry_opening); llama.cpp accepts the grammar,
-    the reply parses, and what it is made to say passes the grounding check."""
+def test_every_reply_opens_with_the_measured_sentence(analyst):
+    """The model writes the summary's second sentence, which its grammar starts with the time of day, with the
+    worked example (first reply) and without it (retry); llama.cpp accepts the grammar and the reply parses.
+    The analysis puts the measured first sentence (grounding.measured_opening) before it."""
     for request in varied_requests(4, seed=13):
-        opening, then = retry_opening(request.summary), time_anchor(request.time_of_day)
-        gen = analyst.engine.generate(build_messages(request, with_example=False),
-                                      schema=build_schema(GENRES, opening, then), max_tokens=MAX_TOKENS,
-                                      sink=lambda piece: True, seed=SEED)
-        summary = json.loads(gen.text)["summary"]
-        assert summary.startswith(f"{opening} {then} ") and summary.endswith(".")
-        assert len(summary) <= SUMMARY_MAX_CHARS
-    # a history whose first reply SmolLM2 gets wrong (it writes "sad" for an angry face) is saved by the retry
+        then = time_anchor(request.time_of_day)
+        for with_example in (True, False):
+            gen = analyst.engine.generate(build_messages(request, with_example=with_example),
+                                          schema=build_schema(GENRES, then, model_first=False),
+                                          max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED)
+            summary = json.loads(gen.text)["summary"]
+            assert summary.startswith(f"{then} ") and summary.endswith(".") and summary.count(".") == 1
+            assert len(measured_opening(request.summary)) + 1 + len(summary) <= SUMMARY_MAX_CHARS
+    # a history whose first reply SmolLM2 got wrong when it wrote the first sentence itself ("sad" for an
+    # angry face): the model's own analysis, opening with what was measured
     request = varied_requests(1, seed=7)[0]
     result = Analyst(analyst.engine, seed=SEED, time_budget_s=BUDGET_S).analyze(request)
-    assert result.source in ("llm", "llm-retry")
-    if result.source == "llm-retry":
-        assert result.summary.startswith(retry_opening(request.summary))
+    assert result.source != "fallback", result.reason
+    assert result.summary.startswith(measured_opening(request.summary))
 
 
 def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
@@ -194,8 +197,11 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
 
 def test_results_are_schema_valid_over_varied_histories(analyst):
     """Six varied histories (seed pinned, so always the same replies): the model answers at least four
-    itself, each reply passing the checks. Two of these six end in the fallback (the quality benchmark's
-    63 histories: 1-3 %), each only after two replies our checks rejected, and it says why."""
+    itself, each reply passing the checks. One of these six ends in the fallback (measured alone, 28 Nov
+    2026: its first reply took the surprise example's sentence whole, "bright and energetic electronic beats
+    fit that spark", and the retry named happy, seen 2 % of the time), only after two replies our checks
+    rejected, and it says why. The bound stays at four: the module's other tests run before this one on the
+    same engine, and a prefix evaluated in other batches can flip a close choice (see docs/llm.md)."""
     from_model = 0
     for request in varied_requests(6, seed=11):
         shown: list[str] = []
@@ -209,7 +215,8 @@ def test_results_are_schema_valid_over_varied_histories(analyst):
         from_model += 1
         reply = analyst.last_generation.text
         checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day,
-                              liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
+                              liked=request.preferred_genres, examples=EXAMPLE_SENTENCES,
+                              opening=measured_opening(request.summary))
         assert checked.summary == result.summary and isinstance(json.loads(reply), dict)
         assert result.summary.startswith("You ") and time_anchor(request.time_of_day) in result.summary
     assert from_model >= 4
@@ -418,16 +425,15 @@ def test_cli_analyze_prints_json_and_text(gguf, tmp_path, capsys):
 def test_another_chat_template_gives_the_same_reply_form(gguf):
     """A downloaded model brings its own chat template, which llama-cpp-python reads from the GGUF. The
     reply's form does not depend on it: formatted with another template (Llama-2's here), the reply is still
-    the schema's JSON, the summary opening with the measured main emotion and the time of day."""
+    the schema's JSON, the model's part of the summary opening with the time of day."""
     from emotune.llm.engine import LlamaEngine
-    from emotune.llm.grounding import first_opening
 
     engine = LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"chat_format": "llama-2"})
     request = varied_requests(1, seed=4)[0]
-    opening, then = first_opening(request.summary), time_anchor(request.time_of_day)
-    gen = engine.generate(build_messages(request), schema=build_schema(GENRES, opening, then), max_tokens=600,
-                          sink=lambda piece: True, seed=SEED)
+    then = time_anchor(request.time_of_day)
+    gen = engine.generate(build_messages(request), schema=build_schema(GENRES, then, model_first=False),
+                          max_tokens=600, sink=lambda piece: True, seed=SEED)
     data = json.loads(gen.text)
     assert gen.finish_reason == "stop" and set(data) == {"summary", "search_phrases", "genres"}
-    assert data["summary"].startswith(opening) and f". {then} " in data["summary"]
+    assert data["summary"].startswith(f"{then} ")
     engine.close()

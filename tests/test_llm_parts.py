@@ -297,31 +297,37 @@ def test_saved_prompt_states_are_pruned_to_the_most_recently_used(tmp_path):
     assert len(left) == KEEP and others[1].name in left     # model-c: the most recent of the rest
 
 
-def test_the_retry_opening_states_what_was_measured_and_passes_the_grounding_check():
+def test_the_measured_opening_states_what_was_measured_and_passes_the_grounding_check():
     from benchmarks.bench_llm import varied_summaries
-    from emotune.llm.grounding import retry_opening
+    from emotune.llm.grounding import measured_opening
 
     for summary in varied_summaries(40, seed=2):
-        opening = retry_opening(summary)
+        opening = measured_opening(summary)
         assert opening.startswith("You looked mostly ") and opening.endswith(f"your mood is {summary.trend}.")
         assert grounding_problems(opening + " Easy, even music fits it.", summary, "evening") == []
     manual = dataclasses.replace(varied_summaries(1)[0], manual=True)
-    assert retry_opening(manual) == ""
+    assert measured_opening(manual) == ""
 
 
-def test_a_forced_opening_becomes_a_pattern_and_must_be_plain_words():
-    schema = build_schema(GENRES, opening="You looked mostly happy, and your mood is steady.")
-    pattern = schema["properties"]["summary"]["pattern"]
-    assert re.fullmatch(pattern, "You looked mostly happy, and your mood is steady. Bright music fits it.")
-    assert not re.fullmatch(pattern, "You looked mostly sad, and your mood is steady.")
-    assert not re.fullmatch(pattern, "You looked mostly happy, and your mood is steady. " + "x" * SUMMARY_MAX_CHARS)
+def test_what_the_model_writes_of_the_summary_becomes_a_pattern():
+    """Without `model_first` the model writes one sentence that starts with the time of day (our code puts the
+    measured first sentence before it); with it, a sentence of its own first."""
+    pattern = build_schema(GENRES, "This evening,", model_first=False)["properties"]["summary"]["pattern"]
+    assert re.fullmatch(pattern, "This evening, bright music fits it.")
+    assert not re.fullmatch(pattern, "You looked mostly happy. This evening, bright music fits it.")
+    assert not re.fullmatch(pattern, "This morning, bright music fits it.")
+    assert not re.fullmatch(pattern, "This evening, bright music fits it. More.")                # one sentence
+    assert not re.fullmatch(pattern, "This evening, " + "x" * SUMMARY_MAX_CHARS + ".")
+    own = build_schema(GENRES, "This evening,")["properties"]["summary"]["pattern"]
+    assert re.fullmatch(own, "You chose a calm mood. This evening, bright music fits it.")
+    assert not re.fullmatch(own, "This evening, bright music fits it.")
     with pytest.raises(ValueError):
-        build_schema(GENRES, opening="You looked (mostly) happy.")
+        build_schema(GENRES, "This (evening),")
 
 
 def test_a_reading_must_cover_what_was_measured_and_be_its_own():
     from emotune.llm.grounding import copy_problems, coverage_problems, liked_problems, restates
-    from emotune.llm.prompt import EXAMPLE_SENTENCES, example_for
+    from emotune.llm.prompt import EXAMPLE_SENTENCES, EXAMPLES, example_key
 
     request = next(r for r in varied_requests(40, seed=6) if second_emotion(r.summary) and r.summary.trend == "falling")
     s = request.summary
@@ -331,12 +337,12 @@ def test_a_reading_must_cover_what_was_measured_and_be_its_own():
     assert any("falling" in p for p in coverage_problems(f"You looked {top}, with some {second}.", s))
     assert any(second in p for p in coverage_problems(f"You looked {top}, and your mood is falling.", s))
     # a sentence of the worked example, whatever time of day it starts with, is a copy
-    _, reply = example_for(request)
-    copied = re.sub(r"^(This \w+|Tonight), ", "", reply["summary"].split(". ")[1])
+    example = EXAMPLES[example_key(request)]
+    copied = re.sub(r"^(This \w+|Tonight), ", "", example.reading)
     assert copy_problems(f"{covered} Tonight, {copied}", EXAMPLE_SENTENCES)
     assert copy_problems(covered, EXAMPLE_SENTENCES) == []
     # the retry's forced first sentence is ours, even where an example measured the very same mood
-    example_first = reply["summary"].split(". ")[0] + "."
+    example_first = example.summary.split(". ")[0] + "."
     assert copy_problems(f"{example_first} Soft songs help.", EXAMPLE_SENTENCES)
     assert copy_problems(f"{example_first} Soft songs help.", EXAMPLE_SENTENCES, forced=example_first) == []
     # tastes the user did not state
@@ -349,16 +355,20 @@ def test_a_reading_must_cover_what_was_measured_and_be_its_own():
     assert not restates(covered, deterministic)
 
 
-def test_the_summary_form_is_forced_on_the_main_emotion_and_the_time_of_day():
-    from emotune.llm.grounding import first_opening
-    from emotune.llm.prompt import time_anchor
+def test_the_summary_opens_with_the_measured_sentence_and_the_time_of_day():
+    """check_reply puts the measured first sentence (ours) before what the model wrote and checks the whole."""
+    from emotune.llm.grounding import measured_opening
 
-    s = varied_requests(1, seed=8)[0].summary
-    pattern = build_schema(GENRES, first_opening(s), time_anchor("evening"))["properties"]["summary"]["pattern"]
-    opening = first_opening(s)
-    assert re.fullmatch(pattern, f"{opening} for about 2 minutes, and your mood is steady. This evening, soft songs.")
-    assert not re.fullmatch(pattern, f"{opening}. This morning, calm songs fit.")             # not the time measured
-    assert not re.fullmatch(pattern, f"{opening} now. This evening, calm songs fit. More.")   # one sentence each
+    request = varied_requests(1, seed=8)[0]
+    s = request.summary
+    opening = measured_opening(s)
+    reply = json.dumps(dict(GOOD, summary="This evening, soft songs can settle the day."))
+    checked = check_reply(reply, GENRES, s, "evening", opening=opening)
+    assert checked.summary == f"{opening} This evening, soft songs can settle the day."
+    assert s.trend == "rising"
+    wrong = json.dumps(dict(GOOD, summary="This evening, your mood is falling and soft songs help."))
+    with pytest.raises(InvalidReply, match="falling"):
+        check_reply(wrong, GENRES, s, "evening", opening=opening)
 
 
 def test_phrases_are_searched_in_the_catalog_and_judged_by_valence():

@@ -1,9 +1,9 @@
 """The Analyst: turns an AnalysisRequest into an Analysis with the local model, and always returns one.
 
-Flow: grounded prompt → streamed, schema-constrained reply (the summary reaches `on_text` as it is typed)
-→ validate and repair → on an invalid reply one retry with another seed, its first sentence forced to the
-measured main emotion and trend → else the deterministic fallback. A newer `analyze` call cancels the running
-one; a time budget ends a slow generation cleanly, prompt evaluation included.
+Flow: grounded prompt → streamed, schema-constrained reply that goes on from a first sentence our code writes
+from the measurement (the summary reaches `on_text` as it is typed) → validate and repair → on an invalid
+reply one retry with another seed, without the worked example → else the deterministic fallback. A newer
+`analyze` call cancels the running one; a time budget ends a slow generation cleanly, prompt evaluation included.
 Qt-free: the GUI calls `load` and `analyze` from a worker thread and passes results on by signals.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from emotune.core.history import MoodSummary
 from emotune.llm import prompt_cache
 from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.fallback import fallback_analysis, mood_label, search_phrases, summary_text
-from emotune.llm.grounding import first_opening, restates, retry_opening
+from emotune.llm.grounding import measured_opening, restates
 from emotune.llm.model_locator import ModelFileError, locate_model
 from emotune.llm.prompt import (EXAMPLE_PHRASES, EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars,
                                 offered_genres, time_anchor)
@@ -218,16 +218,19 @@ class Analyst:
         label = mood_label(s.dominant, s.valence, s.arousal)
         deterministic = summary_text(request, label)
         base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
+        opening = measured_opening(s)
         problems: list[str] = []
         for attempt in (1, 2):
             if reason := stop_reason():
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
-            # the summary's form is forced: its first sentence starts with the measured main emotion (the retry's
-            # states it with the second emotion and the trend, which rejected replies most often got wrong),
-            # its second with the time of day; the model writes the rest
-            opening = first_opening(s) if attempt == 1 else retry_opening(s)
-            schema = build_schema(genres, opening, time_anchor(request.time_of_day))
-            # the retry goes without the worked example: rejected first replies mostly copied from it
+            # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
+            # what rejected replies most often got wrong); the model writes the second, which starts with the
+            # time of day. The first reply goes on from our sentence; the retry, without the worked example
+            # (rejected first replies mostly copied from it) and with another seed, writes it out itself (its
+            # grammar forces every word): without the example or that sentence to go on from, SmolLM2 looped.
+            ours = opening if attempt == 1 else ""
+            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening,
+                                  first="" if attempt == 1 else opening)
             messages = build_messages(request, with_example=attempt == 1)
             streamer = FieldStreamer("summary")
             looping = False
@@ -236,7 +239,7 @@ class Analyst:
                 nonlocal looping
                 shown = streamer.feed(piece)
                 if shown is not None:
-                    _safe(on_text, shown)
+                    _safe(on_text, f"{ours} {shown}" if ours else shown)
                 looping = bool(_LOOP.search(streamer.text[-96:]))
                 return not looping and stop_reason() is None
 
@@ -259,7 +262,7 @@ class Analyst:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
                 checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
-                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES)
+                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=ours)
                 if restates(checked.summary, deterministic):
                     raise InvalidReply("the summary only restates the measured facts")
             except InvalidReply as exc:

@@ -222,25 +222,17 @@ def fitting_labels(measured: MoodSummary) -> tuple[str, ...]:
     return tuple(label for label in LABEL_EMOTIONS if label_problem(label, measured) is None)
 
 
-def first_opening(measured: MoodSummary) -> str:
-    """The words a first reply's summary must start with (its grammar forces them): the measured main emotion,
-    which SmolLM2-135M otherwise got wrong in a third of its rejected replies. "" for a mood set by hand."""
-    if measured.manual:
-        return ""
-    top = top_emotion(measured)
-    return f"You have looked mostly {LOOKED.get(top, top)}"
-
-
-def retry_opening(measured: MoodSummary) -> str:
-    """The first sentence a retry must write (its schema forces it): the main emotion, the second one when it
-    held at least SECOND_SHARE, and the trend as measured: over 50 histories, each of SmolLM2-135M's rejected
-    first replies had one of those wrong or missing. "" for a mood set by hand."""
+def measured_opening(measured: MoodSummary) -> str:
+    """The summary's first sentence, which our code writes before the model's (a retry's grammar makes the
+    model write it word for word): the main emotion, the second one when it held at least SECOND_SHARE, the
+    span and the trend as measured. Over 50 histories, each of
+    SmolLM2-135M's rejected replies had one of those wrong or missing when it wrote them itself (and a retry
+    left to say the span wrote spans that were not measured). "" for a mood set by hand."""
     if measured.manual:
         return ""
     top = top_emotion(measured)
     second = second_emotion(measured)
     also = f", at times {LOOKED.get(second[0], second[0])}" if second else ""
-    # the span too: a retry left to say it wrote spans that were not measured ("for 5 minutes")
     span = span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
     return f"You looked mostly {LOOKED.get(top, top)} for {span}{also}, and your mood is {measured.trend}."
 

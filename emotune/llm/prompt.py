@@ -14,7 +14,6 @@ own request."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
@@ -32,95 +31,86 @@ SYSTEM = (
     "You are EmoTune's music assistant. From webcam measurements of a person's face you write a short, warm "
     "reading of their mood and suggest music searches. Use only the facts given; never invent anything. "
     "Reply with one JSON object:\n"
-    "- summary: two short sentences to the person (\"you\"). First: the main emotion, how long it held, the "
-    "second emotion if one is given, and the mood trend. Second: starts with the time of day and says why the "
-    "chosen music fits, with the liked genres or earlier days when given;\n"
+    "- summary: one short sentence to the person (\"you\"), after the measured facts: it starts with the time "
+    "of day and says why the chosen music fits, with the liked genres or earlier days when given;\n"
     f"- search_phrases: {MAX_PHRASES - 1} or {MAX_PHRASES} short searches for songs that fit the chosen music;\n"
     f"- genres: up to {MAX_GENRES} genres from the list."
 )
 
-# One worked example per main emotion (fixed text, about nobody), in the form the reply's grammar enforces
-# (schema.summary_pattern): "You have looked mostly <emotion>..., <second emotion>, <trend>. <Time of day>,
-# <why the music fits>." A small model copies what it sees, so the example shows a second emotion only when
-# the request has one (measured: SmolLM2 wrote the example's "with flashes of surprise" for histories without
-# any), and its facts differ from one another so that a copied fact is caught by the grounding check.
+# One worked example per main emotion (fixed text, about nobody). The summary the user reads is "You looked
+# mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why the music
+# fits>."; our code writes the first sentence from the measurement (grounding.measured_opening) and the
+# model the second (the reply's grammar starts it with the time of day), so the example's reply shows the
+# second only, and the example need not match the request's second emotion or trend: one example per
+# emotion, 7 prompt prefixes in all, each evaluated once a session (prefix_states.py; with an example per
+# emotion, second emotion and trend, 42 prefixes, most analyses re-evaluated ~120 example tokens). The
+# examples show no second emotion (SmolLM2 wrote the example's "with flashes of surprise" for histories without
+# any), and their facts differ from one another so that a copied fact is caught by the grounding check.
 @dataclass(frozen=True)
 class Example:
-    facts: str              # the user message; "{second}" is where the second emotion's line goes
-    second_fact: str
-    summary: str            # "{second}" is where the second emotion's clause goes
-    second_clause: str
+    facts: str              # the user message
+    summary: str            # the whole summary the user would read
     search_phrases: tuple[str, ...]
     genres: tuple[str, ...]
 
-    def messages(self, with_second: bool, trend: str = "") -> tuple[str, dict]:
-        """The example as a user message and reply, with a second emotion or without, and with the trend
-        given (its own when "")."""
-        facts = self.facts.replace("{second}", self.second_fact + "\n" if with_second else "")
-        summary = self.summary.replace("{second}", self.second_clause if with_second else "")
-        own = re.search(r"Mood trend: (\w+)\.", facts)[1]
-        if trend and trend != own:
-            facts = facts.replace(f"Mood trend: {own}.", f"Mood trend: {trend}.")
-            summary = summary.replace(f"your mood is {own}.", f"your mood is {trend}.")
-        return facts, {"summary": summary, "search_phrases": list(self.search_phrases), "genres": list(self.genres)}
+    @property
+    def reading(self) -> str:
+        """What the model writes of the summary: all but its first sentence, which our code writes."""
+        return self.summary.split(". ", 1)[1]
+
+    def messages(self) -> tuple[str, dict]:
+        """The example as a user message and the model's reply."""
+        return self.facts, {"summary": self.reading, "search_phrases": list(self.search_phrases),
+                            "genres": list(self.genres)}
 
 
 EXAMPLES: dict[str, Example] = {
     "happy": Example(
-        "Main emotion: happy (64%), held for about 3 minutes.\n{second}Mood trend: rising.\n"
+        "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
         "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and energetic.",
-        "Second emotion: surprise (18%).",
-        "You have looked mostly happy for about 3 minutes{second}, and your mood is rising. This afternoon, "
-        "upbeat funk keeps that energy going.", ", with flashes of surprise",
+        "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
+        "bright and energetic funk keeps that energy going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
-        "Main emotion: sad (51%), held for about 70 seconds.\n{second}Mood trend: falling.\nTime of day: night.\n"
+        "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: lift the mood gently.\nChosen music: mellow and calm.",
-        "Second emotion: neutral (27%).",
-        "You have looked mostly sad for about 70 seconds{second}, and your mood is falling. Tonight, warm and "
-        "gentle songs can meet that feeling first, then lift it slowly.", ", partly neutral",
+        "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, mellow and "
+        "calm songs can meet that feeling first, then lift it slowly.",
         ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
     "neutral": Example(
-        "Main emotion: neutral (71%), held for about 4 minutes.\n{second}Mood trend: steady.\n"
+        "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
         "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and moderate.",
-        "Second emotion: happy (16%).",
-        "You have looked mostly neutral for about 4 minutes{second}, and your mood is steady. This morning, "
-        "easy indie and folk neither push nor pull.", ", now and then happy",
+        "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
+        "mellow and moderate indie and folk neither push nor pull.",
         ("mellow indie morning", "laid-back folk"), ("indie", "folk")),
     "angry": Example(
-        "Main emotion: angry (52%), held for about 40 seconds.\n{second}Mood trend: steady.\n"
+        "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
-        "Second emotion: sad (19%).",
-        "You have looked mostly angry for about 40 seconds{second}, and your mood is steady. This evening, rock "
-        "with a softer edge can let the tension out and cool it down.", ", with some sadness",
+        "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, mellow "
+        "and moderate rock can let the tension out and cool it down.",
         ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
     "fear": Example(
-        "Main emotion: fear (45%), held for about 2 minutes.\n{second}Mood trend: falling.\nTime of day: night.\n"
+        "Main emotion: fear (45%), held for about 2 minutes.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: match the mood.\nChosen music: dark and moderate.",
-        "Second emotion: neutral (30%).",
-        "You have looked mostly afraid for about 2 minutes{second}, and your mood is falling. Tonight, soft "
-        "piano and ambient sounds can steady a restless mind.", ", at times neutral",
+        "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, dark and "
+        "moderate piano and ambient sounds can hold a restless mind.",
         ("soothing night piano", "calm ambient"), ("piano", "ambient")),
     "surprise": Example(
-        "Main emotion: surprise (40%), held for about 20 seconds.\n{second}Mood trend: rising.\n"
+        "Main emotion: surprise (40%), held for about 20 seconds.\nMood trend: rising.\n"
         "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: bright and energetic.",
-        "Second emotion: happy (35%).",
-        "You have looked mostly surprised for about 20 seconds{second}, and your mood is rising. This morning, "
-        "lively electronic beats fit that spark.", ", with plenty of happiness",
+        "You looked mostly surprised for about 20 seconds, and your mood is rising. This morning, "
+        "bright and energetic electronic beats fit that spark.",
         ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
     "disgust": Example(
-        "Main emotion: disgust (38%), held for about 50 seconds.\n{second}Mood trend: steady.\n"
+        "Main emotion: disgust (38%), held for about 50 seconds.\nMood trend: steady.\n"
         "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
-        "Second emotion: angry (25%).",
-        "You have looked mostly disgusted for about 50 seconds{second}, and your mood is steady. This afternoon, "
-        "warm soul and easy grooves can clear the air.", ", with some anger",
+        "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
+        "mellow and moderate soul grooves can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
 }
 
 EXAMPLE_PHRASES = frozenset(p.lower() for ex in EXAMPLES.values() for p in ex.search_phrases)
-EXAMPLE_SENTENCES = frozenset(
-    sentence for ex in EXAMPLES.values() for second in (False, True) for trend in ("rising", "steady", "falling")
-    for sentence in sentences(ex.messages(second, trend)[1]["summary"]))
+EXAMPLE_SENTENCES = frozenset(sentence for ex in EXAMPLES.values() for sentence in sentences(ex.summary))
 
 TIME_ANCHORS = {"morning": "This morning,", "afternoon": "This afternoon,", "evening": "This evening,",
                 "night": "Tonight,"}
@@ -191,7 +181,7 @@ def longest_prompt_chars() -> int:
     journal = tuple(JournalDay(99 + i, "surprise", 0.999, -1.0) for i in range(MAX_JOURNAL_DAYS))
     request = AnalysisRequest(summary, hour=0, preferred_genres=long, preferred_languages=long, goal="lift",
                               catalog_genres=genres, journal=journal)
-    example = max((ex.messages(True) for ex in EXAMPLES.values()), key=lambda ex: len(ex[0]) + len(json.dumps(ex[1])))
+    example = max((ex.messages() for ex in EXAMPLES.values()), key=lambda ex: len(ex[0]) + len(json.dumps(ex[1])))
     return len(system_message(request)) + len(example[0]) + len(json.dumps(example[1])) + len(
         describe_measurements(request))
 
@@ -205,20 +195,17 @@ def system_message(request: AnalysisRequest) -> str:
 
 
 def example_key(request: AnalysisRequest, with_example: bool = True) -> str:
-    """Which worked example the request gets: the one for its main emotion, with a second emotion when the
-    request has one, with the request's trend ("sad+2 falling"); "none" without one. Also the engine's key
-    for the prompt prefix it keeps evaluated."""
+    """Which worked example the request gets: the one for its main emotion ("sad"); "none" without one. Also
+    the engine's key for the prompt prefix it keeps evaluated."""
     if not with_example:
         return "none"
     top = top_emotion(request.summary)
-    top = top if top in EXAMPLES else "neutral"
-    return f"{top}{'+2' if second_emotion(request.summary) else ''} {request.summary.trend}"
+    return top if top in EXAMPLES else "neutral"
 
 
 def example_for(request: AnalysisRequest) -> tuple[str, dict]:
-    """The worked example that resembles the request: for its main emotion, second emotion or not, its trend."""
-    name, trend = example_key(request).split(" ")
-    return EXAMPLES[name.removesuffix("+2")].messages(name.endswith("+2"), trend)
+    """The worked example that resembles the request: the one for its main emotion."""
+    return EXAMPLES[example_key(request)].messages()
 
 
 def build_messages(request: AnalysisRequest, with_example: bool = True) -> list[dict[str, str]]:

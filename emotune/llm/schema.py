@@ -14,7 +14,7 @@ from typing import Sequence
 
 from emotune.core.history import MoodSummary
 from emotune.llm.grounding import (copy_problems, coverage_problems, fix_wording, grounding_problems,
-                                   liked_problems, retry_opening)
+                                   liked_problems, measured_opening)
 
 SUMMARY_MAX_CHARS = 240
 SUMMARY_MIN_CHARS = 20
@@ -30,17 +30,19 @@ FIELDS = ("summary", "search_phrases", "genres")
 MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_GENRES * 8 + 40
 
 
-# What may follow a forced opening: plain prose. A pattern replaces maxLength in llama.cpp's grammar, so the
-# repetition bounds the length; the class keeps out quotes, backslashes and control characters (invalid JSON).
-_PROSE = "[A-Za-z0-9 ,.;:!?'()%+-]"
-_CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"     # prose without a sentence end
+# What the model writes after a forced start: prose without a sentence end. A pattern replaces maxLength in
+# llama.cpp's grammar, so the repetition bounds the length; the class keeps out quotes, backslashes and control
+# characters (invalid JSON).
+_CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"
 
 
-def build_schema(genres: Sequence[str], opening: str = "", then: str = "") -> dict:
+def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True, first: str = "") -> dict:
     """The reply schema for one request: `genres` are the catalog's. `summary` comes first so it streams to
-    the user first. With `opening` it must start with those words: a whole sentence (the retry's, see
-    grounding.retry_opening) or the start of one that the model goes on with. With `then`, its second
-    sentence must start with those words (the time of day, "This evening,"), see `_summary_schema`."""
+    the user first. With `then` (the time of day, "This evening,") the summary is a sentence that starts with
+    those words, after a first sentence: `first` word for word when given (the retry's: the measured one, see
+    grounding.measured_opening), else one the model writes itself when `model_first`. Without either, our
+    code puts the measured first sentence before the reply's (check_reply's `opening`), so the model does not
+    spend ~25 tokens (~0.6 s on a busy core) writing out words it is not free to choose. See `_summary_schema`."""
     if genres:
         genre_item = {"type": "string", "enum": list(dict.fromkeys(genres))}
         genre_list = {"type": "array", "items": genre_item, "maxItems": MAX_GENRES}
@@ -49,7 +51,7 @@ def build_schema(genres: Sequence[str], opening: str = "", then: str = "") -> di
     return {
         "type": "object",
         "properties": {
-            "summary": _summary_schema(opening, then),
+            "summary": _summary_schema(then, model_first, first),
             "search_phrases": {
                 "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": PHRASE_MAX_CHARS},
                 "maxItems": MAX_PHRASES,
@@ -64,26 +66,21 @@ def build_schema(genres: Sequence[str], opening: str = "", then: str = "") -> di
 SENTENCE_MAX_CHARS = 100   # each free part of a summary with a forced form (two of them fit SUMMARY_MAX_CHARS)
 
 
-def _summary_schema(opening: str, then: str) -> dict:
+def _summary_schema(then: str, model_first: bool, first: str) -> dict:
     """Free text, or a pattern. A 135M model given two free sentences copied its example's time of day and
-    rambled ("This morning ... This morning ..."); anchoring the second sentence on the measured time of day
-    and the first on the main emotion leaves it the words in between: how long, the second emotion, the
-    trend, why the music fits. The free parts hold no sentence end: the model's first full stop is where
-    the forced second sentence begins, and its second ends the summary (it went on "This morning, ... This
-    morning, ..." otherwise)."""
-    if not opening and not then:
-        return {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS}
-    for words in (opening, then):
-        if re.search(r"[\^$*+?()\[\]{}|\\\"]", words):
-            raise ValueError(f"a forced opening is plain words: {words!r}")
+    rambled ("This morning ... This morning ..."); anchoring the sentence on the measured time of day leaves it
+    the words that say why the music fits. The free parts hold no sentence end: the model's first full stop
+    ends its first sentence, and the next ends the summary."""
     if not then:
-        rest = f"( {_PROSE}{{1,{SUMMARY_MAX_CHARS - len(opening) - 1}}})?"
-        return {"type": "string", "pattern": f"^{_literal(opening)}{rest}$"}
-    if opening.endswith("."):
-        first = _literal(opening)
+        return {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_CHARS}
+    for words in (then, first):
+        if re.search(r"[\^$*+?()\[\]{}|\\\"]", words):
+            raise ValueError(f"forced words are plain words: {words!r}")
+    if first:
+        before = f"{_literal(first)} "
     else:
-        first = f"{_literal(opening)}{_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]"
-    return {"type": "string", "pattern": f"^{first} {_literal(then)} {_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]$"}
+        before = f"{_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.] " if model_first else ""
+    return {"type": "string", "pattern": f"^{before}{_literal(then)} {_CLAUSE}{{1,{SENTENCE_MAX_CHARS}}}[.]$"}
 
 
 def _literal(words: str) -> str:
@@ -111,10 +108,11 @@ _SPACES = re.compile(r"\s+")
 
 def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None = None,
                 time_of_day: str = "", journal: Sequence = (), liked: Sequence[str] = (),
-                examples: frozenset[str] = frozenset()) -> Checked:
+                examples: frozenset[str] = frozenset(), opening: str = "") -> Checked:
     """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply. With
     `measured`, the summary must also be grounded in it, in the `journal` days given and in the `liked`
-    genres, cover what was measured, and copy no sentence of the worked `examples` (see grounding.py)."""
+    genres, cover what was measured, and copy no sentence of the worked `examples` (see grounding.py). The
+    summary checked is `opening` (the first sentence our code wrote, if any) followed by the reply's."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -129,6 +127,8 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         raise InvalidReply(f"fields missing: {', '.join(missing)}")
 
     summary = _clean_text(data["summary"])
+    if opening and summary:
+        summary = f"{opening} {summary}"   # the first sentence, ours (build_schema's model_first=False)
     if len(summary) < SUMMARY_MIN_CHARS:
         problems.append(f"summary too short ({len(summary)} characters)")
     elif _JSONISH.search(summary):
@@ -152,7 +152,7 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         problems += grounding_problems(summary, measured, time_of_day, journal)
         problems += liked_problems(summary, liked)
         problems += coverage_problems(summary, measured)
-        problems += copy_problems(summary, examples, forced=retry_opening(measured))
+        problems += copy_problems(summary, examples, forced=measured_opening(measured))
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
