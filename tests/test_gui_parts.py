@@ -43,6 +43,8 @@ def test_settings_round_trip_through_an_ini_file_with_types(tmp_path):
     s.set(keys.NO_EXPLICIT, True)
     s.set(keys.SPOTIFY_CLIENT_ID, "0123456789abcdef0123456789abcdef")
     s.set(keys.MODE, "lift")
+    assert s.preferences().llm_seed == 0   # by default every analysis samples afresh
+    s.set(keys.LLM_SEED, 7)
     s.sync()
     assert path.is_file() and "[capture]" in path.read_text()
     again = Settings.at(path)
@@ -51,6 +53,7 @@ def test_settings_round_trip_through_an_ini_file_with_types(tmp_path):
     assert again.get(keys.NO_EXPLICIT) is True and again.get(keys.MODE) == "lift"
     prefs = again.preferences()
     assert prefs.genres == ("jazz",) and prefs.no_explicit and prefs.spotify_client_id.startswith("0123")
+    assert prefs.llm_seed == 7
     with pytest.raises(ValueError):
         again.set(keys.MODE, "shuffle")
 

@@ -35,6 +35,8 @@ SPOTIFY_REDIRECT_PORT: Key[int] = Key("spotify/redirect_port", DEFAULT_PORT, "lo
 LLM_MODEL_PATH: Key[str] = Key("llm/model_path", "", "a GGUF chosen by the user; empty = default")
 LLM_TIME_BUDGET_S: Key[int] = Key("llm/time_budget_s", 30,
                                   "longest an analysis may take before the plain summary stands in")
+LLM_SEED: Key[int] = Key("llm/seed", 0, "0: a new sampling seed for every analysis; else this one (tests, "
+                         "the self-test and reproducible reports: the same mood then gets the same words)")
 GENRES: Key[tuple] = Key("music/genres", (), "genres to prefer")
 LANGUAGES: Key[tuple] = Key("music/languages", (), "languages to prefer")
 NO_EXPLICIT: Key[bool] = Key("music/no_explicit", False, "hide tracks marked explicit")
@@ -46,7 +48,7 @@ JOURNAL_IN_ANALYSIS: Key[bool] = Key("journal/in_analysis", False,
 GEOMETRY: Key[bytes] = Key("ui/geometry", b"", "window position and size")
 
 ALL_KEYS: tuple[Key, ...] = (CAMERA_INDEX, LAST_SOURCE, INFERENCE_INTERVAL_MS, SPOTIFY_CLIENT_ID,
-                             SPOTIFY_REDIRECT_PORT, LLM_MODEL_PATH, LLM_TIME_BUDGET_S, GENRES, LANGUAGES,
+                             SPOTIFY_REDIRECT_PORT, LLM_MODEL_PATH, LLM_TIME_BUDGET_S, LLM_SEED, GENRES, LANGUAGES,
                              NO_EXPLICIT, MODE, AUTO_MODE, JOURNAL_ENABLED, JOURNAL_IN_ANALYSIS, GEOMETRY)
 
 
@@ -60,6 +62,7 @@ class Preferences:
     mode: str = "match"
     llm_model_path: str = ""
     llm_time_budget_s: float = 30.0     # emotune.llm.analyst.DEFAULT_TIME_BUDGET_S
+    llm_seed: int = 0                   # 0: a new seed every analysis
     spotify_client_id: str = ""
     spotify_redirect_port: int = DEFAULT_PORT
     journal_in_analysis: bool = False   # the user allowed the analysis to read the last days' journal
@@ -127,7 +130,7 @@ class Settings:
         return Preferences(
             genres=self.get(GENRES), languages=self.get(LANGUAGES), no_explicit=self.get(NO_EXPLICIT),
             mode=self.get(MODE) if self.get(MODE) in MODES else "match", llm_model_path=self.get(LLM_MODEL_PATH),
-            llm_time_budget_s=float(max(1, self.get(LLM_TIME_BUDGET_S))),
+            llm_time_budget_s=float(max(1, self.get(LLM_TIME_BUDGET_S))), llm_seed=self.get(LLM_SEED),
             spotify_client_id=self.get(SPOTIFY_CLIENT_ID), spotify_redirect_port=self.get(SPOTIFY_REDIRECT_PORT),
             journal_in_analysis=self.get(JOURNAL_ENABLED) and self.get(JOURNAL_IN_ANALYSIS),
         )

@@ -30,7 +30,7 @@ def make_analyst(prefs: Preferences, dirs: AppDirs, genres: Callable[[], Sequenc
         return SummaryAnalyst(f"language model support is not installed ({exc.name})")
     dirs_ = model_dirs if model_dirs is not None else _model_dirs(dirs)
     return make_llm_analyst(prefs.llm_model_path, genres, dirs_, prompt_cache_dir=dirs.cache / "llm",
-                            time_budget_s=prefs.llm_time_budget_s)
+                            time_budget_s=prefs.llm_time_budget_s, seed=prefs.llm_seed or None)
 
 
 def _model_dirs(dirs: AppDirs):

@@ -130,15 +130,18 @@ def journal_days(summary, today: dt.date | None = None) -> tuple:
 
 
 def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model_dirs=None,
-                     prompt_cache_dir=None, time_budget_s: float | None = None) -> LlmAnalyst:
+                     prompt_cache_dir=None, time_budget_s: float | None = None,
+                     seed: int | None = None) -> LlmAnalyst:
     """The analyst for the GGUF chosen in settings, else the first usable one in the models folders (see
     emotune.llm.model_locator); nothing is read until `load` runs in the worker. `prompt_cache_dir` keeps the
     evaluated fixed prompt between runs (emotune.llm.prompt_cache); `time_budget_s` (None: the analyst's
-    default) is how long an analysis may take before the fallback stands in."""
+    default) is how long an analysis may take before the fallback stands in; `seed` (None: a new one each
+    analysis) pins the sampling."""
     def factory():
         from emotune.llm.analyst import Analyst
 
         budget = {} if time_budget_s is None else {"time_budget_s": time_budget_s}
-        return Analyst.discover(model_path or None, model_dirs, prompt_cache_dir=prompt_cache_dir, **budget)
+        return Analyst.discover(model_path or None, model_dirs, prompt_cache_dir=prompt_cache_dir, seed=seed,
+                                **budget)
 
     return LlmAnalyst(factory, genres)
