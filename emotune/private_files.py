@@ -1,5 +1,5 @@
 """Owner-only folders and files for everything that describes the user: the mood journal, its backups and
-exports, the logs and the LLM's prompt states (the Spotify token does the same in spotify_auth).
+exports, the logs and the LLM's prompt states (the Spotify token does the same in music/spotify/auth.py).
 
 Why: files are otherwise created with the umask, often 022, so anyone with an account on the computer could
 read a mood history. Folders become 0700 and files 0600 (`restrict` only removes group and other bits, so a

@@ -108,9 +108,9 @@ def test_the_previous_releases_folder_survives_an_upgrade(tmp_path):
     assert settings.get(keys.GENRES) == ("pop", "indie") and settings.get(keys.NO_EXPLICIT) is True
     assert settings.get(keys.SPOTIFY_CLIENT_ID) == "0123456789abcdef0123456789abcdef"
 
-    from emotune.music import spotify_auth
+    from emotune.music.spotify.auth import SecureTokenCache
 
-    cache = spotify_auth.SecureTokenCache.in_config(dirs.config)
+    cache = SecureTokenCache.in_config(dirs.config)
     assert cache.get_cached_token() == OLD_TOKEN and cache.has_login(("playlist-read-private",))
 
 
