@@ -76,10 +76,7 @@ class WeightAverage:
     @classmethod
     def resume(cls, path: Path, model, decay: float) -> "WeightAverage":
         """The average saved in `path`, or a new one starting from the model's weights."""
-        if path.is_file():
-            with np.load(path) as saved:
-                return cls([saved[f"arr_{i}"] for i in range(len(saved.files))], decay)
-        return cls(model.get_weights(), decay)
+        return cls(_read_weights(path) if path.is_file() else model.get_weights(), decay)
 
 
 def class_weights(counts: np.ndarray, power: float) -> np.ndarray:
@@ -144,9 +141,14 @@ def _save_atomic(model, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _load_weights(model, path: Path) -> None:
+def _read_weights(path: Path) -> list[np.ndarray]:
+    """The arrays `_save_weights` wrote, in order."""
     with np.load(path) as saved:
-        model.set_weights([saved[f"arr_{i}"] for i in range(len(saved.files))])
+        return [saved[f"arr_{i}"] for i in range(len(saved.files))]
+
+
+def _load_weights(model, path: Path) -> None:
+    model.set_weights(_read_weights(path))
 
 
 def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_done: int):
