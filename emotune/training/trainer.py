@@ -62,13 +62,30 @@ class WeightAverage:
         self.every, self.decay = every, decay ** every
         self._steps = 0
 
-    def step(self, model) -> None:
-        """Called after every training step; folds the model's weights in every `every` steps."""
+    def due(self) -> bool:
+        """Counts a training step; True on every `every`-th, when the weights are to be folded in."""
         self._steps += 1
-        if self._steps % self.every == 0:
-            for avg, w in zip(self.weights, model.get_weights()):
-                avg *= self.decay
-                avg += (1.0 - self.decay) * w
+        return self._steps % self.every == 0
+
+    def fold(self, weights: list[np.ndarray]) -> None:
+        for avg, w in zip(self.weights, weights):
+            avg *= self.decay
+            avg += (1.0 - self.decay) * w
+
+    def callback(self):
+        """The Keras callback that folds the weights in. It reads them through `Callback.model`, which under
+        JAX first copies them back from the compiled step's state (mid-epoch the variables hold nothing
+        there), so it touches the model only on the steps that fold."""
+        import keras
+
+        average = self
+
+        class FoldIn(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if average.due():
+                    average.fold(self.model.get_weights())
+
+        return FoldIn()
 
     def save(self, path: Path) -> None:
         _save_weights(self.weights, path)
@@ -220,10 +237,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
     x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
     average = WeightAverage.resume(run_dir / EMA_WEIGHTS, model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    callbacks = []
-    if average:
-        fold_in = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs=None: average.step(model))
-        callbacks.append(fold_in)
+    callbacks = [average.callback()] if average else []
     for epoch in range(start, cfg.epochs):
         t0 = time.monotonic()
         rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch stream: a resumed epoch sees the same data
