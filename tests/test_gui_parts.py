@@ -121,9 +121,10 @@ def test_the_slot_hands_frames_across_threads():
     assert got and got[0].frame.index == 7
 
 
-@pytest.mark.parametrize("view_size", [(960, 540), (400, 500), (640, 480)])   # enlarge, shrink, 1:1
+@pytest.mark.parametrize("view_size", [(960, 540), (400, 500), (640, 480)])   # room to spare, shrink, 1:1
 def test_the_view_paints_the_newest_frame_scaled_to_fit_and_centred(qtbot, view_size):
-    """Left half blue, right half red, 4:3: the view shows it as large as fits, centred, colours intact."""
+    """Left half blue, right half red, 4:3: the view shows it as large as fits but never enlarged, centred,
+    colours intact."""
     image = np.zeros((480, 640, 3), np.uint8)
     image[:, :320] = (255, 0, 0)   # BGR blue
     image[:, 320:] = (0, 0, 255)   # BGR red
@@ -137,7 +138,7 @@ def test_the_view_paints_the_newest_frame_scaled_to_fit_and_centred(qtbot, view_
     qtbot.waitUntil(lambda: view.frames_shown == 1)
     shot = view.grab().toImage()
     w, h = view_size
-    scale = min(w / 640, h / 480)
+    scale = min(w / 640, h / 480, 1.0)
     fw, fh = round(640 * scale), round(480 * scale)
     x0, y0 = (w - fw) // 2, (h - fh) // 2
     assert shot.pixelColor(x0 + fw // 4, y0 + fh // 2).name() == "#0000ff"

@@ -16,8 +16,8 @@ from collections import deque
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from emotune.core.types import FaceResult
@@ -59,8 +59,10 @@ class VideoView(QWidget):
         self._frame: np.ndarray | None = None        # the newest frame, as captured
         self._scaled: tuple[QImage, np.ndarray] | None = None   # it, scaled to the view (made when painted)
         self._faces: tuple[FaceResult, ...] = ()
+        self._labels: list[tuple[str, int, int]] = []   # per face: its text and chip size, laid out once
         self._face_frame_size: tuple[int, int] = (0, 0)
         self._emotions = True
+        self._label_font: QFont | None = None
         self._message = "Starting…"
         self._shown_at: deque[float] = deque(maxlen=90)
         self.frames_shown = 0
@@ -75,8 +77,30 @@ class VideoView(QWidget):
 
     # --- state set by the window ---------------------------------------------------------------------------
     def set_faces(self, faces: tuple[FaceResult, ...], frame_size: tuple[int, int], emotions: bool = True) -> None:
+        """The boxes and labels to draw. While frames arrive they appear with the next frame (at most a tick
+        away): a repaint of their own would paint the whole picture a fourth time more each second."""
         self._faces, self._face_frame_size, self._emotions = faces, frame_size, emotions
-        self.update()
+        metrics = QFontMetrics(self._font())
+        self._labels = []
+        for face in faces:
+            text = f"{label(face.emotion)} {face.confidence:.0%}" if emotions else "Face"
+            self._labels.append((text, metrics.horizontalAdvance(text) + 12, metrics.height() + 6))
+        if not self._shown_at or time.monotonic() - self._shown_at[-1] > 0.1:
+            self.update()
+
+    def _font(self) -> QFont:
+        """The labels' font (bold, a little larger than the widget's), made once per font change."""
+        if self._label_font is None:
+            font = QFont(self.font())
+            font.setPointSizeF(max(9.0, font.pointSizeF() * 1.05))
+            font.setBold(True)
+            self._label_font = font
+        return self._label_font
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.FontChange:
+            self._label_font = None
+        super().changeEvent(event)
 
     def set_message(self, text: str) -> None:
         """A line over the picture ("Looking for a face…"); empty to hide."""
@@ -88,7 +112,7 @@ class VideoView(QWidget):
         return self._message
 
     def clear(self) -> None:
-        self._frame, self._scaled, self._faces = None, None, ()
+        self._frame, self._scaled, self._faces, self._labels = None, None, (), []
         self._shown_at.clear()
         self.update()
 
@@ -119,11 +143,13 @@ class VideoView(QWidget):
         self.update()
 
     def _target_rect(self) -> QRectF:
-        """Where the frame goes: as large as fits, centred, on whole pixels (so it is drawn unscaled)."""
+        """Where the frame goes: centred on whole pixels (so it is drawn unscaled), as large as fits but never
+        larger than the camera made it. Enlarging adds no detail, only blur, and scaling 30 frames a second
+        was half of what showing them cost (docs/gui.md)."""
         if self._frame is None or not self._frame.size:
             return QRectF(self.rect())
         ih, iw = self._frame.shape[:2]
-        scale = min(self.width() / iw, self.height() / ih)
+        scale = min(self.width() / iw, self.height() / ih, 1.0)
         w, h = max(1, round(iw * scale)), max(1, round(ih * scale))
         return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
 
@@ -158,12 +184,8 @@ class VideoView(QWidget):
         if not fw or not fh:
             return
         sx, sy = target.width() / fw, target.height() / fh
-        font = QFont(self.font())
-        font.setPointSizeF(max(9.0, font.pointSizeF() * 1.05))
-        font.setBold(True)
-        p.setFont(font)
-        metrics = p.fontMetrics()
-        for i, face in enumerate(self._faces):
+        p.setFont(self._font())
+        for i, (face, (text, tw, th)) in enumerate(zip(self._faces, self._labels)):
             color = EMOTION_COLORS[face.emotion] if self._emotions else QColor("#d0d0d0")
             box = QRectF(target.x() + face.box.x * sx, target.y() + face.box.y * sy, face.box.w * sx,
                          face.box.h * sy)
@@ -171,8 +193,6 @@ class VideoView(QWidget):
             p.setPen(QPen(color, 5 if main else 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(box, 6, 6)
-            text = f"{label(face.emotion)} {face.confidence:.0%}" if self._emotions else "Face"
-            tw, th = metrics.horizontalAdvance(text) + 12, metrics.height() + 6
             top = box.top() - th - 2 if box.top() - th - 2 >= target.top() else box.bottom() + 2
             chip = QRectF(box.left(), top, tw, th)
             p.setPen(Qt.PenStyle.NoPen)
