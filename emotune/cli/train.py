@@ -28,6 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--optimizer", choices=("adamw", "sgd"))
     p.add_argument("--mixup", type=float, dest="mixup_alpha")
     p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--class-weight-power", type=float,
+                   help="class weights (median/count)^P: 0 off (the shipped model), 1 fully balanced")
     p.add_argument("--max-train", type=int, help="use only this many training faces (smoke runs)")
     p.add_argument("--seed", type=int)
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = preset(args.preset).with_overrides(
             arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
             optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
-            max_train=args.max_train, seed=args.seed)
+            class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
     except (ValueError, DatasetError, OSError) as exc:
         print(f"emotune train: {exc}", file=sys.stderr)
