@@ -76,8 +76,8 @@ def side_by_side(path, requests) -> list[str]:
     (generation/prompt), llama-cpp-python's stock grammar-first sampler against our grammar-last one, and
     the schema grammar's cost against free text of the same length."""
     from emotune.llm.analyst import context_size
-    from emotune.llm.engine import LlamaEngine
     from emotune.llm.prompt import build_messages, offered_genres
+    from emotune.llm.runtime.engine import LlamaEngine
     from emotune.llm.schema import MAX_TOKENS, build_schema
 
     variants = {"1 thread (default here)": (1, 1, True), "1 thread, stock grammar-first sampler": (1, 1, False),
@@ -142,8 +142,8 @@ def _warmed(analyst_class, path, cache_dir: Path):
 
 def main() -> None:
     from emotune.llm.analyst import Analyst
-    from emotune.llm.engine import default_threads
-    from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+    from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
+    from emotune.llm.runtime.engine import default_threads
     from emotune.resources import models_dir
 
     path = models_dir() / DEFAULT_MODEL_NAME

@@ -255,7 +255,7 @@ def _goal_text(name: str, value: float) -> str:
 
 
 def main() -> None:
-    from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+    from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
     from emotune.music.library import load_catalog
     from emotune.music.phrase_search import PhraseSearch
     from emotune.resources import models_dir

@@ -25,7 +25,7 @@ from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.video_view import VideoView
 from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.workers.tasks import TaskRunner
-from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
 from emotune.music.spotify.config import DEFAULT_PORT
 from emotune.resources import models_dir
 

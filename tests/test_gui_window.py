@@ -8,16 +8,16 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from conftest import compose_frame, fer_test_faces
 from PySide6.QtCore import QObject, QThread, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from conftest import compose_frame, fer_test_faces
 from emotune.capture import CameraSource, SourceUnavailable, open_source
 from emotune.core.types import Frame
 from emotune.gui.app import default_classifier
 from emotune.gui.services.interfaces import TrackBatch, TrackItem
 from emotune.gui.widgets.track_list import TrackList
-from emotune.llm.model_locator import DEFAULT_MODEL_NAME
+from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
 from emotune.resources import asset_path, models_dir
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,14 @@ import threading
 
 import pytest
 
-from emotune.llm.model_download import (RECOMMENDED, DownloadCancelled, DownloadError, ModelOffer, download_model,
-                                        partial_files)
+from emotune.llm.model_files.model_download import (
+    RECOMMENDED,
+    DownloadCancelled,
+    DownloadError,
+    ModelOffer,
+    download_model,
+    partial_files,
+)
 from tests.hub_server import COMMIT, HubServer
 
 CHUNK = 10 * 1024 * 1024   # huggingface_hub's download chunk (constants.DOWNLOAD_CHUNK_SIZE)

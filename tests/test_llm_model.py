@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_llm import GENRES, varied_requests
-from emotune.llm import prompt_cache
 from emotune.llm.analyst import Analyst, context_size
-from emotune.llm.model_locator import DEFAULT_MODEL_NAME
-from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
 from emotune.llm.grounding import measured_opening
+from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
+from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
+from emotune.llm.runtime import prompt_cache
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MOOD_LABELS, SOURCES
@@ -175,7 +175,7 @@ def test_every_reply_opens_with_the_measured_sentence(analyst):
 def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
     """Grammar-last sampling (sampling.py) must not change what the grammar allows: greedy decoding gives
     the same text as llama-cpp-python's stock grammar-first chain, and sampled replies still parse."""
-    from emotune.llm.engine import LlamaEngine
+    from emotune.llm.runtime.engine import LlamaEngine
 
     engines = [LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"grammar_last": last}) for last in (True, False)]
     request = varied_requests(3, seed=5)[2]
@@ -426,7 +426,7 @@ def test_another_chat_template_gives_the_same_reply_form(gguf):
     """A downloaded model brings its own chat template, which llama-cpp-python reads from the GGUF. The
     reply's form does not depend on it: formatted with another template (Llama-2's here), the reply is still
     the schema's JSON, the model's part of the summary opening with the time of day."""
-    from emotune.llm.engine import LlamaEngine
+    from emotune.llm.runtime.engine import LlamaEngine
 
     engine = LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"chat_format": "llama-2"})
     request = varied_requests(1, seed=4)[0]

@@ -13,17 +13,16 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_llm import GENRES, varied_requests
-from emotune.llm import model_locator
 from emotune.llm.fallback import fallback_analysis
-from emotune.llm.gguf import GGUFError, read_gguf_info
 from emotune.llm.grounding import fitting_labels, fix_wording, grounding_problems, label_problem
-from emotune.llm.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
+from emotune.llm.model_files import model_locator
+from emotune.llm.model_files.gguf import GGUFError, read_gguf_info
+from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
 from emotune.llm.prompt import build_messages, describe_measurements
-from emotune.llm.targets import music_targets
 from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer, partial_string_field
-from emotune.llm.values import (MAX_JOURNAL_DAYS, Analysis, AnalysisRequest, JournalDay, second_emotion,
-                                span_words)
+from emotune.llm.targets import music_targets
+from emotune.llm.values import MAX_JOURNAL_DAYS, Analysis, AnalysisRequest, JournalDay, second_emotion, span_words
 
 GOOD = {"summary": "You look calm and a little happy today, and the mood is steady.",
         "search_phrases": ["calm piano", "soft jazz"], "genres": ["jazz", "piano"]}
@@ -265,7 +264,7 @@ def test_discovery_order_settings_then_models_folders_then_default(tmp_path, mon
 
 def test_prompt_state_file_name_follows_the_model_file_and_context(tmp_path):
     """A saved prompt state is reused only by the same model file (path, size, time) and context size."""
-    from emotune.llm.prompt_cache import SUFFIX, cache_file
+    from emotune.llm.runtime.prompt_cache import SUFFIX, cache_file
 
     model = tmp_path / "tiny-model.gguf"
     model.write_bytes(b"GGUF")
@@ -279,7 +278,7 @@ def test_prompt_state_file_name_follows_the_model_file_and_context(tmp_path):
 
 def test_saved_prompt_states_are_pruned_to_the_most_recently_used(tmp_path):
     """One state per model file, and at most KEEP in all: a 7B model's state is ~130 MB."""
-    from emotune.llm.prompt_cache import KEEP, SUFFIX, _prune
+    from emotune.llm.runtime.prompt_cache import KEEP, SUFFIX, _prune
 
     def state(name: str, digest: str, age_s: int) -> Path:
         path = tmp_path / f"{name}-{digest * 16}{SUFFIX}"

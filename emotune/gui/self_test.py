@@ -44,7 +44,7 @@ def _gguf_files() -> list[Path]:
     """The GGUF files the app looks at (the bundled default among them); [] in a build without the LLM."""
     try:
         from emotune.appdirs import AppDirs
-        from emotune.llm.model_locator import default_model_dirs
+        from emotune.llm.model_files.model_locator import default_model_dirs
     except ImportError:
         return []
     return [p for folder in default_model_dirs(AppDirs.default()) if folder.is_dir()

@@ -18,16 +18,23 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.llm import prompt_cache
-from emotune.llm.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.fallback import fallback_analysis, mood_label, search_phrases, summary_text
 from emotune.llm.grounding import measured_opening, restates
-from emotune.llm.model_locator import ModelFileError, locate_model
-from emotune.llm.prompt import (EXAMPLE_PHRASES, EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars,
-                                offered_genres, time_anchor)
+from emotune.llm.model_files.model_locator import ModelFileError, locate_model
+from emotune.llm.prompt import (
+    EXAMPLE_PHRASES,
+    EXAMPLE_SENTENCES,
+    build_messages,
+    example_key,
+    longest_prompt_chars,
+    offered_genres,
+    time_anchor,
+)
+from emotune.llm.runtime import prompt_cache
+from emotune.llm.runtime.engine import Generation, LlamaEngine, ModelLoadError, Progress
 from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
-from emotune.llm.targets import music_targets
 from emotune.llm.stream import FieldStreamer
+from emotune.llm.targets import music_targets
 from emotune.llm.values import Analysis, AnalysisRequest
 
 log = logging.getLogger(__name__)

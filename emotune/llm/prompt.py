@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
 from emotune.llm.grounding import sentences
-from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS
+from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES
 from emotune.llm.targets import music_targets
-from emotune.llm.values import (MAX_JOURNAL_DAYS, AnalysisRequest, JournalDay, second_emotion, span_words,
-                                top_emotion)
+from emotune.llm.values import MAX_JOURNAL_DAYS, AnalysisRequest, JournalDay, second_emotion, span_words, top_emotion
 
 MAX_OFFERED_GENRES = 40   # a long catalog list would crowd a small model's context; preferred ones go first
 MAX_PREFERENCES = 5       # preferred genres/languages shown to the model, each cut to PREFERENCE_MAX_CHARS

@@ -1,4 +1,4 @@
-"""Settings' "better analysis model" box: the opt-in download of one recommended GGUF (emotune.llm.model_download).
+"""Settings' "better analysis model" box: the opt-in download of one recommended GGUF (emotune.llm.model_files.model_download).
 
 Nothing is fetched until the user presses Download; the box says what, how big, under which licence and from
 where before that. The download runs in its own one-thread pool (never the GUI thread) with a progress bar;
@@ -15,7 +15,13 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from emotune.gui.workers.tasks import TaskRunner
-from emotune.llm.model_download import RECOMMENDED, DownloadCancelled, ModelOffer, download_model, partial_files
+from emotune.llm.model_files.model_download import (
+    RECOMMENDED,
+    DownloadCancelled,
+    ModelOffer,
+    download_model,
+    partial_files,
+)
 
 log = logging.getLogger(__name__)
 

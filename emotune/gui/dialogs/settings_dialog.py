@@ -3,14 +3,27 @@ catalog's genre families with their track counts) and languages to prefer, the e
 and whether the analysis may read it. It edits a Settings object only when OK is pressed."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
-
-from pathlib import Path
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from emotune.gui import settings as keys
 from emotune.gui.dialogs.model_download import ModelDownloadBox
@@ -99,7 +112,7 @@ class SettingsDialog(QDialog):
 
         # the opt-in model download, a self-contained box (emotune/gui/dialogs/model_download.py)
         if models_folder is None:
-            from emotune.llm.model_locator import default_model_dirs
+            from emotune.llm.model_files.model_locator import default_model_dirs
             models_folder = default_model_dirs()[0]
         self.download = ModelDownloadBox(models_folder)
         self.download.downloaded.connect(self.model.setText)

@@ -34,7 +34,7 @@ def make_analyst(prefs: Preferences, dirs: AppDirs, genres: Callable[[], Sequenc
 
 
 def _model_dirs(dirs: AppDirs):
-    from emotune.llm.model_locator import default_model_dirs
+    from emotune.llm.model_files.model_locator import default_model_dirs
 
     return default_model_dirs(dirs)
 

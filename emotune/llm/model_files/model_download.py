@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-from emotune.llm.model_locator import ModelFileError, check_model_file
+from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from emotune.llm import prompt_cache
-from emotune.llm.gguf import GGUFInfo
-from emotune.llm.model_locator import ModelFileError, check_model_file
-from emotune.llm.native_logs import ensure_std_fds, route_llama_logs
-from emotune.llm.prefix_states import PrefixStates
+from emotune.llm.model_files.gguf import GGUFInfo
+from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
+from emotune.llm.runtime import prompt_cache
+from emotune.llm.runtime.native_logs import ensure_std_fds, route_llama_logs
+from emotune.llm.runtime.prefix_states import PrefixStates
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def _guarded(progress: Progress | None) -> Progress:
 def _llama_class():
     from llama_cpp import Llama, llama_progress_callback
 
-    from emotune.llm import sampling
+    from emotune.llm.runtime import sampling
 
     class EmoTuneLlama(Llama):
         """Llama with two changes. llama.cpp's load-progress callback is set: llama-cpp-python builds its

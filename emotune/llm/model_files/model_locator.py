@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from emotune.appdirs import AppDirs
-from emotune.llm.gguf import GGUFError, GGUFInfo, read_gguf_info
+from emotune.llm.model_files.gguf import GGUFError, GGUFInfo, read_gguf_info
 from emotune.resources import models_dir
 
 log = logging.getLogger(__name__)
