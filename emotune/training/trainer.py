@@ -189,6 +189,14 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
     return model
 
 
+def _keep_best(model, run_dir: Path, state: dict, epoch: int, weights: str) -> None:
+    """The model as it is now becomes the best checkpoint; `state` records which epoch and which weights
+    ("last" or the "ema" average) it is."""
+    _save_atomic(model, run_dir / BEST)
+    _save_atomic(model, run_dir / BEST_WEIGHTS)
+    state["best"] = {"epoch": epoch, "weights": weights}
+
+
 def _write_state(run_dir: Path, state: dict) -> None:
     tmp = run_dir / (STATE + ".tmp")
     tmp.write_text(json.dumps(state, indent=2))
@@ -258,9 +266,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         _save_atomic(model, run_dir / LAST_WEIGHTS)
         if val_acc > best_acc:
             best_acc = float(val_acc)
-            _save_atomic(model, run_dir / BEST)
-            _save_atomic(model, run_dir / BEST_WEIGHTS)
-            state["best"] = {"epoch": epoch + 1, "weights": "last"}
+            _keep_best(model, run_dir, state, epoch + 1, "last")
         if average:
             average.save(run_dir / EMA_WEIGHTS)
             trained = model.get_weights()
@@ -268,9 +274,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
             row["ema_val_accuracy"] = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[1])
             if row["ema_val_accuracy"] > best_acc:
                 best_acc = row["ema_val_accuracy"]
-                _save_atomic(model, run_dir / BEST)
-                _save_atomic(model, run_dir / BEST_WEIGHTS)
-                state["best"] = {"epoch": epoch + 1, "weights": "ema"}
+                _keep_best(model, run_dir, state, epoch + 1, "ema")
             model.set_weights(trained)
         row.update(seconds=round(time.monotonic() - t0, 1),
                    load_average=round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None)
