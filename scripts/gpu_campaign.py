@@ -40,7 +40,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from emotune.training.config import LIGHT_AUGMENT  # noqa: E402
+from emotune.training.config import LIGHT_AUGMENT, TrainConfig, preset  # noqa: E402
+from emotune.training.trainer import (  # noqa: E402
+    BEST,
+    BEST_WEIGHTS,
+    CHECKPOINT,
+    CURVE_CSV,
+    EMA_WEIGHTS,
+    LAST_WEIGHTS,
+    STATE,
+    _read_weights,
+    _save_atomic,
+    _write_state,
+    read_state,
+    train,
+)
 
 PACK = ROOT / ".data" / "fer40.npz.xz"
 # name -> changes to the campaign preset
@@ -60,7 +74,7 @@ COMPILE_S = 50                # a process's first epoch compiles the step first 
 EPOCH_S = 5.5                 # an epoch there with three or four runs side by side (4.1-6.6 s measured)
 CALIBRATION_EPOCHS = 2       # = the campaign's warm-up, whose learning rates do not depend on the total
 RESTART_S = 60               # rebuilding the model and compiling it again after the warm-up, and the last save
-RETURNED = ("state.json", "curve.csv", "best.weights.npz", "ema.weights.npz", "last.weights.npz")
+RETURNED = (STATE, CURVE_CSV, BEST_WEIGHTS, EMA_WEIGHTS, LAST_WEIGHTS)
 
 
 class _Calibrated(Exception):
@@ -84,16 +98,13 @@ def unpack(path: Path):
     from emotune.training.data import FerData, Split
 
     with np.load(io.BytesIO(lzma.decompress(path.read_bytes()))) as z:
-        train, val = Split(z["train_x"], z["train_y"]), Split(z["val_x"], z["val_y"])
-        empty = Split(np.zeros((0, *train.x.shape[1:]), np.uint8), np.zeros(0, np.int64))
-        return FerData(train, val, empty, source=str(z["source"]), sha256=str(z["sha256"]))
+        faces, val = Split(z["train_x"], z["train_y"]), Split(z["val_x"], z["val_y"])
+        empty = Split(np.zeros((0, *faces.x.shape[1:]), np.uint8), np.zeros(0, np.int64))
+        return FerData(faces, val, empty, source=str(z["source"]), sha256=str(z["sha256"]))
 
 
 def train_one(name: str, pack_path: Path, run_dir: Path, deadline: float, max_train: int = 0) -> None:
     """One recipe: time the warm-up, fix the schedule to the budget left, train to the end."""
-    from emotune.training.config import preset
-    from emotune.training.trainer import CHECKPOINT, STATE, read_state, train
-
     data = unpack(pack_path)
     cfg = preset("campaign").with_overrides(**RECIPES[name], max_train=max_train or None)
     if name.startswith("cycle2"):
@@ -114,7 +125,7 @@ def train_one(name: str, pack_path: Path, run_dir: Path, deadline: float, max_tr
     print(f"{name}: warm-up took {time.time() - t0:.0f} s, {epoch_s:.1f} s an epoch; {epochs} epochs in all",
           flush=True)
     state["config"]["epochs"] = epochs
-    (run_dir / STATE).write_text(json.dumps(state, indent=2))
+    _write_state(run_dir, state)
     (run_dir / CHECKPOINT).unlink()   # resume from the weights, with the schedule rebuilt for `epochs`
     train(data, cfg, run_dir, resume=True, verbose=0,
           on_epoch=lambda row: print(f"{name}: {json.dumps(row)}", flush=True))
@@ -125,21 +136,17 @@ def second_cycle(name: str, data, cfg, run_dir: Path, deadline: float) -> None:
     at step 0), as many epochs as the budget holds at the measured epoch time."""
     import shutil
 
-    from emotune.training.config import TrainConfig
-    from emotune.training.trainer import LAST_WEIGHTS, STATE, train
-
-    first = TrainConfig.from_dict(json.loads(INIT_CONFIG.read_text()))
-    changes = {k: v for k, v in RECIPES[name].items()}
-    epochs = max(1, math.floor((deadline - time.time() - COMPILE_S - 15) / EPOCH_S))
-    cfg = first.with_overrides(**changes, epochs=epochs, max_train=cfg.max_train)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(INIT, run_dir / LAST_WEIGHTS)
     import keras
 
+    first = TrainConfig.from_dict(json.loads(INIT_CONFIG.read_text()))
+    epochs = max(1, math.floor((deadline - time.time() - COMPILE_S - 15) / EPOCH_S))
+    cfg = first.with_overrides(**RECIPES[name], epochs=epochs, max_train=cfg.max_train)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(INIT, run_dir / LAST_WEIGHTS)
     state = {"config": cfg.to_dict(), "data_sha256": data.sha256, "data_source": data.source,
              "backend": keras.backend.backend(), "epochs_done": 0, "history": [], "best_val_accuracy": 0.0,
              "second_cycle_of": first.to_dict()}
-    (run_dir / STATE).write_text(json.dumps(state, indent=2))
+    _write_state(run_dir, state)
     print(f"{name}: {epochs} epochs from the first cycle's last weights", flush=True)
     train(data, cfg, run_dir, resume=True, verbose=0,
           on_epoch=lambda row: print(f"{name}: {json.dumps(row)}", flush=True))
@@ -167,7 +174,7 @@ def run(budget: float, out: Path, names: list[str], pack_path: Path, run_root: P
             for f in RETURNED:
                 if (run_root / name / f).is_file():
                     tar.add(run_root / name / f, arcname=f)
-        state = json.loads((run_root / name / "state.json").read_text()) if (run_root / name / "state.json").is_file() else {}
+        state = read_state(run_root / name) or {}
         with open(out / "train.log", "a") as combined:   # one file: the device returns at most eight
             combined.write((run_root / name / "train.log").read_text())
         print(f"{name}: exit {proc.returncode}, {state.get('epochs_done')} of {state.get('config', {}).get('epochs')} "
@@ -182,7 +189,6 @@ def adopt(tars: list[Path], out: Path, data_dir: Path) -> None:
     from emotune.training.data import load_fer
     from emotune.training.export import export_model
     from emotune.training.models import build_model
-    from emotune.training.trainer import BEST, BEST_WEIGHTS, STATE, TrainConfig, _read_weights, _save_atomic
 
     run_dir = out.parent / (out.stem + "-run")
     states, weights = [], []
@@ -202,7 +208,7 @@ def adopt(tars: list[Path], out: Path, data_dir: Path) -> None:
         state["soup_of"] = {t.stem: {"config": st["config"], "history": st["history"],
                                      "best_val_accuracy": st.get("best_val_accuracy")}
                             for t, st in zip(tars, states)}
-    (run_dir / STATE).write_text(json.dumps(state, indent=2))
+    _write_state(run_dir, state)
     recipes = ", ".join(f"{t.stem} {json.dumps(RECIPES.get(t.stem, {}), default=asdict)}" for t in tars)
     card = export_model(run_dir / BEST, out, load_fer(data_dir, cfg.input_size),
                         command=f"scripts/gpu_campaign.py run + adopt ({'average of ' if len(tars) > 1 else ''}"
@@ -217,7 +223,7 @@ def curves(tars: list[Path], first: Path | None, out_dir: Path) -> None:
 
     def history(tar_path: Path) -> tuple[list[dict], dict]:
         with tarfile.open(tar_path) as tar:
-            state = json.load(tar.extractfile("state.json"))
+            state = json.load(tar.extractfile(STATE))
         return state["history"], state["config"]
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -232,7 +238,8 @@ def curves(tars: list[Path], first: Path | None, out_dir: Path) -> None:
         write_csv(rows, out_dir / f"gpu-{name}.csv")
         plot(rows, out_dir / f"gpu-{name}.png", f"{name}: {cfg['arch']}, {cfg['input_size']} px, H200 (JAX)",
              len(rows), target=0.69)
-        print(f"{name}: {len(rows)} epochs, best PublicTest {max(max(r['val_accuracy'], r.get('ema_val_accuracy', 0)) for r in rows):.1%}")
+        best = max(max(r["val_accuracy"], r.get("ema_val_accuracy", 0)) for r in rows)
+        print(f"{name}: {len(rows)} epochs, best PublicTest {best:.1%}")
 
 
 def main(argv: list[str] | None = None) -> int:
