@@ -225,9 +225,9 @@ def fitting_labels(measured: MoodSummary) -> tuple[str, ...]:
 def measured_opening(measured: MoodSummary) -> str:
     """The summary's first sentence, which our code writes before the model's (a retry's grammar makes the
     model write it word for word): the main emotion, the second one when it held at least SECOND_SHARE, the
-    span and the trend as measured. Over 50 histories, each of
-    SmolLM2-135M's rejected replies had one of those wrong or missing when it wrote them itself (and a retry
-    left to say the span wrote spans that were not measured). "" for a mood set by hand."""
+    span and the trend as measured. Over 50 histories, each of SmolLM2-135M's rejected replies had one of
+    those wrong or missing when it wrote them itself (and a retry left to say the span wrote spans that were
+    not measured). "" for a mood set by hand."""
     if measured.manual:
         return ""
     top = top_emotion(measured)

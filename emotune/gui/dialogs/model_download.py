@@ -1,4 +1,5 @@
-"""Settings' "better analysis model" box: the opt-in download of one recommended GGUF (emotune.llm.model_files.model_download).
+"""Settings' "better analysis model" box: the opt-in download of one recommended GGUF
+(emotune.llm.model_files.model_download).
 
 Nothing is fetched until the user presses Download; the box says what, how big, under which licence and from
 where before that. The download runs in its own one-thread pool (never the GUI thread) with a progress bar;

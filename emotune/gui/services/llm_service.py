@@ -133,10 +133,10 @@ def make_llm_analyst(model_path: str, genres: Callable[[], Sequence[str]], model
                      prompt_cache_dir=None, time_budget_s: float | None = None,
                      seed: int | None = None) -> LlmAnalyst:
     """The analyst for the GGUF chosen in settings, else the first usable one in the models folders (see
-    emotune.llm.model_files.model_locator); nothing is read until `load` runs in the worker. `prompt_cache_dir` keeps the
-    evaluated fixed prompt between runs (emotune.llm.runtime.prompt_cache); `time_budget_s` (None: the analyst's
-    default) is how long an analysis may take before the fallback stands in; `seed` (None: a new one each
-    analysis) pins the sampling."""
+    emotune.llm.model_files.model_locator); nothing is read until `load` runs in the worker.
+    `prompt_cache_dir` keeps the evaluated fixed prompt between runs (emotune.llm.runtime.prompt_cache);
+    `time_budget_s` (None: the analyst's default) is how long an analysis may take before the fallback stands
+    in; `seed` (None: a new one each analysis) pins the sampling."""
     def factory():
         from emotune.llm.analyst import Analyst
 
