@@ -130,6 +130,7 @@ def test_a_folder_of_photos_steps_through_them_with_the_buttons_and_the_keys(mak
     qtbot.waitUntil(lambda: window.view.message().startswith("No face found in this photo.\nPhoto 2 of 3"),
                     timeout=WAIT_MS)
     assert window.mood.headline.text() == "No mood yet"            # the first photo's mood is not carried over
+    assert window.mood.detail.text() == "No face found in this photo."
     assert window.status.camera.text() == "○ No face found"
     bar.next_action.trigger()                                       # the button
     qtbot.waitUntil(lambda: window.view.message().startswith("Photo analysed.\nPhoto 3 of 3"), timeout=WAIT_MS)

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._halted = False   # the source failed, ended or was stopped: its message stays until a restart
         self._ended = False    # it was read to its end (a photo: analysed)
+        self._faces_seen = False   # a face was found since the source (or photo) started
         self.setWindowTitle("EmoTune")
         self.setMinimumSize(960, 640)
 
@@ -223,7 +224,7 @@ class MainWindow(QMainWindow):
         self._explain_no_emotions()
         self.bars.set_scores(None)
         self.view.clear()
-        self._halted = self._ended = False
+        self._halted = self._ended = self._faces_seen = False
         self.photo_bar.show_plan(plan)
         self.status.fps.setVisible(not plan.is_photo)   # a photo has no frame rate
         name = Path(plan.target).name if plan.is_folder else self.controls.source.currentText()
@@ -286,7 +287,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_source_ended(self) -> None:
         self._halted = self._ended = True
-        self.view.set_message(self.plan.ended_message(found_face=self.mood.detected is not None))
+        self.view.set_message(self.plan.ended_message(found_face=self._faces_seen))
+        if self.plan.is_photo and not self._faces_seen:   # not "Looking for a face…" under a photo read to its end
+            self.mood.show_waiting("No face found in this photo.")
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
@@ -294,7 +297,7 @@ class MainWindow(QMainWindow):
         self.status.set_capturing(running, self.controller.source_description)
         if self.plan is not None and self.plan.is_photo and (running or self._ended):   # read, then analysed
             self.status.camera.setText(f"● Reading {Path(self.plan.target).name}" if running else
-                                       "✓ Photo analysed" if self.mood.detected else "○ No face found")
+                                       "✓ Photo analysed" if self._faces_seen else "○ No face found")
 
     # --- results ------------------------------------------------------------------------------------------------
     @Slot(object)
@@ -323,6 +326,7 @@ class MainWindow(QMainWindow):
                 self.view.set_message(LOOKING)
             self.bars.set_scores(None)
         else:
+            self._faces_seen = True
             if not self._halted:
                 self.view.set_message("")
             if output.emotions:
