@@ -44,9 +44,12 @@ class MoodBlend:
 def blend_of(distribution: Sequence[float], dominant: str | None = None) -> MoodBlend:
     """The blend of a distribution (FER order). `dominant` (the smoothed, held emotion) names a single mood when
     it qualifies, and leads a mixed one when it is one of the two strongest."""
-    vec = as_distribution(distribution)
-    shares = dict(zip(EMOTIONS, (float(p) for p in vec)))
-    lead = dominant if dominant in shares else EMOTIONS[int(np.argmax(vec))]
+    values = [max(0.0, float(p)) for p in distribution]   # plain Python: this runs for every shown mood
+    if len(values) != N_EMOTIONS:
+        raise ValueError(f"expected {N_EMOTIONS} scores, got {len(values)}")
+    total = sum(values)
+    shares = {e: (v / total if total > 0 else 1.0 / N_EMOTIONS) for e, v in zip(EMOTIONS, values)}
+    lead = dominant if dominant in shares else max(EMOTIONS, key=shares.__getitem__)
     side = _UNPLEASANT if lead in _PLEASANT else _PLEASANT if lead in _UNPLEASANT else ()
     if shares[lead] >= SINGLE_SHARE and sum(shares[e] for e in side) < OPPOSED_SHARE:
         return MoodBlend((lead,), (shares[lead],))

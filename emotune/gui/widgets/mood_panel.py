@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from emotune.core.mood import MoodSnapshot
+from emotune.core.mood import MoodBlend, MoodSnapshot
 from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va, label
 from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_timeline import MoodTimeline
@@ -22,19 +22,18 @@ def _dot(emotion: str) -> str:
     return f'<span style="color:{EMOTION_COLORS[emotion].name()}">●</span>'
 
 
-def headline_html(mood: MoodSnapshot) -> str:
+def headline_html(mood: MoodSnapshot, blend: MoodBlend | None = None) -> str:
     """"● Happy" for a clear mood, "● ● Mixed: happy and sad" for a mixed one."""
-    blend = mood.blend()
+    blend = blend or mood.blend()
     if not blend.mixed:
         return f"{_dot(blend.emotions[0])} {MOOD_WORDS[blend.emotions[0]]}"
     first, second = blend.emotions
     return f"{_dot(first)}{_dot(second)} Mixed: {label(first).lower()} and {label(second).lower()}"
 
 
-def certainty_text(mood: MoodSnapshot) -> str:
+def certainty_text(mood: MoodSnapshot, blend: MoodBlend) -> str:
     """How sure, in words that match the headline: one face's certainty, or each emotion's share of a mixed or
     a group mood."""
-    blend = mood.blend()
     if not blend.mixed and mood.face_count <= 1:
         return f"{blend.shares[0]:.0%} sure"
     shares = " and ".join(f"{label(e).lower()} {p:.0%}" for e, p in zip(blend.emotions, blend.shares))
@@ -43,9 +42,9 @@ def certainty_text(mood: MoodSnapshot) -> str:
     return shares
 
 
-def va_text(mood: MoodSnapshot) -> str:
+def va_text(mood: MoodSnapshot, blend: MoodBlend) -> str:
     words = describe_va(mood.valence, mood.arousal)
-    if mood.blend().mixed and abs(mood.valence) <= 0.15:
+    if blend.mixed and abs(mood.valence) <= 0.15:
         words = words.replace("neither pleasant nor unpleasant", "pleasant and unpleasant feelings mixed")
     return f"Valence {mood.valence:+.2f} · Arousal {mood.arousal:+.2f} — {words}"
 
@@ -120,8 +119,9 @@ class MoodPanel(QWidget):
     def _render(self) -> None:
         manual, detected = self.manual, self.detected
         shown = manual or detected
-        self.headline.setText(headline_html(shown) if shown is not None else NO_MOOD)
-        self.va.setText(va_text(shown) if shown is not None else "")
+        blend = shown.blend() if shown is not None else None   # once per mood: this runs for every result
+        self.headline.setText(headline_html(shown, blend) if shown is not None else NO_MOOD)
+        self.va.setText(va_text(shown, blend) if shown is not None else "")
         if manual is not None:
             now = f"Detected now: {self._detected_words()}." if detected is not None else \
                 f"Detected now: {self._waiting[:1].lower()}{self._waiting[1:]}"
@@ -133,11 +133,11 @@ class MoodPanel(QWidget):
 
     def _detected_words(self, full: bool = False) -> str:
         mood = self.detected
+        blend = mood.blend()
         if not full:
-            blend = mood.blend()
-            return f"mixed ({certainty_text(mood)})" if blend.mixed else \
-                f"{label(blend.emotions[0]).lower()}, {certainty_text(mood)}"
-        parts = [certainty_text(mood)]
+            return f"mixed ({certainty_text(mood, blend)})" if blend.mixed else \
+                f"{label(blend.emotions[0]).lower()}, {certainty_text(mood, blend)}"
+        parts = [certainty_text(mood, blend)]
         if not self._still:
             parts += [TREND_WORDS.get(mood.trend, mood.trend), f"held {mood.held_s:.0f} s"]
         if mood.face_count == 1:   # several faces are counted in the certainty words
