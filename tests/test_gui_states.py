@@ -88,9 +88,9 @@ def test_a_photo_is_analysed_as_a_photo_and_never_spoken_of_as_a_video(make_app,
     messages: list[str] = []
     window.status.messageChanged.connect(messages.append)
     parts.controller.start_models()
-    window.start_source(SAMPLE)
-    qtbot.waitUntil(lambda: window.status.camera.text().startswith("● Reading"), timeout=WAIT_MS)
-    assert "sample_faces.jpg" in window.status.camera.text()
+    with qtbot.waitSignal(parts.controller.source_opened, timeout=WAIT_MS):
+        window.start_source(SAMPLE)
+    assert window.status.camera.text() == "● Reading sample_faces.jpg"   # while it is read, not "… on"
     qtbot.waitUntil(lambda: window.view.message().startswith("Photo analysed."), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not parts.controller.is_capturing(), timeout=WAIT_MS)
     assert window.status.camera.text() == "✓ Photo analysed"

@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
     @Slot(str, float)
     def _on_source_opened(self, description: str, fps: float) -> None:
         self.view.set_message("Loading the models…" if self.controller.model_status is None else LOOKING)
-        self.status.set_capturing(True, description)
+        self._show_capture_light(True, description)
 
     @Slot(str, str, str)
     def _on_source_failed(self, kind: str, message: str, hint: str) -> None:
@@ -294,7 +294,10 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
         self.controls.set_running(running)
-        self.status.set_capturing(running, self.controller.source_description)
+        self._show_capture_light(running, self.controller.source_description)
+
+    def _show_capture_light(self, running: bool, description: str) -> None:
+        self.status.set_capturing(running, description)
         if self.plan is not None and self.plan.is_photo and (running or self._ended):   # read, then analysed
             self.status.camera.setText(f"● Reading {Path(self.plan.target).name}" if running else
                                        "✓ Photo analysed" if self._faces_seen else "○ No face found")
