@@ -335,3 +335,16 @@ def test_undo_takes_the_feedback_out_of_the_journal(make_app, qtbot):
         row.undo_button.click()
     assert bridge.store.counts()["feedback"] == 0
     assert row.track.track_id not in bridge.store.boosts_for(mood).excluded
+
+
+def test_a_folder_without_photos_says_so_and_promises_no_mood(make_app, qtbot, tmp_path):
+    empty = tmp_path / "no_photos"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a photo")
+    parts = make_app()
+    parts.controller.start_models()
+    parts.window.start_source(str(empty))
+    qtbot.waitUntil(lambda: "No images in" in parts.window.view.message(), timeout=WAIT_MS)
+    assert "Choose a folder with JPEG or PNG files." in parts.window.view.message()
+    assert parts.window.mood.detail.text().startswith("No mood: no images in")
+    assert not parts.window.photo_bar.isVisible()
