@@ -228,19 +228,18 @@ def test_an_unreadable_source_promises_no_mood(make_app, qtbot, tmp_path):
 
 
 def test_a_replay_counts_its_own_skipped_frames(make_app, qtbot):
-    parts = make_app()
-    slot = parts.controller.slot
-    image = np.zeros((8, 8, 3), np.uint8)
-    for i in range(4):   # four frames nobody took: three skipped
-        slot.put(CapturedFrame(Frame(image, float(i), i, "test"), float(i), parts.controller.generation))
-    assert slot.dropped == 3
     release = threading.Event()
 
-    def opener(spec):   # the new run opens only when the test lets it, so no frame of it is counted yet
+    def opener(spec):   # the run opens only when the test lets it, so no frame of it is counted yet
         release.wait(WAIT_MS / 1000)
         return open_source(spec)
 
-    parts.window._source_opener = opener
+    parts = make_app(source_opener=opener)
+    slot = parts.controller.slot
+    image = np.zeros((8, 8, 3), np.uint8)
+    for i in range(4):   # four frames nobody took (an earlier run's): three skipped
+        slot.put(CapturedFrame(Frame(image, float(i), i, "test"), float(i), parts.controller.generation))
+    assert slot.dropped == 3
     parts.window.start_source(SAMPLE)
     assert slot.dropped == 0
     release.set()
