@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QMenuBar, QToolBar, QWidget
 from emotune.capture import open_source
 from emotune.core.emotions import EMOTIONS
 from emotune.core.mood import MoodSnapshot, blend_of
+from emotune.core.types import Frame
 from emotune.gui import settings as keys
 from emotune.gui.app import default_classifier
 from emotune.gui.services.interfaces import SummaryAnalyst, TrackBatch, TrackItem
@@ -26,7 +27,6 @@ from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_panel import MoodPanel, headline_html
 from emotune.gui.widgets.track_list import TrackList
 from emotune.gui.workers.frame_slot import CapturedFrame
-from emotune.core.types import Frame
 from emotune.resources import asset_path
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def make_app(window_factory, classifier):
 @pytest.fixture(scope="module")
 def face_video(tmp_path_factory, fer_dir) -> str:
     """A 640×480, 25 fps, 3 s video of one happy FER test face."""
-    picks = dict((label, path) for path, label in reversed(fer_test_faces(fer_dir, per_class=1)))
+    picks = {label: path for path, label in reversed(fer_test_faces(fer_dir, per_class=1))}
     frame = compose_frame([cv2.imread(str(picks["happy"]), cv2.IMREAD_GRAYSCALE)], face_px=200)
     path = tmp_path_factory.mktemp("video") / "one_face.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (640, 480))
@@ -266,8 +266,8 @@ def test_play_without_a_browser_says_so_and_copies_the_link(qtbot):
     row = tracks.rows()[0]
     row.play_button.click()
     assert tried == [TRACK.url]
-    assert said == ["No web browser could be opened, so the link to “Never Gonna Give You Up” is on the "
-                    "clipboard: paste it into your browser."]
+    assert said == [("No web browser could be opened, so the link to “Never Gonna Give You Up” is on the "
+                     "clipboard: paste it into your browser.")]
     assert QGuiApplication.clipboard().text() == TRACK.url and row.copy_button.text() == "✓ Copied"
 
 
