@@ -305,7 +305,7 @@ def test_play_on_youtube_music_searches_for_the_artist_and_title(make_app, qtbot
     parts = make_app()
     tracks, settings = parts.window.tracks, parts.window.settings
     tracks.player_actions["youtube_music"].trigger()
-    assert settings.get(keys.PLAY_ON) == "youtube_music" and tracks.player_button.text() == "Play on: YouTube Music"
+    assert settings.get(keys.PLAY_ON) == "youtube_music" and tracks.player_button.text() == "Play on: YouTube Music ▾"
     opened: list[QUrl] = []
     tracks._opener = lambda url: opened.append(url) or True
     tracks.show_batch(TrackBatch((TRACK,), "", "offline catalog"))

@@ -201,6 +201,8 @@ class TrackList(QWidget):
         self._can_save = False
         self.player_button = QToolButton()
         self.player_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # the style's own arrow is drawn over the end of the text: the text carries its own
+        self.player_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         self.player_button.setToolTip("Where ▶ Play opens a track: Spotify, or a YouTube Music or YouTube search "
                                       "for the artist and title (for listening without Spotify)")
         self.player_button.setAccessibleName("Play tracks on")
@@ -259,7 +261,7 @@ class TrackList(QWidget):
             self.player_changed.emit(self._player)
 
     def _show_player(self) -> None:
-        self.player_button.setText(f"Play on: {PLAYERS[self._player]}")
+        self.player_button.setText(f"Play on: {PLAYERS[self._player]} ▾")
 
     def tracks(self) -> tuple[TrackItem, ...]:
         return self._tracks
@@ -298,7 +300,7 @@ class TrackList(QWidget):
         self._update_save()
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
-            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} tracks{source}.")
+            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} track{'' if len(batch.tracks) == 1 else 's'}{source}.")
         else:
             self.note.setText(batch.note or "No tracks found for this mood.")
 
