@@ -155,7 +155,7 @@ class ImageSource(_SourceBase):
 
     @classmethod
     def from_folder(cls, folder: str | Path, **kwargs) -> ImageSource:
-        paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        paths = list_images(folder)
         if not paths:
             raise SourceUnavailable(f"No images in {folder}.", "Choose a folder with JPEG or PNG files.")
         return cls(paths, **kwargs)
@@ -183,6 +183,11 @@ class ImageSource(_SourceBase):
         if self._current is None or self._current[0] != slot:
             self._current = (slot, read_image(self.paths[slot]))
         return self._current[1]
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """The images in a folder by name (what a slideshow shows, and what the window steps through)."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -18,6 +18,45 @@ from emotune.core.emotions import EMOTIONS, N_EMOTIONS, as_distribution, index_o
 from emotune.core.types import Box, FaceResult
 
 TRENDS = ("rising", "steady", "falling")
+# When one emotion may stand for the mood alone (the headline names it): it holds at least SINGLE_SHARE of the
+# distribution and less than OPPOSED_SHARE sits on emotions of the opposite valence. Otherwise the mood is
+# mixed and is named by its two strongest emotions. Why: a group of one happy and two sad faces averages to
+# "happy 32 %" and a valence of about 0; naming it "Happy" contradicts both the number and the valence words.
+SINGLE_SHARE = 0.5
+OPPOSED_SHARE = 0.25
+_PLEASANT = ("happy", "surprise")
+_UNPLEASANT = ("angry", "disgust", "fear", "sad")
+
+
+@dataclass(frozen=True)
+class MoodBlend:
+    """What a mood is made of: one emotion when it carries the mood alone, else the two strongest (strongest
+    first), each with its share of the distribution."""
+
+    emotions: tuple[str, ...]
+    shares: tuple[float, ...]
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.emotions) > 1
+
+
+def blend_of(distribution: Sequence[float], dominant: str | None = None) -> MoodBlend:
+    """The blend of a distribution (FER order). `dominant` (the smoothed, held emotion) names a single mood when
+    it qualifies, and leads a mixed one when it is one of the two strongest."""
+    values = [max(0.0, float(p)) for p in distribution]   # plain Python: this runs for every shown mood
+    if len(values) != N_EMOTIONS:
+        raise ValueError(f"expected {N_EMOTIONS} scores, got {len(values)}")
+    total = sum(values)
+    shares = {e: (v / total if total > 0 else 1.0 / N_EMOTIONS) for e, v in zip(EMOTIONS, values)}
+    lead = dominant if dominant in shares else max(EMOTIONS, key=shares.__getitem__)
+    side = _UNPLEASANT if lead in _PLEASANT else _PLEASANT if lead in _UNPLEASANT else ()
+    if shares[lead] >= SINGLE_SHARE and sum(shares[e] for e in side) < OPPOSED_SHARE:
+        return MoodBlend((lead,), (shares[lead],))
+    top = sorted(EMOTIONS, key=lambda e: -shares[e])[:2]
+    if lead in top:
+        top = [lead] + [e for e in top if e != lead]
+    return MoodBlend(tuple(top), tuple(shares[e] for e in top))
 
 
 @dataclass(frozen=True)
@@ -56,6 +95,10 @@ class MoodSnapshot:
         top = int(np.argmax(vec))
         fields = dict(trend="steady", window_s=0.0, face_count=1) | extra
         return cls(EMOTIONS[top], tuple(float(p) for p in vec), float(vec[top]), valence=v, arousal=a, **fields)
+
+    def blend(self) -> MoodBlend:
+        """One emotion, or the two of a mixed mood (see SINGLE_SHARE); a hand-set mood is always one."""
+        return blend_of(self.distribution, self.dominant)
 
     @property
     def scores(self) -> dict[str, float]:

@@ -15,15 +15,18 @@ from emotune import __version__
 from emotune.capture import VideoSource, open_source
 from emotune.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from emotune.core.emotions import to_mapping
+from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.gui.services.interfaces import AnalysisView, TrackBatch
 from emotune.gui.services.session import MoodSession
+from emotune.gui.services.source_plan import SourcePlan
 from emotune.gui.settings import Settings
 from emotune.gui.widgets.analysis_panel import AnalysisPanel
 from emotune.gui.widgets.controls import Controls
 from emotune.gui.widgets.emotion_bars import EmotionBars
 from emotune.gui.widgets.mood_panel import MoodPanel
+from emotune.gui.widgets.photo_steps import PhotoStepBar
 from emotune.gui.widgets.status_bar import StatusBar
 from emotune.gui.widgets.track_list import TrackList
 from emotune.gui.widgets.video_view import VideoView
@@ -62,25 +65,34 @@ class MainWindow(QMainWindow):
         self.shutdown_hooks: list[Callable[[], object]] = []
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
         self._source: SourceSpec | None = None
+        self.plan: SourcePlan | None = None   # what the source is (a photo, a folder's photo, …): the words follow
         self._closed = False
         self._halted = False   # the source failed, ended or was stopped: its message stays until a restart
+        self._ended = False    # it was read to its end (a photo: analysed)
+        self._faces_seen = False   # a face was found since the source (or photo) started
         self.setWindowTitle("EmoTune")
         self.setMinimumSize(960, 640)
 
         self.controls = Controls(self)
         self.addToolBar(self.controls)
         self.view = VideoView(controller.slot)
+        self.photo_bar = PhotoStepBar()
         self.bars = EmotionBars()
         self.mood = MoodPanel()
         self.analysis = AnalysisPanel()
-        self.tracks = TrackList(mode=session.mode)
+        self.tracks = TrackList(mode=session.mode, player=settings.get(keys.PLAY_ON))
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.status.set_network(*network_status)
         self.controls.auto.setChecked(session.auto)
 
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.view)
+        picture = QWidget()
+        picture_layout = QVBoxLayout(picture)
+        picture_layout.setContentsMargins(0, 0, 0, 0)
+        picture_layout.addWidget(self.view, 1)
+        picture_layout.addWidget(self.photo_bar)
+        left.addWidget(picture)
         left.addWidget(_group("Main face", self.bars, stretch=False))
         left.setStretchFactor(0, 1)
         right = QSplitter(Qt.Orientation.Vertical)
@@ -150,6 +162,9 @@ class MainWindow(QMainWindow):
         c.settings_requested.connect(self.open_settings)
         self.tracks.mode_changed.connect(s.set_mode)
         self.tracks.refresh_requested.connect(s.refresh)
+        self.tracks.message.connect(lambda text: self.status.showMessage(text, 8000))
+        self.tracks.player_changed.connect(lambda player: self.settings.set(keys.PLAY_ON, player))
+        self.photo_bar.step_requested.connect(self.step_photo)
         ctl.models_progress.connect(self.status.set_model_progress)
         ctl.models_ready.connect(self._on_models_ready)
         ctl.inference_error.connect(lambda text: self.status.showMessage(text, 10000))
@@ -186,18 +201,36 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def start_source(self, spec: SourceSpec) -> None:
         self._source = spec
+        self.plan = SourcePlan.of(spec)
         self.controls.show_source(spec)
         if isinstance(spec, str):
             self.settings.set(keys.LAST_SOURCE, spec)
+        self._start_run()
+
+    @Slot(int)
+    def step_photo(self, delta: int) -> None:
+        """The previous (-1) or next (+1) photo of the folder that is open."""
+        plan = self.plan.stepped(delta) if self.plan is not None else None
+        if plan is not None:
+            self.plan = plan
+            self._start_run()
+
+    def _start_run(self) -> None:
+        """Reads the current source (or photo of a folder) from its start, with a fresh mood."""
+        plan = self.plan
         self.session.reset()
         self.mood.reset()
+        self.mood.set_still(plan.is_photo)
         self._explain_no_emotions()
         self.bars.set_scores(None)
         self.view.clear()
-        self._halted = False
-        self.view.set_message(f"Opening {self.controls.source.currentText()}…")
-        opener = self._source_opener
-        self.controller.start(lambda: opener(spec))  # called in the capture thread
+        self._halted = self._ended = self._faces_seen = False
+        self.photo_bar.show_plan(plan)
+        self.status.fps.setVisible(not plan.is_photo)   # a photo has no frame rate
+        name = Path(plan.target).name if plan.is_folder else self.controls.source.currentText()
+        self.view.set_message(f"Opening {name}…")
+        opener, target = self._source_opener, plan.target
+        self.controller.start(lambda: opener(target))  # called in the capture thread
 
     @Slot()
     def toggle_capture(self) -> None:
@@ -206,7 +239,7 @@ class MainWindow(QMainWindow):
             self._halted = True
             self.view.set_message("Stopped. Press Space to start again.")
         elif self._source is not None:
-            self.start_source(self._source)
+            self._start_run()
         else:
             self.open_file_dialog()
 
@@ -239,7 +272,7 @@ class MainWindow(QMainWindow):
     @Slot(str, float)
     def _on_source_opened(self, description: str, fps: float) -> None:
         self.view.set_message("Loading the models…" if self.controller.model_status is None else LOOKING)
-        self.status.set_capturing(True, description)
+        self._show_capture_light(True, description)
 
     @Slot(str, str, str)
     def _on_source_failed(self, kind: str, message: str, hint: str) -> None:
@@ -249,16 +282,25 @@ class MainWindow(QMainWindow):
             "\nOr open a video or image with Ctrl+O."
         self.view.set_message(f"{message}\n{hint}{extra if hint and 'file' not in hint else ''}{retry}".strip())
         self.status.showMessage(message, 15000)
+        self.mood.show_unreadable(f"No mood: {message[:1].lower()}{message[1:]}")
 
     @Slot()
     def _on_source_ended(self) -> None:
-        self._halted = True
-        self.view.set_message("The video ended. Press Space to play it again, or open another file (Ctrl+O).")
+        self._halted = self._ended = True
+        self.view.set_message(self.plan.ended_message(found_face=self._faces_seen))
+        if self.plan.is_photo and not self._faces_seen:   # not "Looking for a face…" under a photo read to its end
+            self.mood.show_waiting("No face found in this photo.")
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
         self.controls.set_running(running)
-        self.status.set_capturing(running, self.controller.source_description)
+        self._show_capture_light(running, self.controller.source_description)
+
+    def _show_capture_light(self, running: bool, description: str) -> None:
+        self.status.set_capturing(running, description)
+        if self.plan is not None and self.plan.is_photo and (running or self._ended):   # read, then analysed
+            self.status.camera.setText(f"● Reading {Path(self.plan.target).name}" if running else
+                                       "✓ Photo analysed" if self._faces_seen else "○ No face found")
 
     # --- results ------------------------------------------------------------------------------------------------
     @Slot(object)
@@ -287,19 +329,19 @@ class MainWindow(QMainWindow):
                 self.view.set_message(LOOKING)
             self.bars.set_scores(None)
         else:
+            self._faces_seen = True
             if not self._halted:
                 self.view.set_message("")
             if output.emotions:
                 self.bars.set_scores(to_mapping(result.faces[0].scores))
         if result.timings.faces_classified:
             self._ms_per_face = result.timings.ms_per_face
-        if result.mood is not None and not self.session.manual:
+        if result.mood is not None:   # under a hand-set mood too: the panel keeps both (mood_panel.py)
             self.mood.show_mood(result.mood)
         self.session.on_mood(result.mood)
 
     def _on_manual(self, emotion: str) -> None:
-        if not emotion and self.session.latest is not None:
-            self.mood.show_mood(self.session.latest, add_to_timeline=False)
+        self.mood.set_manual(MoodSnapshot.manual_mood(emotion) if emotion else None)
         self.session.set_manual(emotion)
 
     def _on_analysis(self, view: AnalysisView) -> None:

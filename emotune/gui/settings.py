@@ -41,6 +41,8 @@ GENRES: Key[tuple] = Key("music/genres", (), "genres to prefer")
 LANGUAGES: Key[tuple] = Key("music/languages", (), "languages to prefer")
 NO_EXPLICIT: Key[bool] = Key("music/no_explicit", False, "hide tracks marked explicit")
 MODE: Key[str] = Key("music/mode", "match", "match my mood / lift my mood")
+PLAY_ON: Key[str] = Key("music/play_on", "spotify", "where ▶ Play opens a track: spotify, youtube_music or "
+                        "youtube (a search for the artist and title, for listening without Spotify)")
 AUTO_MODE: Key[bool] = Key("ui/auto_mode", False, "refresh tracks when the mood changes and holds")
 JOURNAL_ENABLED: Key[bool] = Key("journal/enabled", True, "keep a local mood journal")
 JOURNAL_IN_ANALYSIS: Key[bool] = Key("journal/in_analysis", False,
@@ -49,7 +51,7 @@ GEOMETRY: Key[bytes] = Key("ui/geometry", b"", "window position and size")
 
 ALL_KEYS: tuple[Key, ...] = (CAMERA_INDEX, LAST_SOURCE, INFERENCE_INTERVAL_MS, SPOTIFY_CLIENT_ID,
                              SPOTIFY_REDIRECT_PORT, LLM_MODEL_PATH, LLM_TIME_BUDGET_S, LLM_SEED, GENRES, LANGUAGES,
-                             NO_EXPLICIT, MODE, AUTO_MODE, JOURNAL_ENABLED, JOURNAL_IN_ANALYSIS, GEOMETRY)
+                             NO_EXPLICIT, MODE, PLAY_ON, AUTO_MODE, JOURNAL_ENABLED, JOURNAL_IN_ANALYSIS, GEOMETRY)
 
 
 @dataclass(frozen=True)

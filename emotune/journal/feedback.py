@@ -5,7 +5,9 @@ reasons); feedback fades with a 60-day half-life so tastes can change, down to a
 (a favourite from last year still counts a little); tanh keeps every boost in (-1, 1)
 however much feedback piles up. An artist inherits half of its tracks' feedback, so a liked track lifts the
 artist's other tracks a little. "Not for this mood" removes the track for that mood only, and says nothing
-about taste, so it leaves the artist alone; a later like for the same mood brings the track back.
+about taste, so it leaves the artist alone; a later like for the same mood brings the track back. Undo in the
+window deletes the stored row (JournalStore.delete_feedback) rather than adding an opposite one, so the boosts are
+exactly as if it had never been given.
 """
 from __future__ import annotations
 

@@ -156,6 +156,11 @@ class JournalStore:
                 (self._now(ts), str(track_id), artist_text(artist), _mood(mood), kind, str(title),
                  session_id)).lastrowid)
 
+    def delete_feedback(self, feedback_id: int) -> bool:
+        """Takes one like, skip or "not for this mood" back (the user pressed Undo); False if it was gone."""
+        with self._write("undo your feedback") as c:
+            return c.execute("DELETE FROM feedback WHERE id = ?", (int(feedback_id),)).rowcount > 0
+
     # -- reads -----------------------------------------------------------------------------------------------
 
     def boosts_for(self, mood: str) -> FeedbackBoosts:

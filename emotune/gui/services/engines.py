@@ -98,6 +98,7 @@ def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
                                       6000)
 
     window.tracks.feedback_given.connect(feedback)
+    window.tracks.feedback_undone.connect(lambda item, kind: bridge.undo_feedback(item, kind))
     plug_feedback(session.music, bridge)
     plug_journal(session.analyst, bridge)
     window.shutdown_hooks.append(bridge.shutdown)

@@ -42,6 +42,7 @@ class JournalBridge(QObject):
         self.recorder = None
         self.enabled = False
         self._closing = False
+        self._feedback_ids: dict[tuple[str, str], int] = {}   # (track, kind) → its row, for Undo (journal thread)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     def open(self) -> None:
@@ -130,10 +131,20 @@ class JournalBridge(QObject):
         def write():
             if self.store is None:
                 raise RuntimeError("the mood journal is off, so feedback is not kept. Turn it on in Settings.")
-            self.store.record_feedback(item.track_id, [a.strip() for a in item.artist.split(",")], mood.dominant,
-                                       kind, title=item.title, session_id=self._session_id())
+            self._feedback_ids[(item.track_id, kind)] = self.store.record_feedback(
+                item.track_id, [a.strip() for a in item.artist.split(",")], mood.dominant, kind, title=item.title,
+                session_id=self._session_id())
         self._submit(write, "feedback")
         return True
+
+    def undo_feedback(self, item: TrackItem, kind: str) -> None:
+        """Removes the feedback just given for `item` (Undo on its row), so the next lists no longer follow it.
+        Runs after the write it undoes (one journal thread, in order)."""
+        def write():
+            feedback_id = self._feedback_ids.pop((item.track_id, kind), None)
+            if feedback_id is not None and self.store is not None:
+                self.store.delete_feedback(feedback_id)
+        self._submit(write, "feedback")
 
     # --- what comes out -------------------------------------------------------------------------------------
     def boosts(self, mood: str) -> FeedbackBoosts | None:

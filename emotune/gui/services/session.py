@@ -135,9 +135,12 @@ class MoodSession(QObject):
     # --- user actions ----------------------------------------------------------------------------------------
     def set_manual(self, emotion: str) -> None:
         """"" returns to the detected mood; an emotion sets it by hand and fetches tracks for it."""
-        self.manual = emotion
+        was, self.manual = self.manual, emotion
         if emotion:
             self.capture(reason=f"Mood set by hand: {emotion}.")
+        elif was:
+            self.notice.emit("Back to the detected mood." if self.latest is not None else
+                             "Back to the detected mood: none yet, so show your face or open a photo.")
 
     def set_auto(self, on: bool) -> None:
         self.auto = on

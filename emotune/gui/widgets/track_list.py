@@ -3,27 +3,50 @@ refresh action, "Save as playlist" (Spotify) and the "match my mood" / "lift my 
 cannot play in the user's market are greyed with the reason."""
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
-                               QToolButton, QVBoxLayout, QWidget)
+from typing import Callable
+from urllib.parse import quote_plus
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea,
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from emotune.gui.services.interfaces import TrackBatch, TrackItem
 
+UrlOpener = Callable[[QUrl], bool]   # True when a browser (or the Spotify app) took the link
 
 FEEDBACK = (("like", "♥ Like", "More like this when you feel this way (kept in your mood journal)"),
             ("skip", "Skip", "Fewer tracks like this for this mood"),
             ("not_for_mood", "Not for this mood", "Never suggest this track for this mood again"))
+# what each vote did, shown on its row until it is undone
+VOTED = {"like": "♥ Liked: more like this when you feel this way.",
+         "skip": "Skipped: fewer tracks like this for this mood.",
+         "not_for_mood": "Not for this mood: it won't be suggested for this mood again."}
+# where ▶ Play opens a track (the setting music/play_on); the YouTube ones search for "artist title"
+PLAYERS = {"spotify": "Spotify", "youtube_music": "YouTube Music", "youtube": "YouTube"}
+
+
+def play_url(track: TrackItem, player: str) -> str:
+    """The link ▶ Play opens and Copy link copies: the Spotify page, or a YouTube (Music) search."""
+    query = quote_plus(f"{track.artist} {track.title}".strip())
+    if player == "youtube_music":
+        return f"https://music.youtube.com/search?q={query}"
+    if player == "youtube":
+        return f"https://www.youtube.com/results?search_query={query}"
+    return track.url
 
 
 class TrackRow(QFrame):
     played = Signal(object)    # TrackItem
     copied = Signal(object)    # TrackItem
     feedback = Signal(object, str)   # TrackItem, "like" | "skip" | "not_for_mood"
+    feedback_undone = Signal(object, str)   # TrackItem, the kind taken back
+    message = Signal(str)      # what happened, in words, for the status bar
 
-    def __init__(self, number: int, track: TrackItem, parent: QWidget | None = None) -> None:
+    def __init__(self, number: int, track: TrackItem, parent: QWidget | None = None, player: str = "spotify",
+                 opener: UrlOpener = QDesktopServices.openUrl) -> None:
         super().__init__(parent)
-        self.track = track
+        self.track, self._opener = track, opener
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
         who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
@@ -31,9 +54,9 @@ class TrackRow(QFrame):
         reason.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
         self.play_button = QToolButton(text="▶ Play")
-        self.play_button.setToolTip(f"Open {track.url} in the browser or Spotify")
         self.play_button.clicked.connect(self._play)
         self.copy_button = QToolButton(text="Copy link")
+        self.copy_button.setToolTip("Put the link on the clipboard")
         self.copy_button.clicked.connect(self._copy)
         self.feedback_buttons: dict[str, QToolButton] = {}
         votes = QHBoxLayout()
@@ -45,18 +68,26 @@ class TrackRow(QFrame):
             button.clicked.connect(lambda _checked=False, k=kind: self._vote(k))
             self.feedback_buttons[kind] = button
             votes.addWidget(button)
+        self.undo_button = QToolButton(text="↶ Undo")
+        self.undo_button.setToolTip("Take this back (it is removed from your mood journal too)")
+        self.undo_button.clicked.connect(self._undo)
+        self.undo_button.setVisible(False)
+        votes.addWidget(self.undo_button)
         votes.addStretch()
+        self.state = QLabel("")   # what the last click did ("Liked: …", "Link copied")
+        self.state.setWordWrap(True)
+        self.state.setVisible(False)
         texts = QVBoxLayout()
         texts.setSpacing(1)
         for lab in (title, who, reason):
             texts.addWidget(lab)
         texts.addLayout(votes)
+        texts.addWidget(self.state)
         self._labels = (title, who)
         if track.unavailable:   # greyed with the reason; Spotify would only show "unavailable" for it
             for lab in self._labels:
                 lab.setEnabled(False)
             reason.setText(f"{_esc(track.reason)} — <b>{_esc(track.unavailable)}</b>")
-            self.play_button.setEnabled(False)
             self.setToolTip(track.unavailable)
         buttons = QVBoxLayout()
         buttons.addWidget(self.play_button)
@@ -66,24 +97,62 @@ class TrackRow(QFrame):
         row.setContentsMargins(8, 6, 8, 6)
         row.addLayout(texts, 1)
         row.addLayout(buttons)
+        self._copy_timer = QTimer(self, singleShot=True, interval=2500)
+        self._copy_timer.timeout.connect(lambda: self.copy_button.setText("Copy link"))
+        self.set_player(player)
+
+    def set_player(self, player: str) -> None:
+        """Where ▶ Play opens the track (see PLAYERS)."""
+        self.player = player if player in PLAYERS else "spotify"
+        self.url = play_url(self.track, self.player)
+        where = PLAYERS[self.player]
+        self.play_button.setToolTip(f"Open {self.url} in the browser" +
+                                    (" or Spotify" if where == "Spotify" else f" (a search on {where})"))
+        # not playable in the user's Spotify market: a YouTube search can still find it
+        self.play_button.setEnabled(not self.track.unavailable or self.player != "spotify")
 
     def _play(self) -> None:
-        QDesktopServices.openUrl(QUrl(self.track.url))
+        if self._opener(QUrl(self.url)):
+            self.message.emit(f"Opened “{self.track.title}” in your browser.")
+        else:   # no browser could be started: the link is still one paste away
+            QGuiApplication.clipboard().setText(self.url)
+            self._show_copied()
+            self.message.emit(f"No web browser could be opened, so the link to “{self.track.title}” is on the "
+                              "clipboard: paste it into your browser.")
         self.played.emit(self.track)
 
     def _copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.track.url)
+        QGuiApplication.clipboard().setText(self.url)
+        self._show_copied()
+        self.message.emit(f"Link to “{self.track.title}” copied.")
         self.copied.emit(self.track)
 
+    def _show_copied(self) -> None:
+        self.copy_button.setText("✓ Copied")
+        self._copy_timer.start()
+
     def _vote(self, kind: str) -> None:
-        """One vote per row: the chosen button stays down, the others lock."""
+        """One vote per row: the chosen button stays down, the others lock, the row says what it did and
+        offers Undo."""
+        self._show_vote(kind)
+        self.feedback.emit(self.track, kind)
+
+    def _undo(self) -> None:
+        kind = self.vote()
+        if kind:
+            self._show_vote("")
+            self.message.emit(f"Undone: “{self.track.title}” counts as before.")
+            self.feedback_undone.emit(self.track, kind)
+
+    def _show_vote(self, kind: str) -> None:
         for k, button in self.feedback_buttons.items():
             button.setChecked(k == kind)
-            button.setEnabled(False)
-        if kind == "not_for_mood":
-            for lab in self._labels:   # greyed out: it will not come back for this mood
-                lab.setEnabled(False)
-        self.feedback.emit(self.track, kind)
+            button.setEnabled(not kind)
+        for lab in self._labels:   # skipped or not for this mood: greyed, it will not come back as it was
+            lab.setEnabled(kind not in ("skip", "not_for_mood") and not self.track.unavailable)
+        self.undo_button.setVisible(bool(kind))
+        self.state.setText(VOTED.get(kind, ""))
+        self.state.setVisible(bool(kind))
 
     def vote(self) -> str:
         return next((k for k, b in self.feedback_buttons.items() if b.isChecked()), "")
@@ -101,10 +170,16 @@ class TrackList(QWidget):
     track_played = Signal(object)   # TrackItem
     link_copied = Signal(object)    # TrackItem
     feedback_given = Signal(object, str)   # TrackItem, "like" | "skip" | "not_for_mood"
+    feedback_undone = Signal(object, str)  # TrackItem, the kind the user took back
+    message = Signal(str)           # what a click did, for the status bar
+    player_changed = Signal(str)    # a PLAYERS key: where ▶ Play opens tracks from now on
     save_requested = Signal()       # "Save as playlist" (the window saves `playable_ids()`)
 
-    def __init__(self, mode: str = "match", parent: QWidget | None = None) -> None:
+    def __init__(self, mode: str = "match", parent: QWidget | None = None, player: str = "spotify",
+                 opener: UrlOpener = QDesktopServices.openUrl) -> None:
         super().__init__(parent)
+        self._player = player if player in PLAYERS else "spotify"
+        self._opener = opener
         self.match_button = QPushButton("Match my mood", checkable=True)
         self.lift_button = QPushButton("Lift my mood", checkable=True)
         self.match_button.setToolTip("Tracks that fit how you feel now")
@@ -124,12 +199,31 @@ class TrackList(QWidget):
                                     "(File → Connect Spotify… first)")
         self.save_button.clicked.connect(self.save_requested)
         self._can_save = False
+        self.player_button = QToolButton()
+        self.player_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # the style's own arrow is drawn over the end of the text: the text carries its own
+        self.player_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        self.player_button.setToolTip("Where ▶ Play opens a track: Spotify, or a YouTube Music or YouTube search "
+                                      "for the artist and title (for listening without Spotify)")
+        self.player_button.setAccessibleName("Play tracks on")
+        menu = QMenu(self.player_button)
+        choices = QActionGroup(self)
+        self.player_actions: dict[str, QAction] = {}
+        for key, name in PLAYERS.items():
+            action = QAction(name, self, checkable=True, checked=key == self._player)
+            action.triggered.connect(lambda _checked=False, k=key: self.set_player(k, emit=True))
+            choices.addAction(action)
+            menu.addAction(action)
+            self.player_actions[key] = action
+        self.player_button.setMenu(menu)
+        self._show_player()
         self.note = QLabel("Press “Capture mood” to get tracks for your mood.")
         self.note.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.match_button)
         top.addWidget(self.lift_button)
         top.addStretch()
+        top.addWidget(self.player_button)
         top.addWidget(self.save_button)
         top.addWidget(self.refresh_button)
         self._rows_box = QWidget()
@@ -151,6 +245,23 @@ class TrackList(QWidget):
 
     def mode(self) -> str:
         return "lift" if self.lift_button.isChecked() else "match"
+
+    def player(self) -> str:
+        return self._player
+
+    def set_player(self, player: str, emit: bool = False) -> None:
+        """Where ▶ Play opens tracks (the rows shown follow at once); `emit` when the user chose it."""
+        self._player = player if player in PLAYERS else "spotify"
+        self.player_actions[self._player].setChecked(True)
+        self._show_player()
+        for row in self.rows():
+            row.set_player(self._player)
+        if emit:
+            self.message.emit(f"▶ Play now opens tracks on {PLAYERS[self._player]}.")
+            self.player_changed.emit(self._player)
+
+    def _show_player(self) -> None:
+        self.player_button.setText(f"Play on: {PLAYERS[self._player]} ▾")
 
     def tracks(self) -> tuple[TrackItem, ...]:
         return self._tracks
@@ -179,15 +290,17 @@ class TrackList(QWidget):
         self._clear_rows()
         self._tracks = batch.tracks
         for i, track in enumerate(batch.tracks, 1):
-            row = TrackRow(i, track)
+            row = TrackRow(i, track, player=self._player, opener=self._opener)
             row.played.connect(self.track_played)
             row.copied.connect(self.link_copied)
             row.feedback.connect(self.feedback_given)
+            row.feedback_undone.connect(self.feedback_undone)
+            row.message.connect(self.message)
             self._rows.insertWidget(self._rows.count() - 1, row)
         self._update_save()
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
-            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} tracks{source}.")
+            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} track{'' if len(batch.tracks) == 1 else 's'}{source}.")
         else:
             self.note.setText(batch.note or "No tracks found for this mood.")
 

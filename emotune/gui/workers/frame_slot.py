@@ -58,6 +58,11 @@ class LatestFrameSlot:
         with self._cond:
             return self._seq, self._latest
 
+    def reset_counts(self) -> None:
+        """Zero the counters: a new run (a replay, another source) starts its own count of skipped frames."""
+        with self._cond:
+            self.put_count = self.taken_count = self.dropped = 0
+
     def clear(self) -> None:
         """Forget the frames of a source that was closed."""
         with self._cond:

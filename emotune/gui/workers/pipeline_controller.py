@@ -79,6 +79,7 @@ class PipelineController(QObject):
         """Stops any current source and starts capturing from a new one (opened in its thread, after the old
         source closed). Returns at once."""
         self.stop()
+        self.slot.reset_counts()   # "frames not analysed" counts this run only, not every replay before it
         self._generation += 1
         # every earlier capture still ending may hold the device (one stopped while it waited included)
         earlier = [t.worker.closed for t in self._retiring if isinstance(t.worker, CaptureWorker)]
