@@ -7,15 +7,21 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QSplitterHandle, QWidget
 
+from test_llm_download import gguf_bytes
+
 from emotune.gui import settings as keys
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.gui.settings import Settings
-from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
-from emotune.resources import models_dir
-
-GGUF = models_dir() / DEFAULT_MODEL_NAME
 COUNTS = {"blues": 1210, "classical": 1530, "country": 980, "electronic": 2400, "folk": 1100, "hip hop": 2100,
           "jazz": 1500, "latin": 1700, "metal": 1300, "pop": 3900, "r&b": 1200, "reggae": 600, "rock": 4100}
+
+
+@pytest.fixture
+def good_gguf(tmp_path) -> str:
+    """A well-formed, complete GGUF file (1.1 MB: above the reader's "too small to be a model" floor)."""
+    path = tmp_path / "good-model.gguf"
+    path.write_bytes(gguf_bytes(1_100_000))
+    return str(path)
 
 
 @pytest.fixture
@@ -91,10 +97,8 @@ def test_clicking_a_genre_box_ticks_only_that_genre(make_dialog, settings, qtbot
 @pytest.mark.parametrize("content, reason", [(b"Just a text file, not a model.\n", "not a GGUF model"),
                                              (b"GGUF\x03\x00\x00\x00\x00\x00\x00\x00", "truncated GGUF")])
 def test_a_bad_model_file_shows_its_reason_and_the_fix_in_the_dialog(make_dialog, settings, tmp_path, content,
-                                                                     reason):
-    if not GGUF.exists():
-        pytest.skip(f"the default model is not at {GGUF}")
-    settings.set(keys.LLM_MODEL_PATH, str(GGUF))
+                                                                     reason, good_gguf):
+    settings.set(keys.LLM_MODEL_PATH, good_gguf)
     dialog = make_dialog(settings)
     bad = tmp_path / ("readme.txt" if content.startswith(b"Just") else "tiny.gguf")
     bad.write_bytes(content)
@@ -103,9 +107,9 @@ def test_a_bad_model_file_shows_its_reason_and_the_fix_in_the_dialog(make_dialog
     shown = dialog.model_error.text().replace("\u200b", "")
     assert dialog.model_error.isVisible()
     assert bad.name in shown and reason in shown and "Choose a complete GGUF chat model" in shown
-    assert dialog.model.text() == str(GGUF)               # the previous good path stays
+    assert dialog.model.text() == good_gguf               # the previous good path stays
     dialog.accept()
-    assert settings.get(keys.LLM_MODEL_PATH) == str(GGUF)
+    assert settings.get(keys.LLM_MODEL_PATH) == good_gguf
 
 
 def test_a_typed_bad_model_path_is_refused_on_ok_and_the_dialog_stays_open(make_dialog, settings, tmp_path):
@@ -117,15 +121,13 @@ def test_a_typed_bad_model_path_is_refused_on_ok_and_the_dialog_stays_open(make_
     assert dialog.model.text() == "" and settings.get(keys.LLM_MODEL_PATH) == ""
 
 
-def test_a_good_model_file_is_taken_and_the_message_goes(make_dialog, settings, tmp_path):
-    if not GGUF.exists():
-        pytest.skip(f"the default model is not at {GGUF}")
+def test_a_good_model_file_is_taken_and_the_message_goes(make_dialog, settings, tmp_path, good_gguf):
     dialog = make_dialog(settings)
     junk = tmp_path / "readme.txt"
     junk.write_text("hello")
     dialog.set_model_path(str(junk))
-    assert dialog.set_model_path(str(GGUF)) is True
-    assert not dialog.model_error.isVisible() and dialog.model.text() == str(GGUF)
+    assert dialog.set_model_path(good_gguf) is True
+    assert not dialog.model_error.isVisible() and dialog.model.text() == good_gguf
 
 
 def test_a_client_id_that_is_not_32_hex_characters_is_refused_with_a_message(make_dialog, settings, qtbot):
@@ -174,3 +176,12 @@ def test_a_failed_download_explanation_wraps_whole(qtbot, tmp_path):
     qtbot.waitUntil(lambda: box.status.height() >= box.status.heightForWidth(box.status.width()))
     assert box.status_text() == text
     assert box.status.sizeHint().width() <= box.width()      # long addresses wrap too, nothing runs off the edge
+
+
+def test_every_control_in_settings_has_an_accessible_name(make_dialog, settings):
+    from emotune.gui.accessibility import unnamed_controls
+
+    dialog = make_dialog(settings)
+    dialog.show_genre_counts(COUNTS)
+    for tab in _every_tab(dialog):
+        assert [f"{type(w).__name__}" for w in unnamed_controls(dialog)] == [], tab

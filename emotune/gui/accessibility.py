@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QComboBox,
+from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QSlider, QAbstractSpinBox, QComboBox,
                                QFormLayout, QLabel, QLineEdit, QTabBar, QWidget)
 
-CONTROLS = (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QComboBox, QLineEdit, QTabBar)
+CONTROLS = (QAbstractButton, QAbstractItemView, QSlider, QAbstractSpinBox, QComboBox, QLineEdit, QTabBar)
 
 
 def _clean(text: str) -> str:
@@ -41,10 +41,15 @@ def accessible_name(widget: QWidget) -> str:
     return ""
 
 
+def _inner(widget: QWidget) -> bool:
+    """The line edit inside a spin box or an editable combo: the screen reader names its owner."""
+    return isinstance(widget.parentWidget(), (QAbstractSpinBox, QComboBox))
+
+
 def name_controls(root: QWidget) -> None:
     """Gives every control under `root` without an accessible name the one `accessible_name` finds."""
     for widget in root.findChildren(QWidget):
-        if isinstance(widget, CONTROLS) and not widget.accessibleName():
+        if isinstance(widget, CONTROLS) and not _inner(widget) and not widget.accessibleName():
             name = accessible_name(widget)
             if name:
                 widget.setAccessibleName(name)
@@ -53,4 +58,4 @@ def name_controls(root: QWidget) -> None:
 def unnamed_controls(root: QWidget) -> list[QWidget]:
     """The visible controls under `root` a screen reader could not name (tests assert there are none)."""
     return [w for w in root.findChildren(QWidget)
-            if isinstance(w, CONTROLS) and w.isVisibleTo(root) and not w.accessibleName()]
+            if isinstance(w, CONTROLS) and not _inner(w) and w.isVisibleTo(root) and not w.accessibleName()]

@@ -190,6 +190,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.no_explicit)
 
         self.tabs = QTabWidget()
+        self.tabs.tabBar().setAccessibleName("Settings pages")
         self.tabs.addTab(_scrolled(capture, journal), "&General")
         self.tabs.addTab(_scrolled(music), "&Music")
         self.tabs.addTab(_scrolled(analysis, self.download), "&Analysis model")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QToolBar, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMenu, QToolBar, QToolButton, QWidget
 
 from emotune.core.emotions import EMOTIONS
 from emotune.gui.style import label
@@ -55,9 +55,12 @@ class Controls(QToolBar):
         self.manual.addItem("Detected mood", "")
         for emotion in EMOTIONS:
             self.manual.addItem(f"I feel: {label(emotion)}", emotion)
+        self.mood_actions: dict[str, QAction] = {}   # the "I feel…" menu's entries, once mood_menu made it
         self.manual.currentIndexChanged.connect(lambda _: self.manual_mood_changed.emit(self.manual.currentData()))
 
-        self.addWidget(QLabel(" Source "))
+        source_label = QLabel(" &Source ")
+        source_label.setBuddy(self.source)
+        self.addWidget(source_label)
         self.addWidget(self.source)
         self.addAction(self.open_action)
         self.addAction(self.start_action)
@@ -67,6 +70,10 @@ class Controls(QToolBar):
         self.addWidget(self.manual)
         self.addSeparator()
         self.addAction(self.settings_action)
+        self.auto.setAccessibleName("Auto: fetch new tracks when my mood changes")
+        self.manual.setAccessibleName("Mood override")
+        for button in self.findChildren(QToolButton):   # the toolbar's action buttons join the Tab order
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
     def set_cameras(self, indices: list[int], selected: int | None = None) -> None:
         current = self.source.currentData()
@@ -99,6 +106,23 @@ class Controls(QToolBar):
 
     def set_manual(self, emotion: str) -> None:
         self.manual.setCurrentIndex(max(0, self.manual.findData(emotion)))
+
+    def mood_menu(self, parent: QWidget) -> QMenu:
+        """The mood override as a menu ("I feel…"), in step with the toolbar's combo both ways."""
+        menu = QMenu("&I feel…", parent)
+        group = QActionGroup(menu)
+        actions: dict[str, QAction] = {}
+        for i in range(self.manual.count()):
+            emotion = self.manual.itemData(i)
+            action = QAction(label(emotion) if emotion else "Detected mood", menu, checkable=True)
+            action.triggered.connect(lambda _=False, e=emotion: self.set_manual(e))
+            group.addAction(action)
+            menu.addAction(action)
+            actions[emotion] = action
+        actions[self.manual.currentData()].setChecked(True)
+        self.manual_mood_changed.connect(lambda e: actions[e].setChecked(True))
+        self.mood_actions = actions
+        return menu
 
     def _on_source_activated(self, index: int) -> None:
         data = self.source.itemData(index)

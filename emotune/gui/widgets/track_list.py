@@ -3,7 +3,7 @@ refresh action, "Save as playlist" (Spotify) and the "match my mood" / "lift my 
 cannot play in the user's market are greyed with the reason."""
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
@@ -28,7 +28,8 @@ class TrackRow(QFrame):
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
         who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
         reason = QLabel(_esc(track.reason))
-        reason.setWordWrap(True)
+        for lab in (title, who, reason):   # long titles wrap: the row fits the column, no sideways scrolling
+            lab.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
         self.play_button = QToolButton(text="▶ Play")
         self.play_button.setToolTip(f"Open {track.url} in the browser or Spotify")
@@ -141,6 +142,8 @@ class TrackList(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self._rows_box)
         scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)   # rows wrap to the width
+        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -185,6 +188,7 @@ class TrackList(QWidget):
             row.feedback.connect(self.feedback_given)
             self._rows.insertWidget(self._rows.count() - 1, row)
         self._update_save()
+        self.scroll.verticalScrollBar().setValue(0)   # a new list starts at its first track
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
             self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} tracks{source}.")
