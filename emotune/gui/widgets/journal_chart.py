@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from emotune.core.emotions import EMOTIONS
@@ -32,6 +32,7 @@ class MoodChart(QWidget):
     """GUI thread only; `set_bars` replaces the data and repaints."""
 
     MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 44, 30, 8, 22
+    AXES = ((0.0, "100 %", "+1"), (0.5, "50 %", "0"), (1.0, "0 %", "−1"))   # height: share (left), valence (right)
 
     def __init__(self, empty_text: str = "Nothing recorded yet", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,26 +69,22 @@ class MoodChart(QWidget):
         p.fillRect(plot, pal.color(QPalette.ColorRole.Base))
         grid = QColor(pal.color(QPalette.ColorRole.Mid))
         text = pal.color(QPalette.ColorRole.Text)
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.85))
-        p.setFont(small)
+        p.setFont(self._small_font())
         p.setPen(QPen(grid, 1))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        for frac, share, valence in ((0.0, "100 %", "+1"), (0.5, "50 %", "0"), (1.0, "0 %", "−1")):
+        for frac, share, valence in self.AXES:
             y = plot.top() + frac * plot.height()
             p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             p.setPen(text)
             p.drawText(QRectF(0, y - 8, self.MARGIN_L - 4, 16), right, share)        # the stacked shares
             p.drawText(QRectF(plot.right() + 4, y - 8, self.MARGIN_R - 4, 16), left, valence)   # the line
             p.setPen(QPen(grid, 1))
-        for frac, name in self._ticks:
+        for (frac, name), box in zip(self._ticks, self.tick_rects()):
             x = plot.left() + frac * plot.width()
             p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4))
-            box = QRectF(x - 40, plot.bottom() + 4, 80, self.MARGIN_B - 4)
-            box.moveLeft(max(0.0, min(box.left(), self.width() - box.width())))   # "24:00" stays whole
             p.setPen(text)
-            p.drawText(box, Qt.AlignmentFlag.AlignHCenter, name)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, name)
             p.setPen(QPen(grid, 1))
         if not self._bars:
             p.setPen(text)
@@ -117,6 +114,23 @@ class MoodChart(QWidget):
         p.setBrush(text)
         for pt in points:                                            # a dot per bin: one bin is still a mark
             p.drawEllipse(pt, 2.5, 2.5)
+
+    def tick_rects(self) -> list[QRectF]:
+        """Where each x-axis label is drawn: centred on its tick, moved inward at the edges so "24:00" stays whole."""
+        plot = self._plot_rect()
+        fm = QFontMetrics(self._small_font())
+        rects = []
+        for frac, name in self._ticks:
+            w = fm.horizontalAdvance(name) + 4
+            box = QRectF(plot.left() + frac * plot.width() - w / 2, plot.bottom() + 4, w, self.MARGIN_B - 4)
+            box.moveLeft(max(0.0, min(box.left(), self.width() - w)))
+            rects.append(box)
+        return rects
+
+    def _small_font(self) -> QFont:
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.85))
+        return small
 
     def bar_at(self, x: float) -> ChartBar | None:
         plot = self._plot_rect()
