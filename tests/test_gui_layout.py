@@ -20,10 +20,10 @@ from emotune.gui.style import AA_CONTRAST, contrast_ratio
 # long, real messages the window shows (source failure, Spotify, saved playlist, journal)
 MESSAGES = (
     "Liked Call You Mine. The next tracks for this mood favour it and its artist (kept in your mood journal).",
-    "Spotify login timed out: nobody approved EmoTune in the browser within 3 minutes. Press File → Connect "
-    "Spotify… to try again.",
-    "Saved “EmoTune – Happy – 25 Nov” (8 tracks) to your Spotify account: https://open.spotify.com/playlist/"
-    "37i9dQZF1DXcBWIGoYBM5M",
+    ("Spotify login timed out: nobody approved EmoTune in the browser within 3 minutes. Press File → Connect "
+     "Spotify… to try again."),
+    ("Saved “EmoTune – Happy – 25 Nov” (8 tracks) to your Spotify account: https://open.spotify.com/playlist/"
+     "37i9dQZF1DXcBWIGoYBM5M"),
     "No camera found. You can still open a video or image (Ctrl+O).",
 )
 
@@ -119,8 +119,8 @@ def test_the_default_size_fits_the_screen_and_is_never_below_the_minimum(make_ap
     window = make_app().window
     w, h = window._default_size()
     screen = window.screen().availableGeometry()
-    assert MINIMUM_SIZE[0] <= w <= max(DEFAULT_SIZE[0], MINIMUM_SIZE[0]) and (w <= screen.width() or w == MINIMUM_SIZE[0])
-    assert MINIMUM_SIZE[1] <= h <= max(DEFAULT_SIZE[1], MINIMUM_SIZE[1])
+    assert w == max(MINIMUM_SIZE[0], min(DEFAULT_SIZE[0], screen.width()))
+    assert h == max(MINIMUM_SIZE[1], min(DEFAULT_SIZE[1], screen.height()))
 
 
 def test_every_status_message_is_shown_in_full_or_elided_with_a_tooltip(make_app, qtbot):

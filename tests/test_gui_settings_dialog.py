@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QSplitterHandle, QWidget
-
 from test_llm_download import gguf_bytes
 
 from emotune.gui import settings as keys
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
 from emotune.gui.settings import Settings
+
 COUNTS = {"blues": 1210, "classical": 1530, "country": 980, "electronic": 2400, "folk": 1100, "hip hop": 2100,
           "jazz": 1500, "latin": 1700, "metal": 1300, "pop": 3900, "r&b": 1200, "reggae": 600, "rock": 4100}
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QSlider, QAbstractSpinBox, QComboBox,
-                               QFormLayout, QLabel, QLineEdit, QTabBar, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QTabBar,
+    QWidget,
+)
 
 CONTROLS = (QAbstractButton, QAbstractItemView, QSlider, QAbstractSpinBox, QComboBox, QLineEdit, QTabBar)
 
