@@ -74,6 +74,10 @@ def test_no_two_visible_widgets_overlap_on_any_tab(make_dialog, settings, qtbot,
         cut = [lab.text()[:50] for lab in dialog.findChildren(QLabel) if lab.isVisible() and lab.wordWrap()
                and lab.text() and lab.height() < lab.heightForWidth(lab.width())]
         assert cut == [], tab
+        literal_ampersand = [lab.text() for lab in dialog.findChildren(QLabel) if lab.isVisible()
+                             and lab.textFormat() != Qt.TextFormat.RichText and "&" in lab.text()
+                             and lab.buddy() is None and "<" not in lab.text()]
+        assert literal_ampersand == [], tab
 
 
 def test_clicking_a_genre_box_ticks_only_that_genre(make_dialog, settings, qtbot):

@@ -167,7 +167,9 @@ class SettingsDialog(QDialog):
         model_row.addWidget(browse)
         analysis = QGroupBox("Analysis")
         form = QFormLayout(analysis)
-        form.addRow("&Language model file", model_row)
+        model_label = QLabel("&Language model file")
+        model_label.setBuddy(self.model)   # a row of two widgets gets no buddy by itself: Alt+L and the name need one
+        form.addRow(model_label, model_row)
         form.addRow(self.model_error)
         # the opt-in model download, a self-contained box (emotune/gui/dialogs/model_download.py)
         if models_folder is None:

@@ -85,8 +85,8 @@ class DayEntries(QTreeWidget):
             item.setToolTip(0, entry.text or head)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight)
             for n, track in enumerate(entry.tracks, 1):
-                QTreeWidgetItem(item, [f"{n}. {track.title} — {track.artist}" if track.artist else
-                                       f"{n}. {track.title}", ""])
+                text = f"{n}. {track.title} — {track.artist}" if track.artist else f"{n}. {track.title}"
+                QTreeWidgetItem(item, [text, ""]).setToolTip(0, text)   # a long one is elided: whole on hover
             self.addTopLevelItem(item)
         self.topLevelItem(self.topLevelItemCount() - 1).setExpanded(True)
 

@@ -88,6 +88,10 @@ def _ask_export_path(parent: QWidget, suggested: str) -> str:
     return path
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def _tip(when: str, b) -> str:
     return (f"{when}\n{MOOD_WORDS[b.dominant]} ({b.distribution[index_of(b.dominant)]:.0%})\n"
             f"valence {b.valence:+.2f} · {b.count} samples")
@@ -193,8 +197,9 @@ class JournalView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(charts)
         split.addWidget(lists)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([640, 560])
         split.setChildrenCollapsible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -346,9 +351,12 @@ class JournalView(QWidget):
             self.liked.addTopLevelItem(parent)
             parent.setExpanded(True)
         if not data.liked:
-            self.liked.addTopLevelItem(QTreeWidgetItem(["Like a track in the list to see it here", "", ""]))
+            hint = QTreeWidgetItem(["Press ♥ Like under a track to see it here", "", ""])
+            hint.setToolTip(0, hint.text(0))
+            self.liked.addTopLevelItem(hint)
         n = data.counts.get("snapshots", 0)
         if not (self.store and self.store.notice and self.status.text() == self.store.notice):
-            self.status.setText(f"{n} mood samples, {data.counts.get('feedback', 0)} feedback entries, stored only "
-                                f"on this computer ({self.store.path if self.store else ''}).")
+            feedback = _count(data.counts.get("feedback", 0), "feedback entry", "feedback entries")
+            self.status.setText(f"{_count(n, 'mood sample')}, {feedback}, stored only on this computer "
+                                f"({self.store.path if self.store else ''}).")
         self.loaded.emit(data)
