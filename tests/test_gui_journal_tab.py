@@ -120,3 +120,18 @@ def test_the_charts_read_percentages_and_valence_and_24_00_is_whole(qtbot, store
 def test_export_is_off_when_the_journal_is(qtbot, make_view):
     view = make_view(None)
     assert not view.export_btn.isEnabled() and view.export() is False
+
+
+def test_a_long_analysis_wraps_in_the_list_instead_of_being_cut(qtbot, store):
+    from emotune.gui.widgets.journal_entries import DayEntries, load_day_entries
+
+    entries = DayEntries()
+    qtbot.addWidget(entries)
+    entries.show_entries(load_day_entries(store, TODAY))
+    entries.resize(260, 400)
+    entries.show()
+    item = entries.topLevelItem(0)
+    line = entries.fontMetrics().height()
+    qtbot.waitUntil(lambda: entries.visualItemRect(item).height() >= 2 * line)   # "Low and sad: You looked …" wraps
+    entries.resize(900, 400)                                                      # and unwraps when there is room
+    qtbot.waitUntil(lambda: entries.visualItemRect(item).height() < 2 * line)

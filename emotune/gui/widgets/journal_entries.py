@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtWidgets import QHeaderView, QStyledItemDelegate, QTreeWidget, QTreeWidgetItem, QWidget
 
 from emotune.gui.style import MOOD_WORDS
 
@@ -56,6 +56,26 @@ def load_day_entries(store, day: dt.date) -> list[DayEntry]:
     return sorted(entries, key=lambda e: e.ts)
 
 
+class _Wrapping(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's width (QTreeView alone keeps one line and elides)."""
+
+    def __init__(self, view: QTreeWidget) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt API
+        hint = super().sizeHint(option, index)
+        if index.column() != 0:
+            return hint
+        depth, parent = 1, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        width = max(60, self._view.columnWidth(0) - depth * self._view.indentation() - 12)
+        text = str(index.data() or "")
+        height = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap, text).height()
+        return QSize(hint.width(), max(hint.height(), height + 4))
+
+
 class DayEntries(QTreeWidget):
     """GUI thread. One row per analysis (time, mood, the text wrapped), its tracks as children."""
 
@@ -71,6 +91,9 @@ class DayEntries(QTreeWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setItemDelegate(_Wrapping(self))
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header.sectionResized.connect(lambda *_: self.doItemsLayout())   # rows re-wrap at the new width
         self.show_entries([])
 
     def show_entries(self, entries: list[DayEntry]) -> None:
