@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._source_opener = source_opener
         self.shutdown_hooks: list[Callable[[], object]] = []
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
+        self.spotify_login: QWidget | None = None  # the last File → Connect Spotify… window (engines.wire)
         self._source: SourceSpec | None = None
         self._closed = False
         self._halted = False   # the source failed, ended or was stopped: its message stays until a restart
