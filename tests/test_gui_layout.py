@@ -193,3 +193,31 @@ def test_contrast_ratio_matches_wcag_examples():
 
     assert round(contrast_ratio(QColor("black"), QColor("white")), 1) == 21.0
     assert round(contrast_ratio(QColor("#767676"), QColor("white")), 2) == 4.54
+
+
+def test_every_control_is_reachable_from_the_keyboard(make_app, qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit
+
+    parts = make_app()
+    window = parts.window
+    window.tracks.show_batch(_real_tracks(parts))
+    kinds = (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit)
+    unreachable = [f"{type(w).__name__}:{w.accessibleName()}" for w in window.findChildren(QWidget)
+                   if isinstance(w, kinds) and w.isVisibleTo(window)
+                   and not w.focusPolicy() & Qt.FocusPolicy.TabFocus
+                   and not (isinstance(w, QAbstractButton) and not w.shortcut().isEmpty())]
+    assert unreachable == []
+    for action in (window.controls.open_action, window.open_folder_action, window.controls.capture_action,
+                   window.controls.settings_action, window.controls.start_action):
+        assert not action.shortcut().isEmpty() and any(action in menu.actions() for menu in
+                                                       (a.menu() for a in window.menuBar().actions()))
+
+
+def test_where_is_my_data_names_every_file_and_folder(tmp_path):
+    from emotune.appdirs import AppDirs
+    from emotune.gui.dialogs.help_dialogs import data_text
+
+    dirs = AppDirs.under(tmp_path)
+    text = data_text(dirs, str(tmp_path / "config" / "settings.ini"))
+    for path in (tmp_path / "config" / "settings.ini", dirs.data / "journal.sqlite3", dirs.log, dirs.cache):
+        assert str(path) in text
