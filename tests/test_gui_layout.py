@@ -221,3 +221,14 @@ def test_where_is_my_data_names_every_file_and_folder(tmp_path):
     text = data_text(dirs, str(tmp_path / "config" / "settings.ini"))
     for path in (tmp_path / "config" / "settings.ini", dirs.data / "journal.sqlite3", dirs.log, dirs.cache):
         assert str(path) in text
+
+
+def test_the_shortcuts_page_lists_every_shortcut_in_words(make_app):
+    from emotune.gui.dialogs.help_dialogs import shortcut_rows
+
+    window = make_app().window
+    page = shortcut_rows(window.shortcut_actions)
+    for words in ("Open video or image", "Open a folder of photos", "Start or stop", "Capture mood", "Full screen",
+                  "How EmoTune works", "Ctrl+O", "Space", "F11"):
+        assert words in page
+    assert "▶" not in page and "&" not in page.replace("&nbsp;", "")

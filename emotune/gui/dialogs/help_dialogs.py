@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from emotune import __version__
@@ -28,9 +29,13 @@ HOW_IT_WORKS = (
     "tracks, and lets you export or delete them.</p>")
 
 
+NAMES = {"Space": "Start or stop reading the camera or file"}   # the action's own text says only one of the two
+
+
 def shortcut_rows(actions) -> str:
     """An HTML table of the actions that have a shortcut, in the order given."""
-    rows = [(a.text().replace("&", ""), a.shortcut().toString(a.shortcut().SequenceFormat.NativeText))
+    rows = [(NAMES.get(a.shortcut().toString(), a.text().replace("&", "")),
+             a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
             for a in actions if a is not None and not a.shortcut().isEmpty()]
     return "<table>" + "".join(f"<tr><td>{name}</td><td>&nbsp;&nbsp;<b>{keys}</b></td></tr>"
                                for name, keys in rows) + "</table>"
