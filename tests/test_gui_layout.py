@@ -232,3 +232,15 @@ def test_the_shortcuts_page_lists_every_shortcut_in_words(make_app):
                   "How EmoTune works", "Ctrl+O", "Space", "F11"):
         assert words in page
     assert "▶" not in page and "&" not in page.replace("&nbsp;", "")
+
+
+def test_the_journal_tab_at_the_minimum_size_has_no_overlap_and_no_cut_text(make_app, qtbot):
+    window = make_app(journal=True).window
+    view = window.journal_view
+    with qtbot.waitSignal(view.loaded, timeout=30000):
+        window.tabs.setCurrentWidget(view)
+    _sized(qtbot, window, MINIMUM_SIZE)
+    assert _overlaps(window) == []
+    assert _cut_labels(window) == []
+    legend = next(w for w in view.findChildren(QWidget) if type(w).__name__ == "MoodLegend")
+    assert legend.width() >= legend.sizeHint().width()        # the valence entry at its end is drawn whole
