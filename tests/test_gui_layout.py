@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QSplitterHandle, QWid
 
 from emotune.core.mood import MoodSnapshot
 from emotune.gui.accessibility import unnamed_controls
-from emotune.gui.app import default_classifier
 from emotune.gui.main_window import DEFAULT_SIZE, MINIMUM_SIZE
 from emotune.gui.style import AA_CONTRAST, contrast_ratio
 
@@ -26,13 +25,6 @@ MESSAGES = (
      "37i9dQZF1DXcBWIGoYBM5M"),
     "No camera found. You can still open a video or image (Ctrl+O).",
 )
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    clf = default_classifier()
-    clf.load()
-    return clf
 
 
 @pytest.fixture

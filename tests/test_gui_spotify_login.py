@@ -12,7 +12,6 @@ import requests
 from PySide6.QtGui import QGuiApplication
 
 from emotune.appdirs import AppDirs
-from emotune.gui import app as gui_app
 from emotune.gui.dialogs.spotify_login import NOT_OPENED, OPENED
 from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
 
@@ -20,11 +19,10 @@ pytestmark = pytest.mark.slow
 WAIT_MS = 60000
 
 
-@pytest.fixture(scope="module")
-def classifier():
-    clf = gui_app.default_classifier()
-    clf.load()
-    return clf
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,12 +36,6 @@ def fake():
 
     with FakeSpotify() as server:
         yield server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
