@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from emotune.capture import VideoSource, open_source
@@ -15,8 +14,8 @@ from emotune.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from emotune.core.emotions import to_mapping
 from emotune.gui import settings as keys
 from emotune.gui.accessibility import name_controls
-from emotune.gui.dialogs import help_dialogs
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
+from emotune.gui.menus import build_menus
 from emotune.gui.services.interfaces import AnalysisView, TrackBatch
 from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
@@ -107,7 +106,12 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setAccessibleName("Pages: Live and Journal")
         self.tabs.addTab(live, "&Live")
         self.setCentralWidget(self.tabs)
-        self._build_menus()
+        acts = build_menus(self, self.controls, open_folder=self.open_folder_dialog,
+                           toggle_fullscreen=self._toggle_fullscreen, connect=self.spotify_connect_requested.emit,
+                           disconnect=self.spotify_disconnect_requested.emit, settings_path=lambda: settings.path)
+        self.open_folder_action, self.fullscreen_action = acts.open_folder, acts.fullscreen
+        self.spotify_action, self.disconnect_action = acts.spotify, acts.disconnect
+        self.help_actions, self.shortcut_actions = acts.help, acts.shortcuts
         self._wire()
         self._stats_timer = QTimer(self)
         self._stats_timer.timeout.connect(self._update_stats)
@@ -131,46 +135,6 @@ class MainWindow(QMainWindow):
         """The seam for other views (the journal plugs in here as a "Journal" tab)."""
         self.tabs.addTab(widget, title)
         name_controls(widget)
-
-    def _build_menus(self) -> None:
-        c = self.controls
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.fullscreen_action = QAction("&Full screen", self, shortcut=QKeySequence("F11"), checkable=True)
-        self.fullscreen_action.toggled.connect(self._toggle_fullscreen)
-        self.open_folder_action = QAction("Open a &folder of photos…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
-        self.open_folder_action.triggered.connect(self.open_folder_dialog)
-        self.spotify_action = QAction("&Connect Spotify…", self)
-        self.spotify_action.triggered.connect(lambda: self.spotify_connect_requested.emit())
-        self.spotify_action.setToolTip("Log in with your own Spotify app (Client ID in Settings)")
-        self.disconnect_action = QAction("&Disconnect Spotify", self)
-        self.disconnect_action.triggered.connect(lambda: self.spotify_disconnect_requested.emit())
-        self.disconnect_action.setToolTip("Forget the Spotify login stored on this computer")
-        self.disconnect_action.setEnabled(False)   # enabled while connected (engines.wire)
-        self.mood_menu = c.mood_menu(self)
-        self.help_actions = [QAction("&How EmoTune works", self, shortcut=QKeySequence.StandardKey.HelpContents,
-                                     triggered=lambda: help_dialogs.show_how_it_works(self)),
-                             QAction("&Keyboard shortcuts", self, triggered=self._show_shortcuts),
-                             QAction("&Where is my data?", self,
-                                     triggered=lambda: help_dialogs.show_data(self, self.settings.path)),
-                             None, QAction("&About EmoTune", self, triggered=lambda: help_dialogs.show_about(self))]
-        self.shortcut_actions = [c.open_action, self.open_folder_action, c.start_action, c.capture_action,
-                                 c.settings_action, self.fullscreen_action, self.help_actions[0], quit_action]
-        for title, actions in (("&File", [c.open_action, self.open_folder_action, c.settings_action, None,
-                                          self.spotify_action, self.disconnect_action, None, quit_action]),
-                               ("&Mood", [c.start_action, c.capture_action, None, self.mood_menu]),
-                               ("&View", [self.fullscreen_action]), ("&Help", self.help_actions)):
-            menu = self.menuBar().addMenu(title)
-            for action in actions:
-                if action is None:
-                    menu.addSeparator()
-                elif isinstance(action, QAction):
-                    menu.addAction(action)
-                else:
-                    menu.addMenu(action)
-        self.addAction(self.fullscreen_action)
-
-    def _show_shortcuts(self) -> None:
-        help_dialogs.show_shortcuts(self, self.shortcut_actions)
 
     def _wire(self) -> None:
         c, s, ctl = self.controls, self.session, self.controller
