@@ -152,6 +152,14 @@ def test_file_open_reaches_a_folder_and_the_mood_override_is_in_a_menu(make_app,
     folder = next(a for a in file_menu.actions() if "folder" in a.text().lower())
     folder.trigger()
     assert opened == [str(tmp_path)]
+    source = window.controls.source                    # the Source list offers it too
+    pos = source.findText("Open a folder of photos…")
+    assert pos >= 0
+    source.activated.emit(pos)
+    assert opened == [str(tmp_path)] * 2
+    window.controls.set_cameras([0])
+    assert [source.itemText(i) for i in range(source.count())][-2:] == ["Open video or image…",
+                                                                       "Open a folder of photos…"]
 
     window.controls.mood_actions["sad"].trigger()
     assert window.controls.manual.currentData() == "sad" and window.session.manual

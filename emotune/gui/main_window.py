@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         c, s, ctl = self.controls, self.session, self.controller
         c.source_chosen.connect(self.start_source)
         c.open_file_requested.connect(self.open_file_dialog)
+        c.open_folder_requested.connect(self.open_folder_dialog)
         c.start_stop_requested.connect(self.toggle_capture)
         c.capture_requested.connect(s.capture)
         c.auto_changed.connect(s.set_auto)

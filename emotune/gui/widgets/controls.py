@@ -12,6 +12,8 @@ from emotune.core.emotions import EMOTIONS
 from emotune.gui.style import label
 
 OPEN_FILE = "__open__"
+OPEN_FOLDER = "__folder__"
+OPENERS = (("Open video or image…", OPEN_FILE), ("Open a folder of photos…", OPEN_FOLDER))   # the last entries
 
 
 class Controls(QToolBar):
@@ -19,6 +21,7 @@ class Controls(QToolBar):
 
     source_chosen = Signal(object)      # int camera index or str file path
     open_file_requested = Signal()
+    open_folder_requested = Signal()
     start_stop_requested = Signal()
     capture_requested = Signal()
     auto_changed = Signal(bool)
@@ -32,7 +35,8 @@ class Controls(QToolBar):
         self.source.setMinimumContentsLength(18)
         self.source.setToolTip("Camera, video or image to read the mood from")
         self.source.addItem("Looking for cameras…", None)
-        self.source.addItem("Open video or image…", OPEN_FILE)
+        for text, data in OPENERS:
+            self.source.addItem(text, data)
         self.source.activated.connect(self._on_source_activated)
 
         self.open_action = QAction("Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
@@ -77,16 +81,16 @@ class Controls(QToolBar):
 
     def set_cameras(self, indices: list[int], selected: int | None = None) -> None:
         current = self.source.currentData()
+        openers = {data for _text, data in OPENERS}
         files = [(self.source.itemText(i), self.source.itemData(i)) for i in range(self.source.count())
-                 if isinstance(self.source.itemData(i), str) and self.source.itemData(i) != OPEN_FILE]
+                 if isinstance(self.source.itemData(i), str) and self.source.itemData(i) not in openers]
         self.source.clear()
         for index in indices:
             self.source.addItem(f"Camera {index}", index)
         if not indices:
             self.source.addItem("No camera found", None)
-        for text, data in files:
+        for text, data in files + list(OPENERS):
             self.source.addItem(text, data)
-        self.source.addItem("Open video or image…", OPEN_FILE)
         want = current if current is not None else selected
         pos = self.source.findData(want) if want is not None else -1
         self.source.setCurrentIndex(pos if pos >= 0 else 0)
@@ -96,7 +100,7 @@ class Controls(QToolBar):
         pos = self.source.findData(spec)
         if pos < 0:
             text = f"Camera {spec}" if isinstance(spec, int) else Path(spec).name
-            pos = self.source.count() - 1
+            pos = self.source.count() - len(OPENERS)
             self.source.insertItem(pos, text, spec)
             self.source.setItemData(pos, str(spec), 3)  # tooltip role: the full path
         self.source.setCurrentIndex(pos)
@@ -128,5 +132,7 @@ class Controls(QToolBar):
         data = self.source.itemData(index)
         if data == OPEN_FILE:
             self.open_file_requested.emit()
+        elif data == OPEN_FOLDER:
+            self.open_folder_requested.emit()
         elif data is not None:
             self.source_chosen.emit(data)
