@@ -101,6 +101,12 @@ def main() -> int:
                 wait_until(dialog.isVisible, 5)
                 QTest.qWait(200)
                 dialog.grab().save(str(OUT / f"settings-{name}.png"))
+            readme = home / "readme.txt"             # a file that is not a model: refused in the dialog
+            readme.write_text("Not a model.\n")
+            dialog.tabs.setCurrentIndex(2)
+            dialog.set_model_path(str(readme))
+            QTest.qWait(200)
+            dialog.grab().save(str(OUT / "settings-model-refused.png"))
             dialog.reject()
         window.close()
         wait_until(lambda: parts.threads_running() == [], 120)

@@ -110,7 +110,8 @@ def test_a_bad_model_file_shows_its_reason_and_the_fix_in_the_dialog(make_dialog
     assert dialog.set_model_path(str(bad)) is False
     shown = dialog.model_error.text().replace("\u200b", "")
     assert dialog.model_error.isVisible()
-    assert bad.name in shown and reason in shown and "Choose a complete GGUF chat model" in shown
+    assert bad.name in shown and reason in shown and "choose a complete" in shown.lower()   # the fix, once
+    assert shown.lower().count("choose") == 1 and "leave the field empty for the built-in" in shown
     assert dialog.model.text() == good_gguf               # the previous good path stays
     dialog.accept()
     assert settings.get(keys.LLM_MODEL_PATH) == good_gguf
@@ -121,7 +122,8 @@ def test_a_typed_bad_model_path_is_refused_on_ok_and_the_dialog_stays_open(make_
     dialog.model.setText(str(tmp_path / "missing.gguf"))
     dialog.accept()
     assert dialog.isVisible() and dialog.tabs.currentIndex() == 2
-    assert "not found" in dialog.model_error.text().replace("\u200b", "")
+    shown = dialog.model_error.text().replace("\u200b", "")
+    assert "not found" in shown and "Choose a complete GGUF chat model" in shown
     assert dialog.model.text() == "" and settings.get(keys.LLM_MODEL_PATH) == ""
 
 

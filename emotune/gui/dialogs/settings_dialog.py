@@ -66,8 +66,10 @@ def model_problem(path: str) -> str:
     try:
         check_model_file(Path(path.strip()))
     except ModelFileError as exc:
-        return (f"Not used: {exc}. Choose a complete GGUF chat model (a .gguf file), or leave the field empty "
-                "for the built-in SmolLM2-135M.")
+        reason = str(exc).rstrip(".")
+        fix = "" if any(w in reason.lower() for w in ("choose", "download")) else \
+            " Choose a complete GGUF chat model (a .gguf file)."
+        return f"Not used: {reason}.{fix} Or leave the field empty for the built-in SmolLM2-135M."
     return ""
 
 
