@@ -97,3 +97,14 @@ def window_factory(qtbot, tmp_path):
     for parts in made:
         parts.window.close()   # returns at once: the threads end on their own, joined in the GUI thread's loop
         qtbot.waitUntil(lambda parts=parts: parts.threads_running() == [], timeout=120000)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    """One real emotion model (the shipped ONNX) per test module, shared by that module's windows (a module may
+    define its own)."""
+    from emotune.gui.app import default_classifier
+
+    clf = default_classifier()
+    clf.load()
+    return clf

@@ -65,7 +65,7 @@ def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot
     parts.session.analysis_text.connect(streamed.append)
     batch = capture(parts, qtbot)
     assert parts.session.analyst_name == GGUF.name
-    assert GGUF.name in parts.window.status.models.text()
+    assert GGUF.name in parts.window.status.models.toolTip()   # the file: on hover
     # the analysis keeps only search phrases the catalog backs for the mood (music.phrase_search)
     assert parts.session.analyst.phrase_check is parts.phrase_check
     assert isinstance(parts.phrase_check("jazz", 0.5), bool)
@@ -139,7 +139,7 @@ def test_after_a_corrupt_gguf_a_model_picked_in_settings_loads_and_analyses(make
     with qtbot.waitSignal(parts.session.analysis_done, timeout=WAIT_MS) as done:
         parts.window.controls.capture_action.trigger()
     assert done.args[0].source == "llm" and done.args[0].text.strip(), done.args[0].note
-    assert GGUF.name in parts.window.status.models.text()
+    assert GGUF.name in parts.window.status.models.toolTip()   # the file: on hover
 
 
 def test_the_journal_records_the_session_and_likes_lift_the_track_next_time(make_app, qtbot, dirs):

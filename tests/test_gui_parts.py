@@ -79,14 +79,15 @@ def test_the_settings_dialog_writes_what_the_user_entered(qtbot, tmp_path):
     dialog.journal_in_analysis.setChecked(True)
     dialog.interval.setValue(300)
     dialog.port.setValue(9090)
-    dialog.client_id.setText("  abc  ")
+    dialog.client_id.setText("  0123456789abcdef0123456789abcdef  ")   # a real Client ID: 32 hex characters
     dialog.genres.setText("rock, indie ,")
     dialog.no_explicit.setChecked(True)
     assert dialog.redirect.text() == "http://127.0.0.1:9090/callback"
     dialog.accept()
     again = Settings.at(tmp_path / "settings.ini")
     assert again.get(keys.INFERENCE_INTERVAL_MS) == 300 and again.get(keys.SPOTIFY_REDIRECT_PORT) == 9090
-    assert again.get(keys.SPOTIFY_CLIENT_ID) == "abc" and again.get(keys.GENRES) == ("rock", "indie")
+    assert again.get(keys.SPOTIFY_CLIENT_ID) == "0123456789abcdef0123456789abcdef"
+    assert again.get(keys.GENRES) == ("rock", "indie")
     assert again.get(keys.NO_EXPLICIT) is True
     assert again.get(keys.JOURNAL_IN_ANALYSIS) is True and again.preferences().journal_in_analysis
     again.set(keys.JOURNAL_ENABLED, False)

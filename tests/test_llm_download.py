@@ -157,6 +157,8 @@ def test_settings_dialog_offers_the_download_and_takes_the_downloaded_file(qtbot
     qtbot.addWidget(dialog)
     assert dialog.download.folder == tmp_path / "models" and not dialog.download.busy()
     assert "huggingface.co" in dialog.download.findChildren(type(dialog.download.status))[0].text()
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.gguf").write_bytes(gguf_bytes(1_100_000))   # the box emits a checked, whole file
     dialog.download.downloaded.emit(str(tmp_path / "models" / "m.gguf"))
     assert dialog.model.text() == str(tmp_path / "models" / "m.gguf")
     dialog.reject()

@@ -7,21 +7,21 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QMainWindow, QMessageBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QGroupBox, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from emotune import __version__
 from emotune.capture import VideoSource, open_source
 from emotune.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from emotune.core.emotions import to_mapping
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
+from emotune.gui.accessibility import name_controls
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
+from emotune.gui.menus import build_menus
 from emotune.gui.services.interfaces import AnalysisView, TrackBatch
 from emotune.gui.services.session import MoodSession
 from emotune.gui.services.source_plan import SourcePlan
 from emotune.gui.settings import Settings
+from emotune.gui.style import readable_palette
 from emotune.gui.widgets.analysis_panel import AnalysisPanel
 from emotune.gui.widgets.controls import Controls
 from emotune.gui.widgets.emotion_bars import EmotionBars
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 SourceSpec = int | str
 LOOKING = "Looking for a face…"
+MINIMUM_SIZE = (1024, 640)    # everything still shows and works (tests/test_gui_layout.py)
+DEFAULT_SIZE = (1440, 900)    # four tracks or more in view; shrunk to fit a smaller screen
 
 
 def _group(title: str, widget: QWidget, stretch: bool = True) -> QGroupBox:
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         self._source_opener = source_opener
         self.shutdown_hooks: list[Callable[[], object]] = []
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
+        self.spotify_login: QWidget | None = None  # the last File → Connect Spotify… window (engines.wire)
         self._source: SourceSpec | None = None
         self.plan: SourcePlan | None = None   # what the source is (a photo, a folder's photo, …): the words follow
         self._closed = False
@@ -71,7 +74,8 @@ class MainWindow(QMainWindow):
         self._ended = False    # it was read to its end (a photo: analysed)
         self._faces_seen = False   # a face was found since the source (or photo) started
         self.setWindowTitle("EmoTune")
-        self.setMinimumSize(960, 640)
+        self.setMinimumSize(*MINIMUM_SIZE)
+        self.setPalette(readable_palette(self.palette()))   # grey text passes WCAG AA (4.5:1)
 
         self.controls = Controls(self)
         self.addToolBar(self.controls)
@@ -86,6 +90,7 @@ class MainWindow(QMainWindow):
         self.status.set_network(*network_status)
         self.controls.auto.setChecked(session.auto)
 
+        # three columns: the picture, the mood and its analysis, the tracks (full height: four or more in view)
         left = QSplitter(Qt.Orientation.Vertical)
         picture = QWidget()
         picture_layout = QVBoxLayout(picture)
@@ -95,66 +100,59 @@ class MainWindow(QMainWindow):
         left.addWidget(picture)
         left.addWidget(_group("Main face", self.bars, stretch=False))
         left.setStretchFactor(0, 1)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_group("Mood", self.mood))
-        right.addWidget(_group("Analysis", self.analysis))
-        right.addWidget(_group("Tracks", self.tracks))
-        right.setStretchFactor(2, 1)
-        right.setSizes([290, 170, 410])
+        left.setChildrenCollapsible(False)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(_group("Mood", self.mood))
+        middle.addWidget(_group("Analysis", self.analysis))
+        middle.setSizes([400, 300])
+        middle.setChildrenCollapsible(False)
+        tracks = _group("Tracks", self.tracks)
         live = QSplitter(Qt.Orientation.Horizontal)
-        live.addWidget(left)
-        live.addWidget(right)
-        live.setStretchFactor(0, 3)
-        live.setStretchFactor(1, 2)
-        live.setSizes([700, 580])
+        for column, stretch in ((left, 4), (middle, 3), (tracks, 4)):
+            live.addWidget(column)
+            live.setStretchFactor(live.count() - 1, stretch)
+        live.setSizes([440, 360, 440])
         live.setChildrenCollapsible(False)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(live, "Live")
+        self.tabs.tabBar().setAccessibleName("Pages: Live and Journal")
+        self.tabs.addTab(live, "&Live")
         self.setCentralWidget(self.tabs)
-        self._build_menus()
+        acts = build_menus(self, self.controls, open_folder=self.open_folder_dialog,
+                           toggle_fullscreen=self._toggle_fullscreen, connect=self.spotify_connect_requested.emit,
+                           disconnect=self.spotify_disconnect_requested.emit, settings_path=lambda: settings.path)
+        self.open_folder_action, self.fullscreen_action = acts.open_folder, acts.fullscreen
+        self.spotify_action, self.disconnect_action = acts.spotify, acts.disconnect
+        self.help_actions, self.shortcut_actions = acts.help, acts.shortcuts
         self._wire()
         self._stats_timer = QTimer(self)
         self._stats_timer.timeout.connect(self._update_stats)
         self._stats_timer.start(500)
         self._ms_per_face: float | None = None
         geometry = settings.get(keys.GEOMETRY)
-        if geometry:
-            self.restoreGeometry(QByteArray(geometry))
-        else:
-            self.resize(1280, 800)
+        if not geometry or not self.restoreGeometry(QByteArray(geometry)):
+            self.resize(*self._default_size())
+        name_controls(self)
+
+    def _default_size(self) -> tuple[int, int]:
+        """DEFAULT_SIZE, or the screen's free area when that is smaller (never below the minimum)."""
+        screen = self.screen().availableGeometry() if self.screen() else None
+        w, h = DEFAULT_SIZE
+        if screen is not None:
+            w, h = min(w, screen.width()), min(h, screen.height())
+        return max(w, MINIMUM_SIZE[0]), max(h, MINIMUM_SIZE[1])
 
     # --- construction -------------------------------------------------------------------------------------------
     def add_tab(self, widget: QWidget, title: str) -> None:
         """The seam for other views (the journal plugs in here as a "Journal" tab)."""
         self.tabs.addTab(widget, title)
-
-    def _build_menus(self) -> None:
-        c = self.controls
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.fullscreen_action = QAction("Full screen", self, shortcut=QKeySequence("F11"), checkable=True)
-        self.fullscreen_action.toggled.connect(self._toggle_fullscreen)
-        about = QAction("About EmoTune", self, triggered=self._about)
-        self.spotify_action = QAction("Connect Spotify…", self)
-        self.spotify_action.triggered.connect(lambda: self.spotify_connect_requested.emit())
-        self.spotify_action.setToolTip("Log in with your own Spotify app (Client ID in Settings)")
-        self.disconnect_action = QAction("Disconnect Spotify", self)
-        self.disconnect_action.triggered.connect(lambda: self.spotify_disconnect_requested.emit())
-        self.disconnect_action.setToolTip("Forget the Spotify login stored on this computer")
-        self.disconnect_action.setEnabled(False)   # enabled while connected (engines.wire)
-        for title, actions in (("&File", [c.open_action, c.settings_action, self.spotify_action,
-                                          self.disconnect_action, None, quit_action]),
-                               ("&Mood", [c.start_action, c.capture_action]),
-                               ("&View", [self.fullscreen_action]), ("&Help", [about])):
-            menu = self.menuBar().addMenu(title)
-            for action in actions:
-                menu.addSeparator() if action is None else menu.addAction(action)
-        self.addAction(self.fullscreen_action)
+        name_controls(widget)
 
     def _wire(self) -> None:
         c, s, ctl = self.controls, self.session, self.controller
         c.source_chosen.connect(self.start_source)
         c.open_file_requested.connect(self.open_file_dialog)
+        c.open_folder_requested.connect(self.open_folder_dialog)
         c.start_stop_requested.connect(self.toggle_capture)
         c.capture_requested.connect(s.capture)
         c.auto_changed.connect(s.set_auto)
@@ -246,10 +244,20 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_file_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
-        start_dir = str(Path(self.settings.get(keys.LAST_SOURCE)).parent) if self.settings.get(keys.LAST_SOURCE) \
-            else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video or image", start_dir,
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or image", self._start_dir(),
                                               f"Videos and images ({patterns});;All files (*)")
+        self._open_chosen(path)
+
+    @Slot()
+    def open_folder_dialog(self) -> None:
+        """A folder of photos: they are read one after the other (the README's promise)."""
+        self._open_chosen(QFileDialog.getExistingDirectory(self, "Open a folder of photos", self._start_dir()))
+
+    def _start_dir(self) -> str:
+        last = self.settings.get(keys.LAST_SOURCE)
+        return str(Path(last).parent) if last else str(Path.home())
+
+    def _open_chosen(self, path: str) -> None:
         if path:
             self.start_source(path)
         elif self._source is not None:
@@ -370,11 +378,6 @@ class MainWindow(QMainWindow):
 
     def _toggle_fullscreen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "About EmoTune",
-                          f"<b>EmoTune {__version__}</b><p>Your mood, read on your own computer, turned into "
-                          "music. No frame, face or text leaves this machine.</p>")
 
     def shutdown(self) -> None:
         """Window close (also called by closeEvent): cancels every job and asks every thread to stop, without

@@ -12,9 +12,10 @@ import logging
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from emotune.gui.style import breakable
 from emotune.gui.workers.tasks import TaskRunner
 from emotune.llm.model_files.model_download import (
     RECOMMENDED,
@@ -52,6 +53,8 @@ class ModelDownloadBox(QGroupBox):
         self.cancel_button.clicked.connect(self.cancel)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.addWidget(self.start_button)
         row.addWidget(self.cancel_button)
@@ -88,7 +91,7 @@ class ModelDownloadBox(QGroupBox):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setVisible(True)
-        self.status.setText("Connecting to huggingface.co…")
+        self.set_status("Connecting to huggingface.co…")
 
         def job(report, _runner_cancel):
             return download_model(self.offer, self.folder, lambda done, total: report((done, total)), cancel)
@@ -98,7 +101,7 @@ class ModelDownloadBox(QGroupBox):
     def cancel(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            self.status.setText("Cancelling…")
+            self.set_status("Cancelling…")
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Stops a running download (its partial file stays for a later resume) and waits for the worker."""
@@ -106,21 +109,31 @@ class ModelDownloadBox(QGroupBox):
             self._cancel.set()
         self._runner.shutdown(timeout_ms)
 
+    def set_status(self, text: str) -> None:
+        """The explanation under the buttons, whole: long paths and addresses wrap too, the tooltip keeps it
+        verbatim."""
+        self.status.setText(breakable(text))
+        self.status.setToolTip(text)
+
+    def status_text(self) -> str:
+        return self.status.toolTip() or self.status.text()
+
     def _progress(self, value) -> None:
         done, total = value
         if total:
             self.progress.setValue(int(1000 * done / total))
-            self.status.setText(f"Downloading {self.offer.title}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+            self.set_status(f"Downloading {self.offer.title}: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     def _done(self, path) -> None:
         self.progress.setValue(1000)
-        self.status.setText(f"Downloaded and checked: {path}. It is now the analysis model.")
+        self.set_status(f"Downloaded and checked: {path}. It is now the analysis model.")
         self._idle()
         self.downloaded.emit(str(path))
 
     def _failed(self, exc: Exception) -> None:
         cancelled = isinstance(exc, DownloadCancelled)
-        self.status.setText(str(exc) if cancelled or str(exc) else f"The download failed: {exc!r}")
+        text = str(exc) if cancelled or str(exc) else f"The download failed: {exc!r}"
+        self.set_status(text)
         if not cancelled:
             log.warning("model download failed: %s", exc)
         self._idle()

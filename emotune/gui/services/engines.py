@@ -172,17 +172,34 @@ def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_musi
                                       "there explains how to create one.", 10000)
             window.open_settings()
             return
-        window.status.showMessage("Approve EmoTune in the browser window that opened…", 30000)
+        from emotune.gui.dialogs.spotify_login import SpotifyLoginDialog
+
+        dialog = window.spotify_login = SpotifyLoginDialog(window)   # says where to log in; Cancel gives up
+        window.status.showMessage("Connecting Spotify: approve EmoTune in your browser…", 30000)
 
         def done(user) -> None:
+            dialog.accept()
             window.status.showMessage(f"Spotify connected as {user.display_name}.", 8000)
             show_network()
 
         def failed(exc: Exception) -> None:
-            window.status.showMessage(user_text(exc, "Spotify login failed"), 15000)
+            text = user_text(exc, "Spotify login failed")
+            dialog.show_failure(text)
+            window.status.showMessage(text, 15000)
             show_network()
 
-        misc.run(lambda report, cancel: music.connect(cancel), on_done=done, on_error=failed)
+        def cancelled() -> None:   # a cancelled job reports nothing more: the window says it at once
+            dialog.accept()
+            window.status.showMessage("Spotify login cancelled. Nothing was changed.", 8000)
+            show_network()
+
+        def job(report, cancel):
+            return music.connect(cancel, on_url=lambda url, opened: report((url, opened)))
+
+        handle = misc.run(job, on_done=done, on_error=failed, on_progress=lambda value: dialog.show_url(*value))
+        dialog.cancel_requested.connect(handle.cancel)
+        dialog.cancel_requested.connect(cancelled)
+        dialog.show()
 
     def disconnect_spotify() -> None:
         music = session.music

@@ -160,12 +160,13 @@ class SpotifyMusic:
         self._set("connected" if self.client.is_connected() else "not connected")
         return self.state
 
-    def connect(self, cancel: threading.Event | None = None):
-        """The PKCE login in the browser (blocks until done: worker thread)."""
+    def connect(self, cancel: threading.Event | None = None, on_url=None):
+        """The PKCE login in the browser (blocks until done: worker thread); `on_url(url, opened)` as in
+        SpotifyClient.connect."""
         from emotune.music.spotify.errors import SpotifyError
 
         try:
-            user = self.client.connect(cancel)
+            user = self.client.connect(cancel, on_url=on_url)
         except SpotifyError as exc:
             self._set("error", str(exc))
             raise

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QToolBar, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QMenu, QToolBar, QToolButton, QWidget
 
 from emotune.core.emotions import EMOTIONS
 from emotune.gui.style import label
 
 OPEN_FILE = "__open__"
+OPEN_FOLDER = "__folder__"
+OPENERS = (("Open video or image…", OPEN_FILE), ("Open a folder of photos…", OPEN_FOLDER))   # the last entries
 
 
 class Controls(QToolBar):
@@ -19,6 +21,7 @@ class Controls(QToolBar):
 
     source_chosen = Signal(object)      # int camera index or str file path
     open_file_requested = Signal()
+    open_folder_requested = Signal()
     start_stop_requested = Signal()
     capture_requested = Signal()
     auto_changed = Signal(bool)
@@ -32,7 +35,8 @@ class Controls(QToolBar):
         self.source.setMinimumContentsLength(18)
         self.source.setToolTip("Camera, video or image to read the mood from")
         self.source.addItem("Looking for cameras…", None)
-        self.source.addItem("Open video or image…", OPEN_FILE)
+        for text, data in OPENERS:
+            self.source.addItem(text, data)
         self.source.activated.connect(self._on_source_activated)
 
         self.open_action = QAction("Open video or image…", self, shortcut=QKeySequence.StandardKey.Open)
@@ -55,9 +59,12 @@ class Controls(QToolBar):
         self.manual.addItem("Detected mood", "")
         for emotion in EMOTIONS:
             self.manual.addItem(f"I feel: {label(emotion)}", emotion)
+        self.mood_actions: dict[str, QAction] = {}   # the "I feel…" menu's entries, once mood_menu made it
         self.manual.currentIndexChanged.connect(lambda _: self.manual_mood_changed.emit(self.manual.currentData()))
 
-        self.addWidget(QLabel(" Source "))
+        source_label = QLabel(" &Source ")
+        source_label.setBuddy(self.source)
+        self.addWidget(source_label)
         self.addWidget(self.source)
         self.addAction(self.open_action)
         self.addAction(self.start_action)
@@ -67,19 +74,23 @@ class Controls(QToolBar):
         self.addWidget(self.manual)
         self.addSeparator()
         self.addAction(self.settings_action)
+        self.auto.setAccessibleName("Auto: fetch new tracks when my mood changes")
+        self.manual.setAccessibleName("Mood override")
+        for button in self.findChildren(QToolButton):   # the toolbar's action buttons join the Tab order
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
     def set_cameras(self, indices: list[int], selected: int | None = None) -> None:
         current = self.source.currentData()
+        openers = {data for _text, data in OPENERS}
         files = [(self.source.itemText(i), self.source.itemData(i)) for i in range(self.source.count())
-                 if isinstance(self.source.itemData(i), str) and self.source.itemData(i) != OPEN_FILE]
+                 if isinstance(self.source.itemData(i), str) and self.source.itemData(i) not in openers]
         self.source.clear()
         for index in indices:
             self.source.addItem(f"Camera {index}", index)
         if not indices:
             self.source.addItem("No camera found", None)
-        for text, data in files:
+        for text, data in files + list(OPENERS):
             self.source.addItem(text, data)
-        self.source.addItem("Open video or image…", OPEN_FILE)
         want = current if current is not None else selected
         pos = self.source.findData(want) if want is not None else -1
         self.source.setCurrentIndex(pos if pos >= 0 else 0)
@@ -89,7 +100,7 @@ class Controls(QToolBar):
         pos = self.source.findData(spec)
         if pos < 0:
             text = f"Camera {spec}" if isinstance(spec, int) else Path(spec).name
-            pos = self.source.count() - 1
+            pos = self.source.count() - len(OPENERS)
             self.source.insertItem(pos, text, spec)
             self.source.setItemData(pos, str(spec), 3)  # tooltip role: the full path
         self.source.setCurrentIndex(pos)
@@ -100,9 +111,28 @@ class Controls(QToolBar):
     def set_manual(self, emotion: str) -> None:
         self.manual.setCurrentIndex(max(0, self.manual.findData(emotion)))
 
+    def mood_menu(self, parent: QWidget) -> QMenu:
+        """The mood override as a menu ("I feel…"), in step with the toolbar's combo both ways."""
+        menu = QMenu("&I feel…", parent)
+        group = QActionGroup(menu)
+        actions: dict[str, QAction] = {}
+        for i in range(self.manual.count()):
+            emotion = self.manual.itemData(i)
+            action = QAction(label(emotion) if emotion else "Detected mood", menu, checkable=True)
+            action.triggered.connect(lambda _=False, e=emotion: self.set_manual(e))
+            group.addAction(action)
+            menu.addAction(action)
+            actions[emotion] = action
+        actions[self.manual.currentData()].setChecked(True)
+        self.manual_mood_changed.connect(lambda e: actions[e].setChecked(True))
+        self.mood_actions = actions
+        return menu
+
     def _on_source_activated(self, index: int) -> None:
         data = self.source.itemData(index)
         if data == OPEN_FILE:
             self.open_file_requested.emit()
+        elif data == OPEN_FOLDER:
+            self.open_folder_requested.emit()
         elif data is not None:
             self.source_chosen.emit(data)

@@ -1,15 +1,16 @@
 """The journal's charts, drawn with QPainter (we ship PySide6-Essentials, which has no QtCharts).
 
 One widget serves both views: stacked emotion shares per time bin (the colours of style.EMOTION_COLORS, in
-FER order from the bottom) with the mean valence drawn over them as a line, so both "what" and "how pleasant"
-read at a glance. Hovering a bar shows its time, dominant mood and sample count.
+FER order from the bottom; the left axis reads their percentages) with the mean valence drawn over them as a
+line with a dot per bin (the right axis reads −1…+1), so both "what" and "how pleasant" read at a glance.
+Hovering a bar shows its time, dominant mood and sample count.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from emotune.core.emotions import EMOTIONS
@@ -30,7 +31,8 @@ class ChartBar:
 class MoodChart(QWidget):
     """GUI thread only; `set_bars` replaces the data and repaints."""
 
-    MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 34, 8, 8, 22
+    MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 44, 30, 8, 22
+    AXES = ((0.0, "100 %", "+1"), (0.5, "50 %", "0"), (1.0, "0 %", "−1"))   # height: share (left), valence (right)
 
     def __init__(self, empty_text: str = "Nothing recorded yet", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,19 +69,23 @@ class MoodChart(QWidget):
         p.fillRect(plot, pal.color(QPalette.ColorRole.Base))
         grid = QColor(pal.color(QPalette.ColorRole.Mid))
         text = pal.color(QPalette.ColorRole.Text)
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.85))
-        p.setFont(small)
+        p.setFont(self._small_font())
         p.setPen(QPen(grid, 1))
-        for frac, name in ((0.0, "+1"), (0.5, "0"), (1.0, "−1")):       # valence scale on the left
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        for frac, share, valence in self.AXES:
             y = plot.top() + frac * plot.height()
             p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
-            p.drawText(QRectF(0, y - 8, self.MARGIN_L - 4, 16),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
-        for frac, name in self._ticks:
+            p.setPen(text)
+            p.drawText(QRectF(0, y - 8, self.MARGIN_L - 4, 16), right, share)        # the stacked shares
+            p.drawText(QRectF(plot.right() + 4, y - 8, self.MARGIN_R - 4, 16), left, valence)   # the line
+            p.setPen(QPen(grid, 1))
+        for (frac, name), box in zip(self._ticks, self.tick_rects()):
             x = plot.left() + frac * plot.width()
             p.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4))
-            p.drawText(QRectF(x - 40, plot.bottom() + 4, 80, self.MARGIN_B - 4), Qt.AlignmentFlag.AlignHCenter, name)
+            p.setPen(text)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, name)
+            p.setPen(QPen(grid, 1))
         if not self._bars:
             p.setPen(text)
             p.drawText(plot, Qt.AlignmentFlag.AlignCenter, self._empty_text)
@@ -94,12 +100,37 @@ class MoodChart(QWidget):
                 p.fillRect(QRectF(x0, y - h, w, h), EMOTION_COLORS[emotion])
                 y -= h
         line = QPainterPath()
+        points = []
         for i, bar in enumerate(self._bars):                         # valence over the stacks
             pt = QPointF(plot.left() + (bar.x + bar.width / 2) * plot.width(),
                          plot.top() + (0.5 - max(-1.0, min(1.0, bar.valence)) / 2) * plot.height())
             line.moveTo(pt) if i == 0 else line.lineTo(pt)
+            points.append(pt)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(pal.color(QPalette.ColorRole.Base), 4))        # a halo keeps the line visible on any colour
+        p.drawPath(line)
         p.setPen(QPen(text, 2))
         p.drawPath(line)
+        p.setBrush(text)
+        for pt in points:                                            # a dot per bin: one bin is still a mark
+            p.drawEllipse(pt, 2.5, 2.5)
+
+    def tick_rects(self) -> list[QRectF]:
+        """Where each x-axis label is drawn: centred on its tick, moved inward at the edges so "24:00" stays whole."""
+        plot = self._plot_rect()
+        fm = QFontMetrics(self._small_font())
+        rects = []
+        for frac, name in self._ticks:
+            w = fm.horizontalAdvance(name) + 4
+            box = QRectF(plot.left() + frac * plot.width() - w / 2, plot.bottom() + 4, w, self.MARGIN_B - 4)
+            box.moveLeft(max(0.0, min(box.left(), self.width() - w)))
+            rects.append(box)
+        return rects
+
+    def _small_font(self) -> QFont:
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.85))
+        return small
 
     def bar_at(self, x: float) -> ChartBar | None:
         plot = self._plot_rect()
@@ -120,12 +151,18 @@ class MoodChart(QWidget):
 class MoodLegend(QWidget):
     """The seven colours with their names, and the valence line."""
 
+    VALENCE = "valence (pleasant ↑)"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(self.fontMetrics().height() + 6)
+        self.setAccessibleName("Legend: " + ", ".join(label(e) for e in EMOTIONS) + ", and the valence line")
+        self.setMinimumSize(self.sizeHint())
 
     def sizeHint(self) -> QSize:
-        return QSize(520, self.fontMetrics().height() + 6)
+        fm = self.fontMetrics()
+        h = fm.height()
+        width = sum(h / 2 + 4 + fm.horizontalAdvance(label(e)) + 12 for e in EMOTIONS)
+        return QSize(int(width + 24 + fm.horizontalAdvance(self.VALENCE) + 8), h + 6)
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
@@ -138,7 +175,11 @@ class MoodLegend(QWidget):
             name = label(emotion)
             p.drawText(QPointF(x, 3 + fm.ascent()), name)
             x += fm.horizontalAdvance(name) + 12
-        p.setPen(QPen(self.palette().color(QPalette.ColorRole.Text), 2))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        line = self.palette().color(QPalette.ColorRole.Text)       # the chart's valence line: same pen and dot
+        p.setPen(QPen(line, 2))
         p.drawLine(QPointF(x, 3 + h / 2), QPointF(x + 18, 3 + h / 2))
+        p.setBrush(line)
+        p.drawEllipse(QPointF(x + 9, 3 + h / 2), 2.5, 2.5)
         p.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        p.drawText(QPointF(x + 24, 3 + fm.ascent()), "valence (pleasant ↑)")
+        p.drawText(QPointF(x + 24, 3 + fm.ascent()), self.VALENCE)

@@ -1,26 +1,43 @@
-"""The "Journal" tab: mood over a day and over the last weeks, the tracks liked per mood, and deleting.
+"""The "Journal" tab: mood over a day and over the last weeks, the day's analyses with their tracks, the tracks
+liked per mood, exporting (CSV or JSON, emotune.journal.export) and deleting.
 
 All database work runs in a one-thread pool (TaskRunner); results come back to the GUI thread by signal, so
 a slow disk or a locked journal never freezes the window, and a journal error shows as a line of text here.
-Deleting always asks first; the confirmation and the range dialog are injectable so tests drive them.
+Deleting always asks first; the confirmation, the range dialog and the export file dialog are injectable so
+tests drive them.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
-    QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from emotune.core.emotions import index_of
 from emotune.core.errors import user_text
 from emotune.gui.style import MOOD_WORDS, label
 from emotune.gui.widgets.journal_chart import ChartBar, MoodChart, MoodLegend
+from emotune.gui.widgets.journal_entries import DayEntries, load_day_entries
 from emotune.gui.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -39,6 +56,7 @@ class JournalData:
     week_bins: tuple
     liked: dict
     counts: dict
+    entries: tuple = ()      # the day's analyses with their tracks (journal_entries.DayEntry)
 
 
 def load_journal_data(store, day: dt.date, today: dt.date) -> JournalData:
@@ -47,7 +65,31 @@ def load_journal_data(store, day: dt.date, today: dt.date) -> JournalData:
 
     first = today - dt.timedelta(days=WEEKS * 7 - 1)
     return JournalData(day, tuple(mood_over_day(store, day, BIN_MINUTES)), first,
-                       tuple(mood_by_day(store, first, today)), liked_by_mood(store), store.counts())
+                       tuple(mood_by_day(store, first, today)), liked_by_mood(store), store.counts(),
+                       tuple(load_day_entries(store, day)))
+
+
+def export_journal(store, path: Path) -> int:
+    """Pool thread: the whole journal to `path`, CSV or JSON by its suffix, readable by the user alone (the
+    CLI's `emotune journal export` does the same)."""
+    from emotune.journal.export import EXPORTERS
+    from emotune.private_files import open_private
+
+    write = EXPORTERS["json" if path.suffix.lower() == ".json" else "csv"]
+    with open_private(path, "w", encoding="utf-8", newline="") as fh:   # 0600: it is a mood diary
+        return write(store, fh)
+
+
+def _ask_export_path(parent: QWidget, suggested: str) -> str:
+    path, chosen = QFileDialog.getSaveFileName(parent, "Export the mood journal", suggested,
+                                               "Spreadsheet (CSV) (*.csv);;JSON (*.json)")
+    if path and not Path(path).suffix:
+        path += ".json" if "json" in chosen.lower() else ".csv"
+    return path
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def _tip(when: str, b) -> str:
@@ -88,16 +130,19 @@ class JournalView(QWidget):
     loaded = Signal(object)      # JournalData, after each refresh
     deleted = Signal(int)        # number of entries deleted
     failed = Signal(str)         # user text of a journal error
+    exported = Signal(str)       # path of the file just written
 
     def __init__(self, store, runner: TaskRunner | None = None, parent: QWidget | None = None, *,
                  today: Callable[[], dt.date] = dt.date.today,
                  confirm: Callable[[QWidget, str, str], bool] = _ask_confirm,
-                 ask_range: Callable[[QWidget, dt.date], tuple[dt.date, dt.date] | None] = _ask_range) -> None:
+                 ask_range: Callable[[QWidget, dt.date], tuple[dt.date, dt.date] | None] = _ask_range,
+                 ask_export_path: Callable[[QWidget, str], str] = _ask_export_path) -> None:
         super().__init__(parent)
         self.store = store
         self._own_runner = runner is None
         self.runner = runner or TaskRunner("journal", 1)
         self._today, self._confirm, self._ask_range = today, confirm, ask_range
+        self._ask_export_path = ask_export_path
         self.data: JournalData | None = None
         self._build()
         self.set_store(store)
@@ -112,8 +157,9 @@ class JournalView(QWidget):
         prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
         for b in (prev_btn, next_btn):
             b.setFixedWidth(b.fontMetrics().horizontalAdvance("◀") * 3 + 12)
-        prev_btn.setToolTip("previous day")
-        next_btn.setToolTip("next day")
+        prev_btn.setToolTip("Previous day")
+        next_btn.setToolTip("Next day")
+        self.day_edit.setAccessibleName("Day shown")
         prev_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(-1)))
         next_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(1)))
         self.refresh_btn = QPushButton("Refresh")
@@ -141,20 +187,33 @@ class JournalView(QWidget):
         cl.addWidget(QLabel(f"<b>Mood over the last {WEEKS} weeks</b> (one bar a day)"))
         cl.addWidget(self.week_chart, 1)
         cl.addWidget(MoodLegend())
+        self.entries = DayEntries()
+        lists = QSplitter(Qt.Orientation.Vertical)
+        lists.addWidget(self.entries)
+        lists.addWidget(self.liked)
+        lists.setStretchFactor(0, 3)
+        lists.setStretchFactor(1, 2)
+        lists.setChildrenCollapsible(False)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(charts)
-        split.addWidget(self.liked)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.addWidget(lists)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([640, 560])
+        split.setChildrenCollapsible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.delete_range_btn = QPushButton("Delete a range…")
-        self.delete_all_btn = QPushButton("Delete everything…")
+        self.export_btn = QPushButton("&Export…")
+        self.export_btn.setToolTip("Save the whole journal as a spreadsheet (CSV) or JSON file")
+        self.export_btn.clicked.connect(self._on_export)
+        self.delete_range_btn = QPushButton("&Delete days…")
+        self.delete_all_btn = QPushButton("Delete e&verything…")
         self.delete_range_btn.clicked.connect(self._on_delete_range)
         self.delete_all_btn.clicked.connect(self.delete_all)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.export_btn)
         bottom.addWidget(self.delete_range_btn)
         bottom.addWidget(self.delete_all_btn)
         layout = QVBoxLayout(self)
@@ -169,6 +228,7 @@ class JournalView(QWidget):
         enabled = store is not None
         writable = enabled and not getattr(store, "read_only", False)
         self.refresh_btn.setEnabled(enabled)
+        self.export_btn.setEnabled(enabled)
         self.delete_range_btn.setEnabled(writable)
         self.delete_all_btn.setEnabled(writable)
         if not enabled:
@@ -213,6 +273,20 @@ class JournalView(QWidget):
         self.runner.run(lambda report, cancel: store.delete_all(), on_done=self._on_deleted, on_error=self._on_error)
         return True
 
+    def export(self) -> bool:
+        """Asks where, then writes the whole journal there in the background; the status line says how it went."""
+        if self.store is None:
+            return False
+        suggested = str(Path.home() / f"emotune-journal-{self._today():%Y-%m-%d}.csv")
+        path = self._ask_export_path(self, suggested)
+        if not path:
+            return False
+        store, target = self.store, Path(path)
+        self.status.setText(f"Exporting the journal to {target}…")
+        self.runner.run(lambda report, cancel: export_journal(store, target),
+                        on_done=lambda n: self._on_exported(n, target), on_error=self._on_error)
+        return True
+
     def shutdown(self) -> None:
         """Waits for a running query (the window calls this on close)."""
         if self._own_runner:
@@ -228,6 +302,13 @@ class JournalView(QWidget):
         picked = self._ask_range(self, self._today())
         if picked:
             self.delete_range(*picked)
+
+    def _on_export(self) -> None:
+        self.export()
+
+    def _on_exported(self, n: int, path: Path) -> None:
+        self.status.setText(f"Exported {n} journal entries to {path}. Only you can read the file.")
+        self.exported.emit(str(path))
 
     def _on_deleted(self, n: int) -> None:
         self.status.setText(f"Deleted {n} journal entries.")
@@ -246,6 +327,7 @@ class JournalView(QWidget):
             self.day_chart.set_bars([], [])
             self.week_chart.set_bars([], [])
             self.liked.clear()
+            self.entries.show_entries([])
             return
         width = BIN_MINUTES / (24 * 60)
         day0 = dt.datetime.combine(data.day, dt.time()).timestamp()
@@ -253,6 +335,7 @@ class JournalView(QWidget):
             [ChartBar((b.start - day0) / 86400, width, b.distribution, b.valence,
                       _tip(f"{data.day:%a %d %b} {b.label}", b)) for b in data.day_bins],
             [(h / 24, f"{h:02d}:00") for h in range(0, 25, 3)])
+        self.entries.show_entries(list(data.entries))
         days = WEEKS * 7
         bars = []
         for b in data.week_bins:
@@ -268,9 +351,12 @@ class JournalView(QWidget):
             self.liked.addTopLevelItem(parent)
             parent.setExpanded(True)
         if not data.liked:
-            self.liked.addTopLevelItem(QTreeWidgetItem(["Like a track in the list to see it here", "", ""]))
+            hint = QTreeWidgetItem(["Press ♥ Like under a track to see it here", "", ""])
+            hint.setToolTip(0, hint.text(0))
+            self.liked.addTopLevelItem(hint)
         n = data.counts.get("snapshots", 0)
         if not (self.store and self.store.notice and self.status.text() == self.store.notice):
-            self.status.setText(f"{n} mood samples, {data.counts.get('feedback', 0)} feedback entries, stored only "
-                                f"on this computer ({self.store.path if self.store else ''}).")
+            feedback = _count(data.counts.get("feedback", 0), "feedback entry", "feedback entries")
+            self.status.setText(f"{_count(n, 'mood sample')}, {feedback}, stored only on this computer "
+                                f"({self.store.path if self.store else ''}).")
         self.loaded.emit(data)

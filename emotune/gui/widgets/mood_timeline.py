@@ -71,7 +71,8 @@ class MoodTimeline(QWidget):
             self._paint_va(p, va, now)
         else:
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, "Your mood over the last minutes appears here")
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       "Your mood over the last minutes appears here")
         self._paint_axes(p, area, va, now, text_color)
         p.end()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable
 from urllib.parse import quote_plus
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
@@ -51,7 +51,8 @@ class TrackRow(QFrame):
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
         who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
         reason = QLabel(_esc(track.reason))
-        reason.setWordWrap(True)
+        for lab in (title, who, reason):   # long titles wrap: the row fits the column, no sideways scrolling
+            lab.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
         self.play_button = QToolButton(text="▶ Play")
         self.play_button.clicked.connect(self._play)
@@ -235,6 +236,8 @@ class TrackList(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self._rows_box)
         scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)   # rows wrap to the width
+        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -298,6 +301,7 @@ class TrackList(QWidget):
             row.message.connect(self.message)
             self._rows.insertWidget(self._rows.count() - 1, row)
         self._update_save()
+        self.scroll.verticalScrollBar().setValue(0)   # a new list starts at its first track
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
             self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} track{'' if len(batch.tracks) == 1 else 's'}{source}.")

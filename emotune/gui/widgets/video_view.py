@@ -27,13 +27,13 @@ from emotune.gui.workers.frame_slot import LatestFrameSlot
 
 def scaled_qimage(image_bgr: np.ndarray, width: int, height: int) -> tuple[QImage, np.ndarray]:
     """`image_bgr` (BGR or gray) resized to width×height as an RGB32 QImage, with the array that holds its
-    pixels (the QImage borrows them: keep the array while the image is used). Area averaging when shrinking,
-    bilinear when enlarging."""
+    pixels (the QImage borrows them: keep the array while the image is used). Bilinear, unless shrinking below
+    half: area averaging costs ~6× as much (a 640×480 frame into the three-column window's 440 px: 4.9 against
+    0.9 ms, 30 times a second) and only shows its worth where bilinear would skip whole pixels."""
     h, w = image_bgr.shape[:2]
     if (w, h) != (width, height):
-        shrinking = width * height < w * h
-        image_bgr = cv2.resize(image_bgr, (width, height),
-                               interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        far = width * 2 < w or height * 2 < h
+        image_bgr = cv2.resize(image_bgr, (width, height), interpolation=cv2.INTER_AREA if far else cv2.INTER_LINEAR)
     bgra = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGRA if image_bgr.ndim == 2 else cv2.COLOR_BGR2BGRA)
     # RGB32 is 0xffRRGGBB in native order: the bytes B, G, R, A on the little-endian machines we ship for
     return QImage(bgra.data, width, height, bgra.strides[0], QImage.Format.Format_RGB32), bgra

@@ -121,19 +121,27 @@ class SpotifyClient:
     def is_connected(self) -> bool:
         return self.cache.has_login(self.config.scopes)
 
-    def connect(self, cancel: threading.Event | None = None) -> SpotifyUser:
+    def connect(self, cancel: threading.Event | None = None,
+                on_url: Callable[[str, bool], Any] | None = None) -> SpotifyUser:
         """PKCE login: opens the authorize page, catches the redirect on 127.0.0.1, trades the code for
-        tokens (stored 0600). Blocks until done, denied, cancelled or timed out: call from a worker."""
+        tokens (stored 0600). Blocks until done, denied, cancelled or timed out: call from a worker.
+        `on_url(url, opened)` hears the login address and whether a browser opened it; with it, a machine
+        without a browser keeps waiting for the user to open the address elsewhere (webbrowser.open says False
+        then, without raising)."""
         state = secrets.token_urlsafe(16)
         with self._lock:
             self._auth.get_pkce_handshake_parameters()
             url = self._auth.get_authorize_url(state=state)
         with RedirectCatcher(self.config.redirect_port) as catcher:
             try:
-                self._open_url(url)
+                opened = self._open_url(url) is not False
             except Exception as exc:  # a broken browser setup must not look like a Spotify failure
-                raise SpotifyAuthError("Could not open the browser for the Spotify login.",
-                                       f"Open this address yourself: {url}") from exc
+                if on_url is None:
+                    raise SpotifyAuthError("Could not open the browser for the Spotify login.",
+                                           f"Open this address yourself: {url}") from exc
+                opened = False
+            if on_url is not None:
+                on_url(url, opened)
             code = catcher.wait_for_code(state, self.config.login_timeout_s, cancel)
         with self._lock:
             try:
