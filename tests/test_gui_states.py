@@ -94,7 +94,8 @@ def test_a_photo_is_analysed_as_a_photo_and_never_spoken_of_as_a_video(make_app,
     qtbot.waitUntil(lambda: window.view.message().startswith("Photo analysed."), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not parts.controller.is_capturing(), timeout=WAIT_MS)
     assert window.status.camera.text() == "✓ Photo analysed"
-    assert not window.status.fps.isVisible()                      # a photo has no frame rate
+    window._update_stats()                                        # the periodic refresh of the light's figures
+    assert "a second" not in window.status.camera.toolTip()      # a photo has no frame rate
     assert not window.photo_bar.isVisible()                       # one photo: nothing to step through
     # the mood is kept, without a trend or a hold time (a photo does not change)
     assert parts.session.latest is not None and window.mood.detected is not None

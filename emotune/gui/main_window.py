@@ -224,7 +224,6 @@ class MainWindow(QMainWindow):
         self.view.clear()
         self._halted = self._ended = self._faces_seen = False
         self.photo_bar.show_plan(plan)
-        self.status.fps.setVisible(not plan.is_photo)   # a photo has no frame rate
         name = Path(plan.target).name if plan.is_folder else self.controls.source.currentText()
         self.view.set_message(f"Opening {name}…")
         opener, target = self._source_opener, plan.target
@@ -359,7 +358,8 @@ class MainWindow(QMainWindow):
         self.tracks.show_batch(batch)
 
     def _update_stats(self) -> None:
-        self.status.set_rates(self.view.fps(), self._ms_per_face, self.controller.slot.dropped)
+        fps = 0.0 if self.plan is not None and self.plan.is_photo else self.view.fps()   # a photo has none
+        self.status.set_rates(fps, self._ms_per_face, self.controller.slot.dropped)
 
     # --- dialogs and window ----------------------------------------------------------------------------------------
     @Slot()
