@@ -3,7 +3,7 @@ refresh action, "Save as playlist" (Spotify) and the "match my mood" / "lift my 
 cannot play in the user's market are greyed with the reason."""
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QToolButton, QVBoxLayout, QWidget)
@@ -26,8 +26,9 @@ class TrackRow(QFrame):
         self.track = track
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
-        who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
-        reason = QLabel(_esc(track.reason))
+        who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist),
+                     textFormat=Qt.TextFormat.RichText)     # escaped text without a tag would show as "&amp;"
+        reason = QLabel(_esc(track.reason), textFormat=Qt.TextFormat.RichText)
         reason.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
         self.play_button = QToolButton(text="▶ Play")
