@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Mapping
 
 from PySide6.QtCore import Qt
+
+from emotune.music.coverage import split_offered
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -130,8 +132,14 @@ class SettingsDialog(QDialog):
         """Lists the catalog's genre families with their track counts, ticked where preferred. GUI thread."""
         self.genre_list.blockSignals(True)
         self.genre_list.clear()
-        for family, count in counts.items():
-            item = QListWidgetItem(f"{family} ({count:,} tracks)")
+        offered, few = split_offered(counts)       # a thin family cannot fill a list for every mood: listed last
+        for family in offered + (["more (few tracks)"] if few else []) + few:
+            if family not in counts:                                   # the heading of the thin families
+                heading = QListWidgetItem(family)
+                heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                self.genre_list.addItem(heading)
+                continue
+            item = QListWidgetItem(f"{family} ({counts[family]:,} tracks)")
             item.setData(Qt.ItemDataRole.UserRole, family)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
