@@ -3,7 +3,7 @@ written out by hand: what merges, what stays apart, which id is kept, which labe
 from __future__ import annotations
 
 from emotune.music.consensus import apply_consensus, artist_genres
-from emotune.music.songs import artist_keys, merge_songs, same_song, title_key
+from emotune.music.songs import artist_keys, merge_songs, recording_key, same_song, title_key
 from emotune.music.track import Track
 
 
@@ -26,6 +26,10 @@ def test_title_and_artist_keys_drop_what_does_not_make_another_song():
     assert same_song("Hey Mama", ["David Guetta Featuring Nicki Minaj"], "Hey Mama (feat. Afrojack)",
                      ["David Guetta", "Afrojack"])
     assert not same_song("Hello", ["Adele"], "Hello", ["Lionel Richie"])
+    # one song, two recordings: a remix, a live cut, an instrumental are never merged at build time
+    assert recording_key("Mushrooms (Justin Martin Remix)") != recording_key("Mushrooms - Salt City Orchestra Mix")
+    assert recording_key("Goldilocks - Instrumental") != recording_key("Goldilocks")
+    assert recording_key("Hey Mama - Remastered 2011") == recording_key("Hey Mama (feat. Afrojack)")
 
 
 def test_rows_of_one_recording_merge_into_the_best_known_id_and_others_stay_apart():
@@ -36,9 +40,10 @@ def test_rows_of_one_recording_merge_into_the_best_known_id_and_others_stay_apar
         _t(3, "Hey Mama - Remastered", ("David Guetta",), 195_000, pop=40, genres=("pop",), album="Listen Again"),
         _t(4, "Hey Mama - Extended Mix", ("David Guetta",), 330_000, pop=30),     # another recording: far longer
         _t(5, "Hey Mama", ("Kanye West",), 305_000, pop=60),                       # another song
+        _t(6, "Hey Mama - Acoustic", ("David Guetta",), 193_000, pop=20),           # another recording
     ]
     tracks, merges = merge_songs(rows)
-    assert sorted(t.id for t in tracks) == [f"{i:022d}" for i in (2, 4, 5)]
+    assert sorted(t.id for t in tracks) == [f"{i:022d}" for i in (2, 4, 5, 6)]
     (merge,) = merges
     assert merge.kept.id == f"{2:022d}" and {t.id for t in merge.dropped} == {f"{1:022d}", f"{3:022d}"}
     kept = next(t for t in tracks if t.id == merge.kept.id)

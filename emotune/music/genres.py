@@ -77,23 +77,25 @@ KNOWN_FAMILIES = frozenset(SUBGENRES) | frozenset({"arabic", "gaming", "funk", "
 
 # The 114 `track_genre` labels of the "Spotify Tracks Dataset" (.data/spotify_tracks_by_genre/, docs/music.md):
 # label -> (family, subgenre); labels the rules above already place ("dance", "j-pop", "soul", ...) are absent.
-# "" family: a mood, market or instrument label that names no genre (the track then
+# "" family: a mood, market or instrument label, or one whose files mix genres (hardcore: Nas and Misfits), that
+# names no genre (the track then
 # takes its artist's families, emotune.music.consensus). NOT_MUSIC labels are not songs and are never read.
 TRACK_GENRE_LABELS: dict[str, tuple[str, str]] = {
     "acoustic": ("", ""), "british": ("", ""), "chill": ("", ""), "french": ("", ""), "german": ("", ""),
-    "groove": ("", ""), "guitar": ("", ""), "happy": ("", ""), "party": ("", ""), "piano": ("", ""),
+    "groove": ("", ""), "guitar": ("", ""), "hardcore": ("", ""), "club": ("", ""), "happy": ("", ""),
+    "party": ("", ""), "piano": ("", ""),
     "romance": ("", ""), "sad": ("", ""), "spanish": ("", ""), "study": ("", ""), "swedish": ("", ""),
     "afrobeat": ("afrobeats", "afrobeat"), "alt-rock": ("rock", "alternative rock"),
     "alternative": ("rock", "alternative rock"), "anime": ("pop", "anime"), "black-metal": ("metal", "black metal"),
     "bluegrass": ("country", "bluegrass"), "brazil": ("brazilian", ""), "breakbeat": ("electronic", "breakbeat"),
     "cantopop": ("pop", "cantopop"), "chicago-house": ("electronic", "chicago house"), "children": ("children", ""),
-    "club": ("electronic", "club"), "dancehall": ("reggae", "dancehall"),
+    "dancehall": ("reggae", "dancehall"),
     "death-metal": ("metal", "death metal"), "deep-house": ("electronic", "deep house"),
     "detroit-techno": ("electronic", "detroit techno"), "disco": ("funk", "disco"), "disney": ("soundtrack", "disney"),
     "drum-and-bass": ("electronic", "drum and bass"), "dub": ("reggae", "dub"), "dubstep": ("electronic", "dubstep"),
     "electro": ("electronic", "electro"), "emo": ("punk", "emo"), "forro": ("brazilian", "forró"),
-    "garage": ("electronic", "uk garage"), "goth": ("rock", "gothic rock"), "grindcore": ("metal", "grindcore"),
-    "grunge": ("rock", "grunge"), "hard-rock": ("rock", "hard rock"), "hardcore": ("punk", "hardcore punk"),
+    "garage": ("rock", "garage rock"), "goth": ("rock", "gothic rock"), "grindcore": ("metal", "grindcore"),
+    "grunge": ("rock", "grunge"), "hard-rock": ("rock", "hard rock"),
     "hardstyle": ("electronic", "hardstyle"), "heavy-metal": ("metal", "heavy metal"),
     "honky-tonk": ("country", "honky tonk"), "house": ("electronic", "house"), "idm": ("electronic", "idm"),
     "indie-pop": ("indie", "indie pop"), "industrial": ("rock", "industrial"), "iranian": ("world", "iranian"),

@@ -53,7 +53,7 @@ class BuildReport:
         if self.songs:
             extra = sum(len(m.dropped) for m in self.songs)
             out.append(f"{self.ids} distinct ids: {extra} more rows of {len(self.songs)} songs merged into them "
-                       "(same title, artist and length)")
+                       "(one recording: same title, artist and length)")
         if self.consensus is not None:
             out += self.consensus.lines()
         out.append(f"{rows} rows → {self.tracks} tracks")

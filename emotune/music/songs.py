@@ -4,9 +4,9 @@ merge at build time, and the same key keeps any list from showing one song twice
 Why a key of title and artists and not the Spotify id: the sources list one recording under several ids
 (single, album, compilation, remaster), and a list that shows "Hey Mama (feat. Nicki Minaj, …)" and "Hey Mama"
 as #1 and #2 looks broken. Titles are compared without bracketed parts, without " - Remastered 2011"-like
-suffixes and without "feat." credits; artists by their normalised names. At build time the durations must also
-be close, so a live cut or an extended mix with the same title stays a row of its own (a list still shows only
-one of them).
+suffixes and without "feat." credits; artists by their normalised names. At build time a bracket or suffix
+that names another recording (remix, live, acoustic, instrumental, …) stays in the key and the lengths must be
+close, so a live cut or a remix stays a row of its own (a list still shows only one of them).
 """
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ _VERSION_WORDS = (r"remaster|version|edit|mix|remix|live|mono|stereo|single|radi
 _DASH_SUFFIX = re.compile(rf"\s+[-–—]\s+(?=.*\b(?:{_VERSION_WORDS}))", re.IGNORECASE)
 _FEAT = re.compile(r"\s+(feat\.?|ft\.?|featuring)\s+.*$", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[^\w]+")
+_SEGMENTS = re.compile(r"[\(\[\{]([^\)\]\}]*)[\)\]\}]|\s[-–—]\s([^-–—\(\[]*)")
+# a bracket or suffix with one of these words names another recording of the song (kept apart at build time)
+_OTHER_RECORDING = re.compile(r"\b(remix|mix|live|acoustic|instrumental|karaoke|demo|unplugged|cover|slowed|sped|"
+                              r"reverb|rework|bootleg|acapella|cappella|orchestral|piano version)\b", re.IGNORECASE)
 CLOSE_MS = 10_000          # two rows are one recording when their lengths differ by at most this
 CLOSE_SHARE = 0.05         # ... or by at most this share of the longer one
 
@@ -45,6 +49,14 @@ def title_key(title: str) -> str:
 
 
 _CREDIT_SPLIT = re.compile(r"\s+(?:featuring|feat|ft|and|with|x)\s+")
+
+
+def recording_key(title: str) -> str:
+    """The title key plus what names another recording: "Mushrooms (Justin Martin Remix)" and "Mushrooms -
+    Salt City Orchestra Out There Mix" are two recordings of one song, "Hey Mama - Remastered" is the same one."""
+    marks = sorted(_plain(seg) for m in _SEGMENTS.finditer(title) for seg in m.groups()
+                   if seg and _OTHER_RECORDING.search(seg))
+    return " | ".join([title_key(title), *marks])
 
 
 def artist_key(name: str) -> str:
@@ -93,7 +105,7 @@ def merge_songs(tracks: Iterable[Track]) -> tuple[list[Track], list[SongMerge]]:
     album, language and explicit flag are filled from the other rows where the kept one lacks them."""
     groups: dict[str, list[Track]] = {}
     for t in tracks:
-        groups.setdefault(title_key(t.title), []).append(t)
+        groups.setdefault(recording_key(t.title), []).append(t)
     out: list[Track] = []
     merges: list[SongMerge] = []
     for key in sorted(groups):
@@ -109,7 +121,7 @@ def merge_songs(tracks: Iterable[Track]) -> tuple[list[Track], list[SongMerge]]:
 
 
 def _components(rows: Sequence[Track]) -> list[list[Track]]:
-    """Rows with one title key, grouped: two rows join when they share an artist and their lengths are close."""
+    """Rows with one recording key, grouped: two rows join when they share an artist and their lengths are close."""
     if len(rows) == 1:
         return [list(rows)]
     parent = list(range(len(rows)))
