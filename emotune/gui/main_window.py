@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
 
     def _on_tracks(self, batch: TrackBatch) -> None:
         self.tracks.show_batch(batch)
+        self.tracks.note.setToolTip(batch.detail)     # what the one-sentence note above the list leaves out
 
     def _update_stats(self) -> None:
         self.status.set_rates(self.view.fps(), self._ms_per_face, self.controller.slot.dropped)
