@@ -24,7 +24,8 @@ def _ticked(dialog: SettingsDialog) -> list[str]:
 def test_settings_and_the_analysis_offer_the_same_families(qtbot, tmp_path):
     music = CatalogMusic()
     counts = music.genre_counts()
-    assert tuple(counts) == music.genres() and len(counts) == 22 and counts["rock"] > 4000
+    # every family of the shipped catalog holds enough tracks to be offered (issue 24: jazz had 1, country 3)
+    assert tuple(counts) == music.genres() and len(counts) == 24 and min(counts.values()) >= 300
     neutral = MoodSummary(shares={"neutral": 1.0}, dominant="neutral", dominant_held_s=0.0, trend="steady",
                           valence=0.0, arousal=0.0, face_count=1, duration_s=0.0, samples=1)
     assert offered_genres(AnalysisRequest(neutral, hour=12, catalog_genres=music.genres())) == tuple(counts)
@@ -36,7 +37,7 @@ def test_settings_and_the_analysis_offer_the_same_families(qtbot, tmp_path):
     assert dialog.genre_list.count() == 1 and "Counting" in dialog.genre_list.item(0).text()
     dialog.show_genre_counts(counts)
     assert [i.text() for i in _items(dialog)] == [f"{f} ({n:,} tracks)" for f, n in counts.items()]
-    assert "rock (4,540 tracks)" in [i.text() for i in _items(dialog)]
+    assert f"rock ({counts['rock']:,} tracks)" in [i.text() for i in _items(dialog)]
     assert _ticked(dialog) == ["r&b"]                 # what the user typed, ticked; a subgenre stays typed
     rock = next(i for i in _items(dialog) if i.data(Qt.ItemDataRole.UserRole) == "rock")
     rock.setCheckState(Qt.CheckState.Checked)
@@ -45,6 +46,25 @@ def test_settings_and_the_analysis_offer_the_same_families(qtbot, tmp_path):
     assert _ticked(dialog) == ["latin"]
     dialog.accept()
     assert Settings.at(tmp_path / "settings.ini").get(keys.GENRES) == ("hard rock", "latin")
+
+
+def test_thin_families_come_last_under_a_heading_and_the_analysis_never_gets_them(qtbot, tmp_path):
+    """A family with fewer than 300 tracks (a user's import of polka, say) cannot fill a list for every mood:
+    Settings lists it after the others under "more (few tracks)", and the analysis does not offer it."""
+    from emotune.music.coverage import OFFER_MIN_TRACKS, split_offered
+
+    counts = {"rock": 9000, "polka": 12, "pop": 8000, "jazz": OFFER_MIN_TRACKS}
+    assert split_offered(counts) == (["rock", "pop", "jazz"], ["polka"])
+    dialog = SettingsDialog(Settings.at(tmp_path / "settings.ini"))
+    qtbot.addWidget(dialog)
+    dialog.genres.setText("polka")
+    dialog.show_genre_counts(counts)
+    texts = [i.text() for i in _items(dialog)]
+    assert texts == ["rock (9,000 tracks)", "pop (8,000 tracks)", "jazz (300 tracks)", "more (few tracks)",
+                     "polka (12 tracks)"]
+    heading = _items(dialog)[3]
+    assert not heading.flags() & Qt.ItemFlag.ItemIsUserCheckable and heading.data(Qt.ItemDataRole.UserRole) is None
+    assert _ticked(dialog) == ["polka"]           # still choosable, by a user who knows it is thin
 
 
 def test_a_failed_count_says_so_in_the_list(qtbot, tmp_path):

@@ -324,3 +324,17 @@ def test_phrases_resolve_in_order_without_duplicates_and_me_is_asked_once(client
     assert [q["q"] for _, _, q in fake.requests_to("/v1/search")] == ["rainy day piano"] * 2 + ["slow acoustic"]
     assert len(fake.requests_to("/v1/me")) == 1 + 1             # connect() reads the user; the market is cached
     assert all(t.title.startswith("Song ") and t.artists and t.year for t in tracks)
+
+
+def test_search_results_never_repeat_a_song_the_list_holds(client, fake):
+    """Spotify's hits join the catalog's list on top; another id of a listed song (a remaster, a feat. variant)
+    is left out, so the window never shows one song twice."""
+    from emotune.gui.services.interfaces import TrackItem
+    from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
+    from emotune.gui.settings import Preferences
+    from tests.spotify_server import fake_id
+
+    listed = (TrackItem("0" * 22, "Song 1 - Remastered 2011", "Artist 1, Someone", "", "", ""),)
+    hits = SpotifyMusic(CatalogMusic(), client)._search(["rainy day piano"], Preferences(), listed)
+    ids = [t.track_id for t in hits]
+    assert fake_id(1) not in ids and ids == [fake_id(i) for i in (0, 2, 3, 4)]

@@ -11,9 +11,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Build, import or inspect the offline music catalog.")
     cmds = p.add_subparsers(dest="catalog_command", metavar="ACTION")
     b = cmds.add_parser("build", help="build a compact catalog file from Spotify CSV files",
-                        description="Build a compact, deterministic catalog from Spotify CSV files "
-                                    "(Kaggle layouts or playlist exports).")
-    b.add_argument("sources", nargs="+", type=Path, metavar="SOURCE.csv")
+                        description="Build a compact, deterministic catalog from Spotify CSV files (Kaggle layouts "
+                                    "or playlist exports) or folders of them: rows of one song become one track, "
+                                    "and each track gets its artist's genres.")
+    b.add_argument("sources", nargs="+", type=Path, metavar="SOURCE",
+                   help="a CSV file, or a folder whose .csv files are read in name order")
     b.add_argument("--out", type=Path, required=True, metavar="FILE", help="catalog file to write")
     b.add_argument("--gzip", action="store_true",
                    help="compress the file (about half the size, but loading takes about ten times longer)")

@@ -1,4 +1,6 @@
-"""`emotune recommend`: tracks for a mood from the offline catalog, with the reason for each."""
+"""`emotune recommend`: tracks for a mood from the offline catalog, with the reason for each. With
+`--from-analysis` it gives the list the window shows for that analysis (emotune.music.listing: one function
+for both)."""
 from __future__ import annotations
 
 import argparse
@@ -12,10 +14,13 @@ from emotune.core.emotions import EMOTIONS
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recommend", help="tracks for a mood from the offline catalog",
                        description="Recommend tracks for a mood from the offline catalog (no network needed).")
-    src = p.add_mutually_exclusive_group(required=True)
+    src = p.add_mutually_exclusive_group()
     src.add_argument("--mood", choices=EMOTIONS, metavar="EMOTION", help=f"one of {', '.join(EMOTIONS)}")
     src.add_argument("--snapshot", type=Path, metavar="FILE",
                      help="a mood snapshot or mood history JSON (the latest snapshot is used)")
+    p.add_argument("--from-analysis", metavar="FILE|-",
+                   help="the JSON of `emotune analyze --json` (- reads standard input): the list the window shows "
+                        "for that analysis; give the history it read with --snapshot for the exact mood")
     p.add_argument("--mode", choices=("match", "lift"), default="match",
                    help="match the mood, or lift it step by step (default match)")
     p.add_argument("--genre", action="append", default=[], metavar="G", help="keep to this genre (repeatable)")
@@ -55,21 +60,57 @@ def _journal_boosts(dirs, mood: str):
         return None
 
 
+def _analysis(source: str):
+    """AnalysisHints from the JSON in `source` (a path or "-"); ValueError with a readable reason."""
+    from emotune.music.listing import AnalysisHints
+
+    where = "standard input" if source == "-" else source
+    try:
+        data = json.loads(sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {where}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{where} is not JSON ({exc})") from None
+    if not isinstance(data, dict) or "mood" not in data:
+        raise ValueError(f"{where} is not the JSON of `emotune analyze --json` (no \"mood\")")
+    return AnalysisHints.of(data)
+
+
+def _mood(args: argparse.Namespace, hints):
+    from emotune.core.mood import MoodSnapshot
+
+    if args.mood:
+        return MoodSnapshot.manual_mood(args.mood)
+    if args.snapshot:
+        try:
+            return _snapshot(args.snapshot)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"cannot read the snapshot {args.snapshot}: {exc}") from None
+    mood = hints.mood_snapshot()
+    if mood is None:
+        raise ValueError(f"the analysis' mood {hints.mood!r} is not one EmoTune knows")
+    return mood
+
+
 def run(args: argparse.Namespace) -> int:
     from emotune.appdirs import AppDirs
-    from emotune.core.mood import MoodSnapshot
     from emotune.music.catalog import CatalogError
     from emotune.music.library import load_catalog
     from emotune.music.links import track_url
-    from emotune.music.recommender import RecommendationRequest, Recommender
+    from emotune.music.listing import AnalysisHints, ListSettings, list_for_analysis
+    from emotune.music.recommender import Recommender
 
     if args.n < 1:
         print("emotune recommend: -n must be at least 1", file=sys.stderr)
         return 2
+    if not (args.mood or args.snapshot or args.from_analysis):
+        print("emotune recommend: give --mood, --snapshot or --from-analysis", file=sys.stderr)
+        return 2
     try:
-        mood = MoodSnapshot.manual_mood(args.mood) if args.mood else _snapshot(args.snapshot)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"emotune recommend: cannot read the snapshot {args.snapshot}: {exc}", file=sys.stderr)
+        hints = _analysis(args.from_analysis) if args.from_analysis else AnalysisHints()
+        mood = _mood(args, hints)
+    except ValueError as exc:
+        print(f"emotune recommend: {exc}", file=sys.stderr)
         return 2
     dirs = AppDirs.default()
     try:
@@ -77,12 +118,10 @@ def run(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         print(f"emotune recommend: {exc}", file=sys.stderr)
         return 2
-    request = RecommendationRequest(
-        mood=mood, mode=args.mode, n=args.n, genres=tuple(g.lower() for g in args.genre),
-        languages=tuple(lang.lower() for lang in args.language), allow_explicit=not args.no_explicit,
-        feedback=None if args.no_journal else _journal_boosts(dirs, mood.dominant),
-    )
-    result = Recommender(catalog).recommend(request)
+    settings = ListSettings(mode=args.mode, n=args.n, genres=tuple(args.genre), languages=tuple(args.language),
+                            no_explicit=args.no_explicit)
+    feedback = None if args.no_journal else _journal_boosts(dirs, mood.dominant)
+    result = list_for_analysis(Recommender(catalog), mood, hints, settings, feedback)
     if args.json:
         print(json.dumps({"mood": mood.to_json(), "mode": args.mode, "target": result.target.points[0],
                           "notices": list(result.notices),
@@ -91,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Mood: {result.target.mood_words} ({args.mode}); {len(catalog)} tracks in the catalog")
     for note in result.notices:
-        print(f"note: {note}")
+        print(f"note: {note}")    # the first is the sentence the window shows above the list
     for r in result.items:
         t = r.track
         year = f", {t.year}" if t.year else ""

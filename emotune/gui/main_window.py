@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def _on_tracks(self, batch: TrackBatch) -> None:
         self.tracks.show_batch(batch)
+        self.tracks.note.setToolTip(batch.detail)     # what the one-sentence note above the list leaves out
 
     def _update_stats(self) -> None:
         fps = 0.0 if self.plan is not None and self.plan.is_photo else self.view.fps()   # a photo has none

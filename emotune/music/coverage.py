@@ -7,7 +7,7 @@ are computed once, here, from the same definitions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -23,7 +23,15 @@ CHECK_MOODS: tuple[str, ...] = ("happy", "sad", "angry", "neutral")
 CHECK_GENRES: tuple[str, ...] = ("rock", "pop", "r&b", "latin", "electronic", "hip-hop",
                                  "hard rock", "neo soul", "reggaeton", "trap")
 CHECK_LENGTH = 20
-CHECK_GOAL = 36          # of the 40 lists, at least this many must keep the genre filter
+CHECK_GOAL = 40          # of the 40 lists, this many must keep the genre filter (all of them)
+OFFER_MIN_TRACKS = 300   # a family is offered (Settings, the analysis) when it holds this many tracks: about 40
+                         # per mood region, enough for a 20-track list of every mood (docs/music.md, coverage)
+
+
+def split_offered(counts: Mapping[str, int], min_tracks: int = OFFER_MIN_TRACKS) -> tuple[list[str], list[str]]:
+    """The families worth choosing (at least `min_tracks` tracks) and the thin ones, each in `counts` order."""
+    offered = [f for f, n in counts.items() if n >= min_tracks]
+    return offered, [f for f in counts if f not in offered]
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,52 @@ SUBGENRES: dict[str, tuple[str, ...]] = {
              "indie rock", "permanent wave", "southern rock", "spanish rock"),
     "world": ("throat singing",),
 }
-KNOWN_FAMILIES = frozenset(SUBGENRES) | frozenset({"arabic", "gaming"})
+KNOWN_FAMILIES = frozenset(SUBGENRES) | frozenset({"arabic", "gaming", "funk", "gospel", "soundtrack", "children"})
+
+# The 114 `track_genre` labels of the "Spotify Tracks Dataset" (.data/spotify_tracks_by_genre/, docs/music.md):
+# label -> (family, subgenre); labels the rules above already place ("dance", "j-pop", "soul", ...) are absent.
+# "" family: a mood, market or instrument label, or one whose files mix genres (hardcore: Nas and Misfits), that
+# names no genre (the track then
+# takes its artist's families, emotune.music.consensus). NOT_MUSIC labels are not songs and are never read.
+TRACK_GENRE_LABELS: dict[str, tuple[str, str]] = {
+    "acoustic": ("", ""), "british": ("", ""), "chill": ("", ""), "french": ("", ""), "german": ("", ""),
+    "groove": ("", ""), "guitar": ("", ""), "hardcore": ("", ""), "club": ("", ""), "happy": ("", ""),
+    "party": ("", ""), "piano": ("", ""),
+    "romance": ("", ""), "sad": ("", ""), "spanish": ("", ""), "study": ("", ""), "swedish": ("", ""),
+    "afrobeat": ("afrobeats", "afrobeat"), "alt-rock": ("rock", "alternative rock"),
+    "alternative": ("rock", "alternative rock"), "anime": ("pop", "anime"), "black-metal": ("metal", "black metal"),
+    "bluegrass": ("country", "bluegrass"), "brazil": ("brazilian", ""), "breakbeat": ("electronic", "breakbeat"),
+    "cantopop": ("pop", "cantopop"), "chicago-house": ("electronic", "chicago house"), "children": ("children", ""),
+    "dancehall": ("reggae", "dancehall"),
+    "death-metal": ("metal", "death metal"), "deep-house": ("electronic", "deep house"),
+    "detroit-techno": ("electronic", "detroit techno"), "disco": ("funk", "disco"), "disney": ("soundtrack", "disney"),
+    "drum-and-bass": ("electronic", "drum and bass"), "dub": ("reggae", "dub"), "dubstep": ("electronic", "dubstep"),
+    "electro": ("electronic", "electro"), "emo": ("punk", "emo"), "forro": ("brazilian", "forró"),
+    "garage": ("rock", "garage rock"), "goth": ("rock", "gothic rock"), "grindcore": ("metal", "grindcore"),
+    "grunge": ("rock", "grunge"), "hard-rock": ("rock", "hard rock"),
+    "hardstyle": ("electronic", "hardstyle"), "heavy-metal": ("metal", "heavy metal"),
+    "honky-tonk": ("country", "honky tonk"), "house": ("electronic", "house"), "idm": ("electronic", "idm"),
+    "indie-pop": ("indie", "indie pop"), "industrial": ("rock", "industrial"), "iranian": ("world", "iranian"),
+    "j-dance": ("pop", "j-dance"), "j-idol": ("pop", "j-idol"), "j-rock": ("rock", "j-rock"),
+    "kids": ("children", ""), "latino": ("latin", ""), "malay": ("pop", "malay pop"), "mandopop": ("pop", "mandopop"),
+    "metalcore": ("metal", "metalcore"), "minimal-techno": ("electronic", "minimal techno"),
+    "mpb": ("brazilian", "mpb"), "new-age": ("ambient", "new age"), "opera": ("classical", "opera"),
+    "pagode": ("brazilian", "pagode"), "pop-film": ("indian", "bollywood"), "power-pop": ("rock", "power pop"),
+    "progressive-house": ("electronic", "progressive house"), "psych-rock": ("rock", "psychedelic rock"),
+    "punk-rock": ("punk", "punk rock"), "r-n-b": ("r&b", ""), "reggaeton": ("latin", "reggaeton"),
+    "rock-n-roll": ("rock", "rock and roll"), "rockabilly": ("rock", "rockabilly"), "salsa": ("latin", "salsa"),
+    "samba": ("brazilian", "samba"), "sertanejo": ("brazilian", "sertanejo"),
+    "show-tunes": ("soundtrack", "show tunes"),
+    "singer-songwriter": ("folk", "singer-songwriter"), "ska": ("reggae", "ska"),
+    "songwriter": ("folk", "singer-songwriter"), "synth-pop": ("pop", "synth-pop"), "tango": ("latin", "tango"),
+    "techno": ("electronic", "techno"), "trance": ("electronic", "trance"), "trip-hop": ("electronic", "trip hop"),
+    "world-music": ("world", ""),
+}
+NOT_MUSIC = frozenset({"comedy", "sleep"})     # stand-up and white noise: nobody wants them in a mood list
 
 _ALIAS: dict[str, str] = {a: fam for fam, names in FAMILY_ALIASES.items() for a in names}
 _SUB_FAMILY: dict[str, str] = {s: fam for fam, subs in SUBGENRES.items() for s in subs}
+_SUB_FAMILY.update({sub: fam for fam, sub in TRACK_GENRE_LABELS.values() if fam and sub})
 _WORD = {"hip-hop": "hip hop"}             # how a family is written inside a subgenre name
 
 
@@ -119,6 +161,9 @@ def classify(genre: str, subgenre: str = "") -> tuple[str, ...]:
     subgenres. ("rock", "classic") -> ("rock", "classic rock"); ("rap", "trap") -> ("hip-hop", "trap");
     ("k-pop", "modern") -> ("pop", "k-pop"); ("", "") -> ()."""
     g, s = resolve(genre), clean(subgenre)
+    if g in TRACK_GENRE_LABELS and not s:
+        fam, sub = TRACK_GENRE_LABELS[g]
+        return tuple(n for n in (fam, sub) if n)
     if not g:
         return ()
     names: list[str] = []

@@ -6,13 +6,15 @@ AppDirs.data and is merged over the shipped one when loaded. An import that fail
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from emotune.appdirs import AppDirs
 from emotune.music.catalog import SHIPPED_NAME, Catalog, CatalogError
+from emotune.music.consensus import ConsensusReport, apply_consensus
 from emotune.music.merge import merge_catalogs
+from emotune.music.songs import SongMerge, merge_songs
 from emotune.music.sources import ReadReport, merge_tracks, read_csv
 from emotune.music.track import Track
 from emotune.resources import asset_path
@@ -39,12 +41,21 @@ class BuildReport:
     added: int = 0         # new ids (import only)
     updated: int = 0       # ids that were already in the user catalog (import only)
     nameless: int = 0      # ids dropped because no row gave them a title or an artist
+    ids: int = 0           # distinct named ids before rows of one song were merged (build only)
+    songs: tuple[SongMerge, ...] = field(default=(), repr=False)      # the merges of rows of one song (build only)
+    consensus: ConsensusReport | None = field(default=None, repr=False)
 
     def lines(self) -> list[str]:
         out = [r.summary() for r in self.reports]
         rows = sum(r.rows for r in self.reports)
         if self.nameless:
             out.append(f"{self.nameless} tracks dropped: no row gives them a title or an artist (e.g. `NA`)")
+        if self.songs:
+            extra = sum(len(m.dropped) for m in self.songs)
+            out.append(f"{self.ids} distinct ids: {extra} more rows of {len(self.songs)} songs merged into them "
+                       "(one recording: same title, artist and length)")
+        if self.consensus is not None:
+            out += self.consensus.lines()
         out.append(f"{rows} rows → {self.tracks} tracks")
         return out
 
@@ -58,20 +69,25 @@ def named(tracks: Iterable[Track]) -> tuple[list[Track], int]:
 
 def build_catalog(sources: Sequence[Path], out: Path | None = None,
                   compress: bool = False) -> tuple[Catalog, BuildReport]:
-    """The catalog made from CSV files (later files fill what earlier ones lack); written to `out` if given.
-    Deterministic: the same files give the same bytes. Written uncompressed by default: inflating the
-    shipped catalog's 3.3 MB took 25-60 ms on this shared machine, reading it raw 2-6 ms (git stores the
-    file deflated anyway); `compress` gzips it (1.8 MB) for sending it elsewhere."""
+    """The catalog made from CSV files or folders of them (later sources fill what earlier ones lack): rows of
+    one id merged, rows of one song merged (emotune.music.songs), genres by artist consensus
+    (emotune.music.consensus); written to `out` if given. Deterministic: the same files give the same bytes.
+    Written uncompressed by default: inflating the shipped catalog (3.3 MB then) took 25-60 ms on this shared
+    machine, reading it raw 2-6 ms (git stores the file deflated anyway); `compress` gzips it for sending it
+    elsewhere."""
     reports, tracks = [], []
     for src in sources:
         report = ReadReport(Path(src).name)
         tracks += read_csv(Path(src), report)
         reports.append(report)
     kept, nameless = named(merge_tracks(tracks))
-    catalog = Catalog.from_tracks(kept, source=", ".join(Path(s).name for s in sources))
+    songs, merges = merge_songs(kept)
+    tagged, consensus = apply_consensus(songs, tracks)
+    catalog = Catalog.from_tracks(tagged, source=", ".join(Path(s).name for s in sources))
     if out is not None:
         catalog.save(out, compress=compress)
-    return catalog, BuildReport(tuple(reports), len(catalog), nameless=nameless)
+    return catalog, BuildReport(tuple(reports), len(catalog), nameless=nameless, ids=len(kept),
+                                songs=tuple(merges), consensus=consensus)
 
 
 def load_user_catalog(dirs: AppDirs) -> Catalog | None:

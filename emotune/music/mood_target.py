@@ -31,9 +31,9 @@ FEATURE_WEIGHTS = np.array([1.0, 1.0, 0.35, 0.35], dtype=np.float32)  # order of
 
 # danceability, acousticness per emotion (texture; valence/energy come from the circumplex)
 TEXTURE: dict[str, tuple[float, float]] = {
-    "angry": (0.50, 0.10),
+    "angry": (0.55, 0.05),          # driving, electric
     "disgust": (0.50, 0.20),
-    "fear": (0.40, 0.35),
+    "fear": (0.30, 0.55),           # tense and sparse: angry and fear sit close in valence/energy, not in texture
     "happy": (0.72, 0.20),
     "sad": (0.40, 0.60),
     "surprise": (0.68, 0.20),

@@ -10,7 +10,8 @@ Score of a track for list position k (higher is better):
                                                          unfiltered one must fit much better to get in,
                                                          and every such pick is named in a notice
 Hard rules: no track the user excluded or already saw this session, no explicit track with --no-explicit,
-no artist twice in a list, and (without a genre filter) a spread across genres.
+no song twice in a list (emotune.music.songs: same title and a shared artist, whatever the id), no artist twice
+in a list, and (without a genre filter) a spread across genres.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
 from emotune.music.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
 from emotune.music.reasons import describe_notices, reason_for
+from emotune.music.songs import title_key
 from emotune.music.track import Track
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class RecommendationRequest:
     target_energy: float | None = None
     genres: tuple[str, ...] = ()
     suggested_genres: tuple[str, ...] = ()
+    named_genres: tuple[str, ...] | None = None     # suggested genres the analysis' text names (None: all of them)
     languages: tuple[str, ...] = ()
     allow_explicit: bool = True
     exclude_ids: frozenset[str] = frozenset()
@@ -77,8 +80,13 @@ class Recommendation:
 @dataclass(frozen=True)
 class RecommendationResult:
     items: tuple[Recommendation, ...]
-    notices: tuple[str, ...]
+    notices: tuple[str, ...]              # plain sentences, the most important first
     target: MoodTarget
+
+    @property
+    def note(self) -> str:
+        """The one sentence shown above the list (the other notices are its details)."""
+        return self.notices[0] if self.notices else ""
 
     @property
     def tracks(self) -> list[Track]:
@@ -140,10 +148,11 @@ class Recommender:
         target = mood_target(request.mood, request.mode, n, request.target_valence, request.target_energy)
         pool = self._pool(request, session)
         if not np.isfinite(pool.base).any():
-            return RecommendationResult((), tuple(pool.notices) or ("no tracks in the catalog",), target)
+            return RecommendationResult((), tuple(pool.notices) or ("No tracks in the catalog fit this request.",),
+                                        target)
         picks = self._select(pool, target, n, spread=not request.genres)
         items = tuple(self._recommendation(i, k, s, d, pool, request, target) for k, (i, s, d) in enumerate(picks))
-        notices = pool.notices + describe_notices(items, request, n, target)
+        notices = describe_notices(items, request, n, target) + pool.notices
         if session is not None:
             session.mark_shown(r.track.id for r in items)
         return RecommendationResult(items, tuple(notices), target)
@@ -158,7 +167,7 @@ class Recommender:
         if not request.allow_explicit:
             allowed &= cat.explicit != 1
             if not allowed.any():
-                notices.append("every track in the catalog is marked explicit")
+                notices.append("Every track in the catalog is marked explicit.")
         fb = request.feedback or FeedbackBoosts()
         hard_excluded = cat.index_of(set(request.exclude_ids) | set(fb.excluded))
         allowed[hard_excluded] = False
@@ -167,7 +176,7 @@ class Recommender:
             still = allowed.copy()
             still[seen] = False
             if np.count_nonzero(still) < max(1, min(request.n, MAX_N)) and len(seen):
-                notices.append("you have seen every track that fits in this session: starting over")
+                notices.append("You have seen every track that fits, so the list starts over.")
                 session.reset()
             else:
                 allowed = still
@@ -195,8 +204,7 @@ class Recommender:
             violations += (~cat.genre_mask(request.genres)).astype(np.int8)
             unknown = [g for g in request.genres if not cat.knows_genre(g)]
             if unknown:
-                notices.append(f"genre {', '.join(unknown)} is not in the catalog "
-                               f"(it has {', '.join(cat.genres()[:12])}…)")
+                notices.append(f"The catalog has no {' or '.join(unknown)} tracks, so other genres are included.")
         if request.languages:
             violations += 2 * (~cat.language_mask(request.languages)).astype(np.int8)
         if request.genres or request.languages:
@@ -309,7 +317,9 @@ class Recommender:
         free = np.ones(len(cand), dtype=bool)
         repeat = np.zeros(len(cand), dtype=bool)       # candidates whose primary artist is already in the list
         picks: list[tuple[int, float, float]] = []
-        for k in range(min(n, len(cand))):
+        songs: list[tuple[str, set[int]]] = []          # title key and artist ids of each pick
+        while len(picks) < min(n, len(cand)):
+            k = len(picks)
             col = position_of[min(k, len(position_of) - 1)]
             s = scores[:, col].copy()
             s[~free] = -np.inf
@@ -321,6 +331,10 @@ class Recommender:
             if not np.isfinite(s[j]):
                 break
             free[j] = False
+            song = (title_key(self.catalog.titles[int(cand[j])]), set(self.catalog.artists.row(int(cand[j])).tolist()))
+            if any(song[0] == t and song[1] & a for t, a in songs):
+                continue                                 # another id of a song already in the list
+            songs.append(song)
             if artists[j] >= 0:
                 repeat |= artists == artists[j]
             if genre_matrix is not None:

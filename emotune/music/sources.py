@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from emotune.music.catalog import CatalogError
-from emotune.music.genres import classify
+from emotune.music.genres import NOT_MUSIC, classify
 from emotune.music.genres import sort_key as genre_sort_key
 from emotune.music.links import is_track_id, parse_track_id
 from emotune.music.track import Track
@@ -49,6 +49,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "danceability": ("danceability",),
     "acousticness": ("acousticness",),
     "tempo": ("tempo", "bpm"),
+    "duration": ("durationms", "length"),
 }
 REQUIRED = ("id", "title", "artists", "valence", "energy")
 LABELS = {"id": "track id (track_id, uri or Track URI)", "title": "track name (track_name or Track Name)",
@@ -59,7 +60,9 @@ LANGUAGE_HINTS: tuple[tuple[str, str], ...] = (
     ("brazil", "pt"), ("sertanejo", "pt"), ("funk carioca", "pt"), ("latin", "es"), ("reggaeton", "es"),
     ("spanish", "es"), ("mexican", "es"), ("arab", "ar"), ("j-pop", "ja"), ("japan", "ja"), ("anime", "ja"),
     ("k-pop", "ko"), ("korean", "ko"), ("bollywood", "hi"), ("desi", "hi"), ("indian", "hi"), ("turkish", "tr"),
-    ("french", "fr"), ("german", "de"), ("italian", "it"),
+    ("french", "fr"), ("german", "de"), ("italian", "it"), ("cantopop", "zh"), ("mandopop", "zh"), ("j-rock", "ja"),
+    ("j-idol", "ja"), ("j-dance", "ja"), ("malay", "ms"), ("iranian", "fa"), ("swedish", "sv"), ("mpb", "pt"),
+    ("pagode", "pt"), ("samba", "pt"), ("forro", "pt"), ("salsa", "es"), ("tango", "es"), ("pop-film", "hi"),
 )
 _SCRIPTS = (("HANGUL", "ko"), ("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("CJK", "zh"), ("ARABIC", "ar"),
             ("CYRILLIC", "ru"), ("DEVANAGARI", "hi"), ("THAI", "th"), ("HEBREW", "he"), ("GREEK", "el"))
@@ -76,6 +79,7 @@ class ReadReport:
     invalid_ids: int = 0
     missing_features: int = 0
     missing_names: int = 0
+    not_music: int = 0
     repaired: int = 0
     unrepaired: list[str] = field(default_factory=list)
 
@@ -87,6 +91,8 @@ class ReadReport:
             parts.append(f"{self.missing_features} dropped for missing valence/energy")
         if self.missing_names:
             parts.append(f"{self.missing_names} with no names (`NA`)")
+        if self.not_music:
+            parts.append(f"{self.not_music} left out as not music ({', '.join(sorted(NOT_MUSIC))})")
         if self.repaired:
             parts.append(f"{self.repaired} with repaired text encoding")
         if self.unrepaired:
@@ -241,6 +247,9 @@ def _row_to_track(row: list[str], col: dict[str, int], header: list[str], report
         report.missing_names += 1
         texts = dict.fromkeys(texts, "")
     raw_genres = [g for g in re.split(r"[;|,]", get("genres")) if g.strip()]
+    if any(g.strip().lower() in NOT_MUSIC for g in raw_genres):
+        report.not_music += 1
+        return None
     subgenre = get("subgenre") if len(raw_genres) == 1 else ""
     genres = tuple(sorted({n for g in raw_genres for n in classify(g, subgenre)}, key=genre_sort_key))
     artists = _split_artists(texts["artists"], header[col["artists"]])
@@ -254,12 +263,33 @@ def _row_to_track(row: list[str], col: dict[str, int], header: list[str], report
         popularity=-1 if math.isnan(pop) else int(min(max(pop, 0), 100)), genres=genres, language=lang,
         explicit=_explicit(get("explicit")), valence=valence, energy=energy,
         danceability=_float(get("danceability")), tempo=_float(get("tempo")),
-        acousticness=_float(get("acousticness")),
+        acousticness=_float(get("acousticness")), duration_ms=_duration(get("duration")), playlist=texts["playlist"],
     )
 
 
-def read_csv(path: Path, report: ReadReport | None = None) -> list[Track]:
+def _duration(text: str) -> int:
+    ms = _float(text)
+    return int(ms) if ms == ms and 0 < ms < 1e8 else 0
+
+
+def source_files(path: Path) -> list[Path]:
+    """The CSV files of one source: the file itself, or every *.csv of a folder in name order (a data set
+    published one file per genre, e.g. .data/spotify_tracks_by_genre/)."""
     path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise CatalogError(f"{path} holds no .csv files")
+        return files
+    return [path]
+
+
+def read_csv(path: Path, report: ReadReport | None = None) -> list[Track]:
+    """Tracks from a CSV file, or from every CSV of a folder (one report for all of them)."""
+    path = Path(path)
+    if path.is_dir():
+        report = report or ReadReport(path.name)
+        return [t for f in source_files(path) for t in read_csv(f, report)]
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -290,5 +320,6 @@ def merge_tracks(tracks: Iterable[Track]) -> Iterator[Track]:
             danceability=old.danceability if old.danceability == old.danceability else t.danceability,
             tempo=old.tempo if old.tempo == old.tempo else t.tempo,
             acousticness=old.acousticness if old.acousticness == old.acousticness else t.acousticness,
+            duration_ms=old.duration_ms or t.duration_ms,
         )
     return iter(merged.values())

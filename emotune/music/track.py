@@ -10,7 +10,7 @@ FEATURES: tuple[str, ...] = ("valence", "energy", "danceability", "acousticness"
 @dataclass(frozen=True)
 class Track:
     """One catalog track. Unknown values: year 0, popularity -1, explicit None, language "",
-    a feature NaN (imports whose file lacks that column)."""
+    a feature NaN (imports whose file lacks that column), duration 0."""
 
     id: str
     title: str
@@ -26,6 +26,8 @@ class Track:
     danceability: float = float("nan")
     tempo: float = float("nan")
     acousticness: float = float("nan")
+    duration_ms: int = 0          # read from the sources to tell one recording's copies apart; not stored in a catalog
+    playlist: str = ""            # the source playlist whose label the genres are (build only: genre consensus)
 
     @property
     def artist_text(self) -> str:

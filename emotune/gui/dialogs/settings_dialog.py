@@ -36,6 +36,7 @@ from emotune.gui.dialogs.model_download import ModelDownloadBox
 from emotune.gui.settings import JOURNAL_DAYS, Settings
 from emotune.gui.style import breakable
 from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
+from emotune.music.coverage import split_offered
 
 SPOTIFY_GUIDE = (
     "Spotify is optional: EmoTune recommends from its offline catalog without it. To connect your account: "
@@ -247,8 +248,14 @@ class SettingsDialog(QDialog):
         """Lists the catalog's genre families with their track counts, ticked where preferred. GUI thread."""
         self.genre_list.blockSignals(True)
         self.genre_list.clear()
-        for family, count in counts.items():
-            item = QListWidgetItem(f"{family} ({count:,} tracks)")
+        offered, few = split_offered(counts)       # a thin family cannot fill a list for every mood: listed last
+        for family in offered + (["more (few tracks)"] if few else []) + few:
+            if family not in counts:                                   # the heading of the thin families
+                heading = QListWidgetItem(family)
+                heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                self.genre_list.addItem(heading)
+                continue
+            item = QListWidgetItem(f"{family} ({counts[family]:,} tracks)")
             item.setData(Qt.ItemDataRole.UserRole, family)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)

@@ -68,6 +68,7 @@ class TrackBatch:
     tracks: tuple[TrackItem, ...]
     note: str = ""          # e.g. "No track matched 'jazz' in German; showing other languages."
     source: str = ""        # "offline catalog", "Spotify", …
+    detail: str = ""        # what the one-sentence note leaves out (for its tooltip)
 
 
 class MusicService(Protocol):

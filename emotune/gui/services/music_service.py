@@ -67,10 +67,13 @@ class CatalogMusic:
             return self._recommender
 
     def genres(self) -> tuple[str, ...]:
-        return tuple(self.recommender().catalog.genres())
+        """The families worth choosing (emotune.music.coverage.OFFER_MIN_TRACKS): what the analysis picks from."""
+        from emotune.music.coverage import split_offered
+
+        return tuple(split_offered(self.genre_counts())[0])
 
     def genre_counts(self) -> dict[str, int]:
-        """Tracks per genre family, in `genres()` order (loads the catalog on first use: worker thread)."""
+        """Tracks per genre family, every family (loads the catalog on first use: worker thread)."""
         return self.recommender().catalog.genre_counts()
 
     def phrase_check(self, phrase: str, valence: float) -> bool:
@@ -89,24 +92,20 @@ class CatalogMusic:
     def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
                   refresh: bool) -> TrackBatch:
         from emotune.music.links import track_url
-        from emotune.music.recommender import RecommendationRequest
+        from emotune.music.listing import AnalysisHints, ListSettings, list_for_analysis
 
         recommender = self.recommender()
         if not refresh:
             self._session.reset()
-        raw = analysis.raw if analysis is not None else None
         try:
             boosts = self.feedback(mood.dominant)
         except Exception as exc:  # noqa: BLE001 - a journal problem must not cost the user their tracks
             log.warning("feedback boosts unavailable: %s", exc)
             boosts = None
-        request = RecommendationRequest(
-            mood=mood, mode=mode, n=self.n,
-            target_valence=getattr(raw, "target_valence", None), target_energy=getattr(raw, "target_energy", None),
-            genres=tuple(g.lower() for g in prefs.genres), suggested_genres=tuple(getattr(raw, "genres", ()) or ()),
-            languages=tuple(lang.lower() for lang in prefs.languages), allow_explicit=not prefs.no_explicit,
-            feedback=boosts)
-        result = recommender.recommend(request, self._session)
+        settings = ListSettings(mode=mode, n=self.n, genres=prefs.genres, languages=prefs.languages,
+                                no_explicit=prefs.no_explicit)
+        hints = AnalysisHints.of(analysis.raw if analysis is not None else None)
+        result = list_for_analysis(recommender, mood, hints, settings, boosts, self._session)
         items = []
         for rec in result.items:
             t = rec.track
@@ -115,13 +114,7 @@ class CatalogMusic:
             except ValueError:
                 continue
             items.append(TrackItem(t.id, t.title, t.artist_text, t.album, rec.reason, url))
-        note = " ".join(_sentence(n) for n in result.notices)
-        return TrackBatch(tuple(items), note, "offline catalog")
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?", "…")) else ".")) if text else ""
+        return TrackBatch(tuple(items), result.note, "offline catalog", detail=" ".join(result.notices[1:]))
 
 
 class SpotifyMusic:
@@ -180,19 +173,19 @@ class SpotifyMusic:
         batch = self.catalog.recommend(mood, mode, prefs, analysis, refresh)
         phrases = tuple(getattr(analysis.raw if analysis else None, "search_phrases", ()) or ())
         if self.check() != "connected":
-            return TrackBatch(batch.tracks, f"{batch.note} Spotify is set up but not connected: {CONNECT_HINT}"
-                              .strip(), batch.source)
-        tracks, note = batch.tracks, batch.note
+            return _headline(batch, batch.tracks, f"Spotify is set up but not connected: {CONNECT_HINT}")
+        tracks = batch.tracks
         try:
-            tracks, note = self._mark_unavailable(tracks, note)
-            extra = self._search(phrases, prefs, {t.track_id for t in tracks}) if phrases else []
+            tracks, market = self._mark_unavailable(tracks)
+            extra = self._search(phrases, prefs, tracks) if phrases else []
         except SpotifyError as exc:
             self._set("error", status_text(exc))
-            return TrackBatch(tracks, f"{note} {status_text(exc)}".strip(), batch.source)
+            return _headline(batch, tracks, status_text(exc))
         self._set("connected", self.detail if self.state == "connected" else "")
-        return TrackBatch(tuple(extra) + tracks, note, "Spotify and the offline catalog" if extra else batch.source)
+        out = _headline(batch, tuple(extra) + tracks, market)
+        return replace(out, source="Spotify and the offline catalog" if extra else batch.source)
 
-    def _mark_unavailable(self, tracks: tuple[TrackItem, ...], note: str) -> tuple[tuple[TrackItem, ...], str]:
+    def _mark_unavailable(self, tracks: tuple[TrackItem, ...]) -> tuple[tuple[TrackItem, ...], str]:
         """Catalog tracks Spotify cannot play in the user's market stay in the list, greyed with a note, rather
         than being dropped or replaced: the order carries meaning ("lift my mood" walks step by step from the
         current mood toward a brighter one, and a replacement would break the walk or cost more lookups against a
@@ -201,10 +194,10 @@ class SpotifyMusic:
         playable = self.client.availability([t.track_id for t in tracks])
         marked = tuple(t if playable.get(t.track_id, True) else replace(t, unavailable=NOT_IN_MARKET) for t in tracks)
         missing = sum(1 for t in marked if t.unavailable)
-        if missing:
-            what = "One track is" if missing == 1 else f"{missing} tracks are"
-            note = f"{note} {what} not available in your Spotify market (greyed).".strip()
-        return marked, note
+        if not missing:
+            return marked, ""
+        what = "One track is" if missing == 1 else f"{missing} tracks are"
+        return marked, f"{what} not available in your Spotify market (greyed)."
 
     def disconnect(self) -> None:
         """Deletes the stored login (a file: worker thread); the lists come from the catalog alone again."""
@@ -221,13 +214,17 @@ class SpotifyMusic:
             self._set("not connected", str(exc))
             raise
 
-    def _search(self, phrases, prefs: Preferences, listed: set[str]) -> list[TrackItem]:
+    def _search(self, phrases, prefs: Preferences, listed: Sequence[TrackItem]) -> list[TrackItem]:
         from emotune.music.links import track_url
+
+        from emotune.music.songs import same_song
 
         out: list[TrackItem] = []
         for phrase, t in self.client.phrase_hits(phrases, 5):
-            if t.id in listed or (prefs.no_explicit and t.explicit):
+            if t.id in {x.track_id for x in listed} or (prefs.no_explicit and t.explicit):
                 continue
+            if any(same_song(t.title, t.artists, x.title, x.artist.split(", ")) for x in (*listed, *out)):
+                continue                   # another id of a song the list already holds
             out.append(TrackItem(t.id, t.title, t.artist_text, t.album, f"Found on Spotify for “{phrase}”",
                                  track_url(t.id)))
             if len(out) >= SPOTIFY_EXTRA:
@@ -237,6 +234,14 @@ class SpotifyMusic:
     def _set(self, state: str, detail: str = "") -> None:
         with self._lock:
             self.state, self.detail = state, detail
+
+
+def _headline(batch: TrackBatch, tracks: tuple[TrackItem, ...], text: str) -> TrackBatch:
+    """`text` (Spotify's news) becomes the one sentence above the list; the catalog's note moves to the details."""
+    if not text:
+        return replace(batch, tracks=tracks)
+    detail = " ".join(x for x in (batch.note, batch.detail) if x)
+    return TrackBatch(tracks, text, batch.source, detail=detail)
 
 
 def playlist_name(emotion: str, mode: str, day: date) -> tuple[str, str]:

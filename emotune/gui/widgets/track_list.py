@@ -49,8 +49,9 @@ class TrackRow(QFrame):
         self.track, self._opener = track, opener
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
-        who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist))
-        reason = QLabel(_esc(track.reason))
+        who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist),
+                     textFormat=Qt.TextFormat.RichText)     # escaped text without a tag would show as "&amp;"
+        reason = QLabel(_esc(track.reason), textFormat=Qt.TextFormat.RichText)
         for lab in (title, who, reason):   # long titles wrap: the row fits the column, no sideways scrolling
             lab.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
