@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 GGUF   := models/SmolLM2-135M-Instruct.Q4_1.gguf
+# llama.cpp is compiled for x86-64-v3 (AVX2), not for this CPU: a -march=native build crashes on CPUs with AMX
+# (every prompt of more than one token), and a bundle made from it dies on older CPUs (docs/packaging.md).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
 
 .PHONY: run test bench bundle install system-deps clean
 
@@ -29,6 +32,9 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel
+	# --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back an earlier native build
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" FORCE_CMAKE=1 $(BIN)/python -m pip install --no-cache-dir \
+		--no-binary llama-cpp-python 'llama-cpp-python>=0.3.0'
 	$(BIN)/python -m pip install -e '.[dev,train]'
 	touch $@
 

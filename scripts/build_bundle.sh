@@ -2,8 +2,8 @@
 # Builds the double-clickable EmoTune: dist/EmoTune/ (one folder, `EmoTune` inside), then starts it once
 # with --self-test. `make bundle` runs this; docs/packaging.md explains every option.
 #
-#   scripts/build_bundle.sh                  bundle from the project virtualenv (.venv): quick, but its
-#                                            llama.cpp was compiled for THIS machine's CPU (-march=native)
+#   scripts/build_bundle.sh                  bundle from the project virtualenv (.venv): quick; its llama.cpp
+#                                            was compiled as the Makefile's LLAMA_CMAKE_ARGS say (no -march=native)
 #   PORTABLE=1 scripts/build_bundle.sh       release build: llama-cpp-python recompiled without -march=native
 #                                            into build/portable-venv (about 7 min on 2 cores, cached after)
 #   PORTABLE_CMAKE_ARGS="..."                the CMake flags of that build (default: x86-64-v3, see docs)
@@ -89,7 +89,7 @@ dist, portable, cmake_args = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
 from emotune import __version__
 info = {"emotune": __version__, "python": platform.python_version(), "platform": platform.platform(),
         "machine": platform.machine(), "llama_cpp_python": m.version("llama-cpp-python"),
-        "llama_cpu_build": f"portable ({cmake_args})" if portable else "native (-march=native of the build machine)"}
+        "llama_cpu_build": f"portable ({cmake_args})" if portable else "as the virtualenv was built (Makefile)"}
 with open(f"{dist}/build-info.json", "w") as f:
     json.dump(info, f, indent=2)
 EOF
