@@ -105,7 +105,11 @@ class VideoFileSource(_SourceBase):
     def open(self) -> None:
         if not self.path.is_file():
             raise SourceUnavailable(f"Video file not found: {self.path}.", "Check the path and try again.")
-        cap = cv2.VideoCapture(str(self.path))
+        try:
+            cap = cv2.VideoCapture(str(self.path))
+        except cv2.error as exc:
+            raise SourceUnavailable(f"Cannot read {self.path.name} as a video.",
+                                    "Try another file (MP4, AVI, MKV, WebM, …).") from exc
         if not cap.isOpened():
             cap.release()
             raise SourceUnavailable(
@@ -119,13 +123,13 @@ class VideoFileSource(_SourceBase):
     def read(self) -> Frame | None:
         if self._cap is None:
             raise SourceUnavailable(f"{self.description} is not open.")
-        ok, image = self._cap.read()
+        ok, image = self._read()
         if not ok:
             if not self.loop or self._count == 0:
                 return None
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             self._offset, self._pos = self._last_ts + 1.0 / self.fps, 0
-            ok, image = self._cap.read()
+            ok, image = self._read()
             if not ok:
                 return None
         # Media time from the frame position: CAP_PROP_POS_MSEC is unreliable after a seek on some backends.
@@ -135,6 +139,15 @@ class VideoFileSource(_SourceBase):
         self._pos += 1
         return Frame(image, self._last_ts, index, self.description)
 
+    def _read(self) -> tuple[bool, np.ndarray | None]:
+        """One decoded frame; a frame the codec cannot decode (a damaged file) ends the video there."""
+        try:
+            ok, image = self._cap.read()
+        except cv2.error as exc:
+            log.warning("%s: stopped at a frame that cannot be decoded: %s", self.description, " ".join(str(exc).split()))
+            return False, None
+        return bool(ok) and image is not None and image.size > 0, image
+
     def close(self) -> None:
         if self._cap is not None:
             self._cap.release()
@@ -142,7 +155,10 @@ class VideoFileSource(_SourceBase):
 
 
 class ImageSource(_SourceBase):
-    """Still images as a slideshow: each image is shown for `seconds_per_image` (as `fps` frames)."""
+    """Still images as a slideshow: each image is shown for `seconds_per_image` (as `fps` frames).
+
+    An image that cannot be read is skipped with one log line, so one damaged photo does not end a folder's
+    slideshow; SourceUnavailable only when no image can be read (for a single image: why it cannot)."""
 
     def __init__(self, paths: Sequence[str | Path], seconds_per_image: float = 3.0, fps: float = 10.0,
                  loop: bool = False) -> None:
@@ -152,10 +168,15 @@ class ImageSource(_SourceBase):
         self.description = self.paths[0].name if len(self.paths) == 1 else f"{len(self.paths)} images"
         self._count = 0
         self._current: tuple[int, np.ndarray] | None = None
+        self._bad: dict[int, SourceUnavailable] = {}
 
     @classmethod
     def from_folder(cls, folder: str | Path, **kwargs) -> ImageSource:
-        paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        try:
+            paths = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        except OSError as exc:
+            raise SourceUnavailable(f"Cannot open the folder {Path(folder).name}: {exc.strerror or exc}.",
+                                    "Check that the folder exists and can be read by you.") from exc
         if not paths:
             raise SourceUnavailable(f"No images in {folder}.", "Choose a folder with JPEG or PNG files.")
         return cls(paths, **kwargs)
@@ -163,8 +184,8 @@ class ImageSource(_SourceBase):
     def open(self) -> None:
         if not self.paths:
             raise SourceUnavailable("No images to show.")
-        self._count, self._current = 0, None
-        self._image(0)  # fail early on a broken first image
+        self._count, self._current, self._bad = 0, None, {}
+        self._first_readable(0)  # fail early when none of the images can be read
 
     def read(self) -> Frame | None:
         slot = self._count // self._repeats
@@ -172,12 +193,36 @@ class ImageSource(_SourceBase):
             if not self.loop:
                 return None
             slot %= len(self.paths)
-        frame = Frame(self._image(slot), self._count / self.fps, self._count, self.paths[slot].name)
+        readable = self._first_readable(slot)
+        if readable is None:
+            return None
+        if readable != slot:  # skipped damaged images: jump to where the next readable one starts
+            self._count = (self._count // self._repeats + (readable - slot) % len(self.paths)) * self._repeats
+        frame = Frame(self._image(readable), self._count / self.fps, self._count, self.paths[readable].name)
         self._count += 1
         return frame
 
     def close(self) -> None:
         self._current = None
+
+    def _first_readable(self, slot: int) -> int | None:
+        """The first slot from `slot` on whose image reads (None past the end); raises when none can."""
+        for candidate in range(slot, len(self.paths)):
+            if candidate in self._bad:
+                continue
+            try:
+                self._image(candidate)
+                return candidate
+            except SourceUnavailable as exc:
+                self._bad[candidate] = exc
+                if len(self.paths) > 1:  # a single image's error is the source's own, logged by whoever shows it
+                    log.warning("skipping an image that cannot be read: %s", exc)
+        if len(self._bad) == len(self.paths):
+            if len(self.paths) == 1:
+                raise self._bad[0]
+            raise SourceUnavailable(f"None of the {len(self.paths)} images can be read.",
+                                    "The files may be damaged or not images.")
+        return None if not self.loop else self._first_readable(0)
 
     def _image(self, slot: int) -> np.ndarray:
         if self._current is None or self._current[0] != slot:
@@ -186,12 +231,26 @@ class ImageSource(_SourceBase):
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Reads an image as BGR uint8 or raises SourceUnavailable saying why (missing, not an image)."""
+    """Reads an image as 3-channel BGR uint8 (16-bit, grey, alpha and CMYK files are converted) or raises
+    SourceUnavailable saying why: missing, unreadable, empty, damaged or not an image.
+
+    OpenCV raises its own `cv2.error` on some bad data (an empty buffer, a header it rejects): that is the
+    user's file, not a bug, so it becomes the same SourceUnavailable as a file it decodes to nothing."""
     path = Path(path)
     if not path.is_file():
-        raise SourceUnavailable(f"File not found: {path}.")
-    image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
+        raise SourceUnavailable(f"File not found: {path}.", "Check the path and try again.")
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise SourceUnavailable(f"Cannot open {path.name}: {exc.strerror or exc}.",
+                                "Check that the file can be read by you.") from exc
+    if data.size == 0:
+        raise SourceUnavailable(f"{path.name} is empty.", "Choose an image file (JPEG, PNG, …).")
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
         raise SourceUnavailable(f"Cannot read {path.name} as an image.", "The file may be damaged or not an image.")
     return image
 
