@@ -20,6 +20,7 @@ import io
 import json
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -289,7 +290,7 @@ class Catalog:
         if data[:2] == b"\x1f\x8b":
             try:
                 data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise CatalogError(f"{source or 'catalog'}: damaged compressed data ({exc})") from None
         if data[:len(MAGIC)] != MAGIC:
             raise CatalogError(f"{source or 'catalog'} is not an EmoTune catalog file")
