@@ -98,12 +98,29 @@ def test_login_can_be_cancelled(fake, tmp_path, sleeps):
         c.connect(cancel=cancel)
 
 
-def test_wrong_client_id_fails_at_the_token_exchange_or_authorize(fake, tmp_path, sleeps):
+def test_wrong_client_id_stops_at_the_authorize_page(fake, tmp_path, sleeps):
+    """Spotify's authorize page shows INVALID_CLIENT and never redirects back: the login times out saying
+    what the page said and what to check."""
     c = make_client(fake, tmp_path, sleeps, login_timeout_s=1.0)
     fake.state.client_id = "someone-else"      # the app registered at Spotify is not the one in the settings
     with pytest.raises(SpotifyAuthError) as info:
         c.connect()
+    assert info.value.message == "The Spotify login was not completed in time."
     assert "INVALID_CLIENT" in info.value.hint and c.config.redirect_uri in info.value.hint
+    assert len(fake.requests_to("/authorize")) == 1 and fake.requests_to("/api/token") == []
+    assert not c.cache.path.exists()
+
+
+def test_wrong_client_id_at_the_token_exchange_is_a_clear_error(fake, tmp_path, sleeps):
+    """The authorize page passes but the token endpoint refuses the client (invalid_client)."""
+    c = make_client(fake, tmp_path, sleeps)
+    fake.state.token_client_id = "someone-else"
+    with pytest.raises(SpotifyAuthError) as info:
+        c.connect()
+    assert info.value.message == "Spotify did not accept the login (invalid_client)."
+    assert "Check the Client ID" in info.value.hint and c.config.redirect_uri in info.value.hint
+    (exchange,) = fake.requests_to("/api/token")
+    assert exchange[0] == "POST" and len(fake.requests_to("/authorize")) == 1
     assert not c.cache.path.exists()
 
 
