@@ -233,7 +233,7 @@ def check_video(data: bytes, folder: Path) -> str:
 
 def check_folder(files: list[tuple[str, bytes]], folder: Path) -> str:
     from emotune.capture import CaptureError, open_source
-    from emotune.capture.sources import read_image
+    from emotune.capture.sources import IMAGE_SUFFIXES, read_image
 
     images = folder / "images"
     shutil.rmtree(images, ignore_errors=True)
@@ -242,6 +242,8 @@ def check_folder(files: list[tuple[str, bytes]], folder: Path) -> str:
         _write(images, f"{i:02d}{ext}", data)
     readable = 0
     for path in images.iterdir():
+        if path.suffix.lower() not in IMAGE_SUFFIXES:   # not part of a slideshow
+            continue
         try:
             read_image(path)
             readable += 1

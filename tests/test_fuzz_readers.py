@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_targets import TARGETS, Target
+from fuzz_targets import TARGETS, Target, seed_catalog, seed_journal
 
 EXAMPLES = {"videos": 15, "journal database": 20, "folders": 15}
 
@@ -24,3 +24,33 @@ def test_a_reader_reads_or_says_why(target: Target, tmp_path):
 
     run()
     assert outcomes and all(outcomes)
+
+
+# The campaign's findings, pinned: each one escaped its reader before the fix.
+
+def test_a_catalog_whose_arrays_do_not_fit_together_is_refused_at_load(tmp_path):
+    from emotune.music.catalog import Catalog, CatalogError
+
+    seed = seed_catalog()
+    header_end = 12 + int.from_bytes(seed[8:12], "little")
+    damaged = seed[:header_end] + bytes(160) + seed[header_end + 160:]   # row pointers zeroed, data kept
+    with pytest.raises(CatalogError, match="is damaged"):
+        Catalog.from_bytes(damaged, source="catalog.emocat")
+    with pytest.raises(CatalogError, match="damaged compressed data"):   # a gzip header on raw data
+        Catalog.from_bytes(b"\x1f\x8b\x08\x00" + seed[4:], source="catalog.emocat")
+
+
+def test_a_journal_with_damaged_text_in_its_schema_is_moved_aside_not_a_crash(tmp_path):
+    from emotune.appdirs import AppDirs
+    from emotune.journal import JournalStore
+
+    seed = seed_journal()
+    at = seed.index(b"CREATE TABLE") + 20                       # inside the schema's SQL text
+    damaged = seed[:at] + b"\x80" + seed[at + 1:]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "journal.sqlite3").write_bytes(damaged)
+    with JournalStore.open(AppDirs.under(tmp_path)) as store:
+        assert store.notice and "a new, empty journal was started. Nothing was deleted." in store.notice
+        assert store.counts()["snapshots"] == 0
+    kept = [p for p in (tmp_path / "data").iterdir() if ".corrupt-" in p.name and p.suffix != ".txt"]
+    assert damaged in [p.read_bytes() for p in kept]            # the user's file, byte for byte

@@ -157,7 +157,7 @@ def _usable_token(data: object) -> bool:
     the right types where present (a damaged file is then a fresh login, never a crash mid-request)."""
     if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
         return False
-    expires = data.get("expires_at", 0)
+    expires = data.get("expires_at")   # spotipy reads it before every request
     if isinstance(expires, bool) or not isinstance(expires, (int, float)) or expires != expires:
         return False
     return all(isinstance(data.get(key, ""), (str, type(None))) for key in ("refresh_token", "scope", "token_type"))
