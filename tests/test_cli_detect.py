@@ -74,14 +74,15 @@ def test_json_lines_for_images_folder_video_and_errors(tmp_path, fer_dir):
 
 
 def test_no_detect_classifies_whole_crops_in_batches(tmp_path, fer_dir):
-    sample = fer_test_faces(fer_dir, 10)
+    sample = fer_test_faces(fer_dir, 30)
     out = emotune("detect", "--json", "--no-detect", *(str(p) for p, _ in sample), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == len(sample)
     assert all(len(l["faces"]) == 1 and l["faces"][0]["box"] == [0, 0, 48, 48] for l in lines)
     correct = sum(l["faces"][0]["emotion"] == label for l, (_, label) in zip(lines, sample))
-    assert correct / len(sample) > 0.4  # far above chance (1/7); the card holds the real figure
+    # measured on these 210 faces: 67.1 % (standard error 3.2 points); the floor is 3σ under it
+    assert correct / len(sample) >= 0.57, correct / len(sample)
 
 
 def test_table_output_is_readable(tmp_path):
