@@ -230,7 +230,8 @@ def test_bundle_leaves_out_what_the_app_never_imports():
     assert not (INTERNAL / "tests").exists()
 
 
-def _self_test(env_extra: dict[str, str], home: Path, close_stderr: bool = False) -> subprocess.CompletedProcess:
+def _self_test(env_extra: dict[str, str], home: Path, close_stderr: bool = False,
+               prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "EMOTUNE_HOME": str(home), **env_extra}
     for name in ("PYTHONPATH", "EMOTUNE_RESOURCES"):  # the bundle must not lean on the checkout
@@ -240,7 +241,7 @@ def _self_test(env_extra: dict[str, str], home: Path, close_stderr: bool = False
         env.pop(name)
     stderr = subprocess.DEVNULL if close_stderr else subprocess.PIPE
     preexec = (lambda: os.close(2)) if close_stderr and os.name == "posix" else None
-    return subprocess.run([str(EXE), "--self-test"], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+    return subprocess.run([*prefix, str(EXE), "--self-test"], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
                           timeout=SELF_TEST_TIMEOUT, preexec_fn=preexec, cwd=home)
 
 
@@ -264,6 +265,21 @@ def test_bundle_self_test_passes_without_a_console(tmp_path):
     assert summary.get("analysis_source") == "llm", summary   # the bundle ships the GGUF: the model writes it
     assert (tmp_path / "log" / "emotune.log").is_file(), _logs(tmp_path)
     assert sorted(str(p.relative_to(user_home)) for p in user_home.rglob("*")) == []
+
+
+@pytest.mark.slow
+@needs_bundle
+def test_the_bundle_connects_nowhere(tmp_path):
+    """The built app under strace (tests/test_privacy.py's check, from outside the process): its whole self-test
+    makes no connect or sendto to anything but a local socket or loopback, native code included."""
+    from test_privacy import outside_connections, strace_prefix
+
+    trace = tmp_path / "strace.txt"
+    result = _self_test({}, tmp_path / "home", prefix=tuple(strace_prefix(trace)))
+    assert result.returncode == 0, result.stdout + (result.stderr or "")[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]).get("ok") is True
+    assert trace.stat().st_size > 0, "strace recorded nothing"
+    assert outside_connections(trace) == [], outside_connections(trace)
 
 
 @pytest.mark.slow
