@@ -45,12 +45,13 @@ def test_a_journal_with_damaged_text_in_its_schema_is_moved_aside_not_a_crash(tm
     from emotune.journal import JournalStore
 
     seed = seed_journal()
-    at = seed.index(b"CREATE TABLE") + 20                       # inside the schema's SQL text
-    damaged = seed[:at] + b"\x80" + seed[at + 1:]
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "journal.sqlite3").write_bytes(damaged)
-    with JournalStore.open(AppDirs.under(tmp_path)) as store:
-        assert store.notice and "a new, empty journal was started. Nothing was deleted." in store.notice
-        assert store.counts()["snapshots"] == 0
-    kept = [p for p in (tmp_path / "data").iterdir() if ".corrupt-" in p.name and p.suffix != ".txt"]
-    assert damaged in [p.read_bytes() for p in kept]            # the user's file, byte for byte
+    for n, at in enumerate((seed.index(b"CREATE TABLE") + 20, 2384)):   # inside the schema's SQL text
+        home = tmp_path / str(n)
+        damaged = seed[:at] + b"\x80" + seed[at + 1:]
+        (home / "data").mkdir(parents=True)
+        (home / "data" / "journal.sqlite3").write_bytes(damaged)
+        with JournalStore.open(AppDirs.under(home)) as store:
+            assert store.notice and "a new, empty journal was started. Nothing was deleted." in store.notice
+            assert store.counts()["snapshots"] == 0
+        kept = [p for p in (home / "data").iterdir() if ".corrupt-" in p.name and p.suffix != ".txt"]
+        assert damaged in [p.read_bytes() for p in kept]            # the user's file, byte for byte

@@ -121,6 +121,8 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
         if isinstance(err, JournalCorruptError):
             raise _Unusable("corrupt", str(exc)) from exc
         raise err from exc
+    except UnicodeDecodeError as exc:     # SQLite's error message quotes the damaged schema, in invalid UTF-8
+        raise _Unusable("corrupt", "its table definitions are damaged") from exc
     try:
         try:
             result = conn.execute("PRAGMA quick_check").fetchall()
@@ -130,6 +132,8 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
             if isinstance(err, (JournalLockedError, JournalReadOnlyError)):
                 raise err from exc
             raise _Unusable("corrupt", str(exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise _Unusable("corrupt", "its table definitions are damaged") from exc
         if result != [("ok",)]:
             raise _Unusable("corrupt", "; ".join(r[0] for r in result[:3]))
         if version > SCHEMA_VERSION:
