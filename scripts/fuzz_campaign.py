@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,8 @@ def run_target(name: str, examples: int, seed: int) -> dict:
 
     target = next(t for t in TARGETS if t.name == name)
     outcomes: collections.Counter[str] = collections.Counter()
+    tracebacks = _TracebackCounter()
+    logging.getLogger().addHandler(tracebacks)
     finding = None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -49,7 +52,18 @@ def run_target(name: str, examples: int, seed: int) -> dict:
             run()
         except Exception:  # the finding, shrunk by hypothesis
             finding = traceback.format_exc()[-3000:]
-    return {"name": name, "outcomes": dict(outcomes), "finding": finding}
+    return {"name": name, "outcomes": dict(outcomes), "finding": finding, "tracebacks": tracebacks.count}
+
+
+class _TracebackCounter(logging.Handler):
+    """Counts log records that carry a traceback: expected bad input must be logged as one line, never so."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.exc_info is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,13 +95,15 @@ def main(argv: list[str] | None = None) -> int:
             result = json.loads(child.stdout.strip().splitlines()[-1])
         count = sum(result["outcomes"].values())
         total += count
-        failed += result["finding"] is not None
+        failed += result["finding"] is not None or result.get("tracebacks", 0) > 0
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result["outcomes"].items(), key=lambda kv: -kv[1]))
-        rows.append(f"| {name} | {count} | {outcomes} | {'FAILED' if result['finding'] else 'none'} | {seconds:.0f} s |")
+        verdict = "FAILED" if result["finding"] else "none"
+        rows.append(f"| {name} | {count} | {outcomes} | {verdict} | {result.get('tracebacks', 0)} | {seconds:.0f} s |")
         print(rows[-1], flush=True)
         if result["finding"]:
             print(result["finding"], file=sys.stderr)
-    print("\n| reader | inputs | outcomes | escaped errors / crashes | time |\n|---|---|---|---|---|")
+    print("\n| reader | inputs | outcomes | escaped errors / crashes | tracebacks logged | time |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\n{total} inputs, {failed} readers with a finding")
     return 1 if failed else 0

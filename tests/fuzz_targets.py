@@ -420,7 +420,7 @@ def check_journal(data: bytes, folder: Path) -> str:
         return type(exc).__name__
     try:
         if store.notice:   # moved aside: the damaged file is kept, byte for byte, for the user
-            kept = [p for p in (home / "data").iterdir() if ".corrupt-" in p.name and p.suffix != ".txt"]
+            kept = [p for p in (home / "data").iterdir() if p.name != "journal.sqlite3"]   # .corrupt-, .v9-, …
             assert any(p.read_bytes() == data for p in kept) or not data, kept
         try:
             export_json(store, io.StringIO())

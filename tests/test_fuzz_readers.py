@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_targets import TARGETS, Target, seed_catalog, seed_journal
+from fuzz_targets import TARGETS, Target, check_journal, seed_catalog, seed_journal
 
 EXAMPLES = {"videos": 15, "journal database": 20, "folders": 15}
 
@@ -55,3 +55,10 @@ def test_a_journal_with_damaged_text_in_its_schema_is_moved_aside_not_a_crash(tm
             assert store.counts()["snapshots"] == 0
         kept = [p for p in (home / "data").iterdir() if ".corrupt-" in p.name and p.suffix != ".txt"]
         assert damaged in [p.read_bytes() for p in kept]            # the user's file, byte for byte
+
+
+def test_a_journal_from_a_newer_version_is_kept_aside_whole(tmp_path):
+    """A damaged header can read as a journal format from the future: kept aside byte for byte (as .v<N>-…)."""
+    data = bytearray(seed_journal())
+    data[60] = 1                                   # the header's user_version: the journal's format number
+    assert check_journal(bytes(data), tmp_path) == "moved aside"

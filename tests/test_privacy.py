@@ -129,7 +129,7 @@ def run_guarded(tmp_path: Path, *emotune_args: str, timeout: int = 300) -> tuple
     blocked = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     # the guard was live: the canary, and only the canary, was refused and logged
     assert "CANARY: refused by the guard" in result.stderr, result.stderr[-3000:]
-    assert [b["blocked"].split(" ", 1)[1] for b in blocked] == [repr(CANARY)], f"network access was attempted: {blocked}"
+    assert [b["blocked"].split(" ", 1)[1] for b in blocked] == [repr(CANARY)], f"network access attempted: {blocked}"
     # nothing reached the network from native code either (the refused canary never became a syscall)
     assert 'sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")' in trace.read_text(), "strace saw nothing"
     assert outside_connections(trace) == [], outside_connections(trace)

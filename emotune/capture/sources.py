@@ -144,7 +144,8 @@ class VideoFileSource(_SourceBase):
         try:
             ok, image = self._cap.read()
         except cv2.error as exc:
-            log.warning("%s: stopped at a frame that cannot be decoded: %s", self.description, " ".join(str(exc).split()))
+            log.warning("%s: stopped at a frame that cannot be decoded: %s", self.description,
+                        " ".join(str(exc).split()))
             return False, None
         return bool(ok) and image is not None and image.size > 0, image
 
