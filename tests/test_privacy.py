@@ -127,6 +127,7 @@ def run_guarded(tmp_path: Path, *emotune_args: str, timeout: int = 300) -> tuple
                              *emotune_args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)
     blocked = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    assert result.returncode >= 0, f"the command crashed (signal {-result.returncode}): {result.stderr[-3000:]}"
     # the guard was live: the canary, and only the canary, was refused and logged
     assert "CANARY: refused by the guard" in result.stderr, result.stderr[-3000:]
     assert [b["blocked"].split(" ", 1)[1] for b in blocked] == [repr(CANARY)], f"network access attempted: {blocked}"
