@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from emotune.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
@@ -90,15 +89,9 @@ def _flush(batch: list[Item], classifier, detector, out) -> int:
             h, w = it.image.shape[:2]
             faces_of[id(it)] = [_face([0, 0, w, h], s)]
     else:
-        for n, it in enumerate(batch):
-            if it.image is None:
-                continue
-            try:
-                boxes = detector.detect(it.image)
-                scores = classifier.classify(it.image, boxes) if boxes else []
-            except (cv2.error, ValueError) as exc:  # an image the detector cannot take: this item's error only
-                batch[n] = Item(it.path, it.frame, None, f"cannot look for faces in this image ({_one_line(exc)})")
-                continue
+        for it in readable:   # read_image hands over 3-channel 8-bit images only, whatever the file held
+            boxes = detector.detect(it.image)
+            scores = classifier.classify(it.image, boxes) if boxes else []
             faces_of[id(it)] = [_face(b.as_list(), s) for b, s in zip(boxes, scores)]
     failed = 0
     for it in batch:
@@ -107,10 +100,6 @@ def _flush(batch: list[Item], classifier, detector, out) -> int:
             print(f"emotune detect: {it.path}: {it.error}", file=sys.stderr)
         out.write(it, faces_of.get(id(it), []))
     return failed
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
 
 
 def _face(box: list[int], scores: np.ndarray) -> dict:
