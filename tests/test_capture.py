@@ -191,3 +191,28 @@ def test_open_source_picks_the_right_kind(tmp_path):
 def test_source_lost_is_a_capture_error():
     err = SourceLost("Camera 0 stopped sending frames.", "Check the cable.")
     assert str(err) == "Camera 0 stopped sending frames. Check the cable."
+
+
+def test_a_looping_slideshow_skips_a_damaged_image_every_round(tmp_path):
+    (tmp_path / "1.png").write_bytes(b"")
+    cv2.imwrite(str(tmp_path / "2.png"), np.full((40, 50, 3), 100, np.uint8))
+    (tmp_path / "3.png").write_bytes(b"not an image")
+    src = ImageSource.from_folder(tmp_path, seconds_per_image=0.5, fps=10.0, loop=True)
+    src.open()
+    frames = [src.read() for _ in range(12)]
+    assert [f.source for f in frames] == ["2.png"] * 12
+    assert all(a.timestamp < b.timestamp for a, b in zip(frames, frames[1:]))
+
+
+def test_an_image_that_cannot_be_opened_says_why(tmp_path, monkeypatch):
+    """The OS refuses the read (permissions, a disk error): the user's problem, said as such."""
+    cv2.imwrite(str(tmp_path / "locked.png"), np.full((8, 8, 3), 9, np.uint8))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(np, "fromfile", refuse)
+    with pytest.raises(SourceUnavailable) as info:
+        read_image(tmp_path / "locked.png")
+    assert info.value.message == "Cannot open locked.png: Permission denied."
+    assert info.value.hint == "Check that the file can be read by you."

@@ -105,11 +105,7 @@ class VideoFileSource(_SourceBase):
     def open(self) -> None:
         if not self.path.is_file():
             raise SourceUnavailable(f"Video file not found: {self.path}.", "Check the path and try again.")
-        try:
-            cap = cv2.VideoCapture(str(self.path))
-        except cv2.error as exc:
-            raise SourceUnavailable(f"Cannot read {self.path.name} as a video.",
-                                    "Try another file (MP4, AVI, MKV, WebM, …).") from exc
+        cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()
             raise SourceUnavailable(
@@ -123,13 +119,13 @@ class VideoFileSource(_SourceBase):
     def read(self) -> Frame | None:
         if self._cap is None:
             raise SourceUnavailable(f"{self.description} is not open.")
-        ok, image = self._read()
+        ok, image = self._cap.read()
         if not ok:
             if not self.loop or self._count == 0:
                 return None
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             self._offset, self._pos = self._last_ts + 1.0 / self.fps, 0
-            ok, image = self._read()
+            ok, image = self._cap.read()
             if not ok:
                 return None
         # Media time from the frame position: CAP_PROP_POS_MSEC is unreliable after a seek on some backends.
@@ -138,16 +134,6 @@ class VideoFileSource(_SourceBase):
         self._count += 1
         self._pos += 1
         return Frame(image, self._last_ts, index, self.description)
-
-    def _read(self) -> tuple[bool, np.ndarray | None]:
-        """One decoded frame; a frame the codec cannot decode (a damaged file) ends the video there."""
-        try:
-            ok, image = self._cap.read()
-        except cv2.error as exc:
-            log.warning("%s: stopped at a frame that cannot be decoded: %s", self.description,
-                        " ".join(str(exc).split()))
-            return False, None
-        return bool(ok) and image is not None and image.size > 0, image
 
     def close(self) -> None:
         if self._cap is not None:
