@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_targets import TARGETS, Target, check_journal, seed_catalog, seed_journal
+from fuzz_targets import CSV_SEED, TARGETS, Target, check_journal, seed_catalog, seed_journal
 
 EXAMPLES = {"videos": 15, "journal database": 20, "folders": 15}
 
@@ -62,3 +62,33 @@ def test_a_journal_from_a_newer_version_is_kept_aside_whole(tmp_path):
     data = bytearray(seed_journal())
     data[60] = 1                                   # the header's user_version: the journal's format number
     assert check_journal(bytes(data), tmp_path) == "moved aside"
+
+
+def test_a_csv_the_csv_module_cannot_read_is_a_catalog_error(tmp_path):
+    from emotune.music.catalog import CatalogError
+    from emotune.music.sources import read_csv
+
+    path = tmp_path / "tracks.csv"
+    path.write_text(CSV_SEED.splitlines()[0] + "\n" + "x" * 200_000 + "\n")    # a field over csv's limit
+    with pytest.raises(CatalogError, match=r"tracks.csv is not a readable CSV \(row 1: field larger than"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe{", "h.json is not a text file in UTF-8"),
+    (b'{"snapshots": [', "h.json is not JSON (Expecting value at line 1)"),
+    (b'{"snapshots": 5}', "h.json is not an EmoTune mood history (expected a list of snapshots)"),
+    (b'{"version": 9, "snapshots": []}', "h.json has version 9, newer than this EmoTune reads"),
+    (b'[{"dominant": "bored", "distribution": [1, 0, 0, 0, 0, 0, 0]}]', "h.json is not an EmoTune mood history "
+                                                                      "(ValueError: unknown emotion 'bored'"),
+    (b'[{"dominant": "sad", "distribution": [1, 0, 0, 0, 0, 0, 0], "timestamp": NaN}]',
+     "h.json holds values that are not numbers (NaN or infinity)"),
+    (b"[" * 100_000, "h.json is nested too deeply to be a mood history"),
+])
+def test_a_mood_history_that_cannot_be_read_says_why(tmp_path, content, message):
+    from emotune.core.history import MoodHistory, MoodHistoryError
+
+    (tmp_path / "h.json").write_bytes(content)
+    with pytest.raises(MoodHistoryError) as info:
+        MoodHistory.load(tmp_path / "h.json")
+    assert str(info.value).startswith(message), str(info.value)
