@@ -125,6 +125,15 @@ def _stream_usable(stream: TextIO | None) -> bool:
         return True  # a stream without a file descriptor (pytest capture, IDE console) still works
 
 
+def _adopt_plain_console(root: logging.Logger) -> None:
+    """Drops a plain stderr handler that `logging.basicConfig` added (the `emotune` command sets one up before
+    `emotune gui` configures the app's), so each line reaches stderr once, through our own handler."""
+    for handler in list(root.handlers):
+        plain = type(handler) is logging.StreamHandler and getattr(handler, "_emotune", None) is None
+        if plain and handler.stream in (sys.stderr, sys.__stderr__):
+            root.removeHandler(handler)
+
+
 def configure_logging(log_dir: Path | None, *, verbose: bool = False, console: bool = True) -> Path | None:
     """Sends every logger to a rotating `log_dir/emotune.log` (and to stderr when `console` and usable).
 
@@ -134,6 +143,7 @@ def configure_logging(log_dir: Path | None, *, verbose: bool = False, console: b
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     formatter = logging.Formatter(LOG_FORMAT)
+    _adopt_plain_console(root)
     ours = {getattr(h, "_emotune", None): h for h in root.handlers}
     log_file: Path | None = None
     if "file" in ours:

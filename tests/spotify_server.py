@@ -51,6 +51,7 @@ class Fault:
 @dataclass
 class State:
     client_id: str = "emotune-test-client"
+    token_client_id: str | None = None   # set: the token endpoint knows only this client (authorize still passes)
     redirect_uris: set[str] = field(default_factory=set)
     country: str | None = "SE"      # None: GET /me without country, as for 2026 development-mode apps
     deny: bool = False
@@ -209,7 +210,7 @@ def _make_handler(fake: FakeSpotify):
 
         def _token(self, form: dict) -> None:
             st = fake.state
-            if form.get("client_id") != st.client_id:
+            if form.get("client_id") != (st.token_client_id or st.client_id):
                 return self._send(400, {"error": "invalid_client", "error_description": "Invalid client"})
             if form.get("grant_type") == "authorization_code":
                 with fake.lock:

@@ -7,6 +7,8 @@ import pytest
 
 from emotune.capture import (CameraSource, ImageSource, SourceLost, SourceUnavailable, VideoFileSource,
                              open_source)
+from emotune.capture.sources import read_image
+from fuzz_targets import png_with_size
 
 
 def write_video(path, n=10, fps=10.0, size=(160, 120)):
@@ -125,6 +127,61 @@ def test_image_slideshow_and_folder(tmp_path):
     assert frames[0].image.mean() == 0 and frames[-1].image.mean() == 100
 
 
+def test_odd_but_valid_images_read_as_bgr(tmp_path):
+    """16-bit, grey, alpha and 1-pixel images are converted to 3-channel 8-bit BGR, not refused."""
+    base = np.zeros((20, 30, 3), np.uint8)
+    base[:, :, 2] = 200                                       # red in BGR
+    variants = {"sixteen.png": base.astype(np.uint16) * 257, "alpha.png": cv2.cvtColor(base, cv2.COLOR_BGR2BGRA),
+                "grey.png": cv2.cvtColor(base, cv2.COLOR_BGR2GRAY), "tiny.png": base[:1, :1],
+                "sixteen.tif": base.astype(np.uint16) * 257}
+    for name, image in variants.items():
+        cv2.imwrite(str(tmp_path / name), image)
+        read = read_image(tmp_path / name)
+        assert read.dtype == np.uint8 and read.shape == image.shape[:2] + (3,), name
+    assert read_image(tmp_path / "sixteen.png")[0, 0].tolist() == [0, 0, 200]
+    assert read_image(tmp_path / "alpha.png")[0, 0].tolist() == [0, 0, 200]
+
+
+def test_unreadable_images_say_why(tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(SourceUnavailable) as info:
+        read_image(tmp_path / "empty.jpg")
+    assert info.value.message == "empty.jpg is empty." and "JPEG" in info.value.hint
+    cv2.imwrite(str(tmp_path / "whole.png"), np.full((40, 50, 3), 90, np.uint8))
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:60])
+    with pytest.raises(SourceUnavailable, match="Cannot read cut.png as an image"):
+        read_image(tmp_path / "cut.png")
+    (tmp_path / "huge.png").write_bytes(png_with_size(2**31 - 1, 2**31 - 1))
+    with pytest.raises(SourceUnavailable, match="Cannot read huge.png as an image"):
+        read_image(tmp_path / "huge.png")
+
+
+def test_a_folder_slideshow_skips_damaged_images_and_logs_one_line_each(tmp_path, caplog):
+    cv2.imwrite(str(tmp_path / "1.png"), np.full((40, 50, 3), 100, np.uint8))
+    (tmp_path / "2.jpg").write_bytes(b"")
+    (tmp_path / "3.png").write_bytes(b"text, not an image")
+    cv2.imwrite(str(tmp_path / "4.png"), np.full((40, 50, 3), 200, np.uint8))
+    src = open_source(tmp_path)
+    src.open()
+    frames = []
+    while (f := src.read()) is not None:
+        frames.append(f)
+    assert [f.source for f in frames] == ["1.png"] * 30 + ["4.png"] * 30
+    assert [f.timestamp for f in frames] == sorted(f.timestamp for f in frames)
+    skipped = [r for r in caplog.records if "skipping an image" in r.getMessage()]
+    assert len(skipped) == 2 and not any(r.exc_info for r in caplog.records)
+    assert "2.jpg is empty." in skipped[0].getMessage()
+
+
+def test_a_folder_of_only_damaged_images_says_so(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"")
+    (tmp_path / "b.png").write_bytes(b"nope")
+    with pytest.raises(SourceUnavailable, match="None of the 2 images can be read"):
+        open_source(tmp_path).open()
+    with pytest.raises(SourceUnavailable, match="Cannot open the folder none-here"):
+        ImageSource.from_folder(tmp_path / "none-here")
+
+
 def test_open_source_picks_the_right_kind(tmp_path):
     assert isinstance(open_source("0"), CameraSource)
     assert isinstance(open_source(tmp_path / "x.mp4"), VideoFileSource)
@@ -134,3 +191,28 @@ def test_open_source_picks_the_right_kind(tmp_path):
 def test_source_lost_is_a_capture_error():
     err = SourceLost("Camera 0 stopped sending frames.", "Check the cable.")
     assert str(err) == "Camera 0 stopped sending frames. Check the cable."
+
+
+def test_a_looping_slideshow_skips_a_damaged_image_every_round(tmp_path):
+    (tmp_path / "1.png").write_bytes(b"")
+    cv2.imwrite(str(tmp_path / "2.png"), np.full((40, 50, 3), 100, np.uint8))
+    (tmp_path / "3.png").write_bytes(b"not an image")
+    src = ImageSource.from_folder(tmp_path, seconds_per_image=0.5, fps=10.0, loop=True)
+    src.open()
+    frames = [src.read() for _ in range(12)]
+    assert [f.source for f in frames] == ["2.png"] * 12
+    assert all(a.timestamp < b.timestamp for a, b in zip(frames, frames[1:]))
+
+
+def test_an_image_that_cannot_be_opened_says_why(tmp_path, monkeypatch):
+    """The OS refuses the read (permissions, a disk error): the user's problem, said as such."""
+    cv2.imwrite(str(tmp_path / "locked.png"), np.full((8, 8, 3), 9, np.uint8))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(np, "fromfile", refuse)
+    with pytest.raises(SourceUnavailable) as info:
+        read_image(tmp_path / "locked.png")
+    assert info.value.message == "Cannot open locked.png: Permission denied."
+    assert info.value.hint == "Check that the file can be read by you."

@@ -16,6 +16,7 @@ from emotune.core.emotions import EMOTIONS
 from emotune.core.types import Box
 from emotune.inference.classifier import EmotionClassifier, ModelUnavailable
 from emotune.inference.keras_classifier import KerasEmotionClassifier
+from emotune.inference.onnx_classifier import OnnxEmotionClassifier
 from emotune.inference.preprocessing import crop_with_margin, prepare_face, prepare_faces, to_gray
 from emotune.resources import model_path
 
@@ -24,8 +25,10 @@ SAMPLE_EVERY = 12  # every 12th PrivateTest face in sorted order: ~300 faces in 
 
 
 @pytest.fixture(scope="module")
-def clf() -> KerasEmotionClassifier:
-    c = KerasEmotionClassifier()
+def clf() -> OnnxEmotionClassifier:
+    """What the app runs: the ONNX export through ONNX Runtime (test_onnx_runtime.py checks that the Keras
+    model it came from agrees with it; the Keras-only tests at the end cover `detect --model x.keras`)."""
+    c = OnnxEmotionClassifier()
     c.load()
     return c
 
@@ -44,11 +47,10 @@ def test_shipped_model_has_a_card_that_matches_it(clf):
     assert isinstance(clf, EmotionClassifier)
     card = json.loads(model_path("emotion_cnn.json").read_text())
     assert card["classes"] == list(EMOTIONS)
-    assert clf.model.input_shape[1:] == (card["input_size"], card["input_size"], 1)
-    assert clf.model.output_shape[-1] == 7 and clf.temperature == pytest.approx(card["temperature"])
+    assert clf.session.get_inputs()[0].shape[1:] == [card["input_size"], card["input_size"], 1]
+    assert clf.session.get_outputs()[0].shape[-1] == 7 and clf.temperature == pytest.approx(card["temperature"])
     for key in ("accuracy", "accuracy_tta", "per_class_recall_tta", "ece_after_temperature"):
         assert key in card["test"]
-    assert card["params"] == clf.model.count_params()
     trained = (card.get("training") or {}).get("config") or {}
     assert trained.get("input_size", card["input_size"]) == card["input_size"]  # trained at the size it is fed
     assert trained.get("margin", card["margin"]) == pytest.approx(clf.margin)  # and cropped the way it was taught
@@ -70,8 +72,12 @@ def test_private_test_sample_scores_in_line_with_the_card(clf, private_sample):
     assert probs.shape == (len(faces), 7)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
     card_acc = clf.card["test"]["accuracy_tta" if clf.tta else "accuracy"]
-    # ~300 faces: the binomial standard error is ~2.8 points, so 3σ either side of the card's figure.
-    assert abs(_accuracy(probs, labels) - card_acc) < 0.09
+    accuracy = _accuracy(probs, labels)
+    # ~300 faces: the binomial standard error is ~2.6 points. Measured on this sample through ONNX Runtime:
+    # 70.3 % (card, all 3,589 faces: 69.1 %). The floor sits 3σ under the measurement; the card check 3σ
+    # either side of the card.
+    assert accuracy >= 0.62, accuracy
+    assert abs(accuracy - card_acc) < 0.09
 
 
 def test_range_and_size_mismatches_would_be_caught(clf, private_sample):
@@ -108,7 +114,7 @@ def test_faces_in_composed_frames_through_the_haar_detector(clf, fer_dir):
     from emotune.vision.detection import HaarFaceDetector
 
     detector = HaarFaceDetector()
-    sample = fer_test_faces(fer_dir, 6)
+    sample = fer_test_faces(fer_dir, 30)
     agree = found = correct = 0
     for i in range(0, len(sample), 3):
         group = sample[i:i + 3]
@@ -123,9 +129,11 @@ def test_faces_in_composed_frames_through_the_haar_detector(clf, fer_dir):
             found += 1
             agree += int(p.argmax() == whole[k].argmax())
             correct += int(EMOTIONS[p.argmax()] == group[k][1])
-    assert found >= len(sample) // 4, "the Haar detector should find a fair share of FER faces at 160 px"
-    assert agree / found > 0.5  # detector crop and whole-image crop mostly agree
-    assert correct / found > 0.3  # well above chance (1/7) on faces found in a frame
+    # Measured on these 210 faces (ONNX Runtime): 154 found (73 %), 85.1 % agreement with the whole-crop
+    # reading, 64.9 % correct. Floors ~3 standard errors under each (n = 210 and 154).
+    assert found >= 0.64 * len(sample), f"the Haar detector found {found} of {len(sample)} FER faces at 160 px"
+    assert agree / found >= 0.76, agree / found  # detector crop and whole-image crop mostly agree
+    assert correct / found >= 0.53, correct / found
 
 
 def test_classify_batches_faces_and_handles_none(clf):
@@ -165,12 +173,12 @@ def test_incompatible_model_and_card_are_refused(tmp_path):
 
 
 def test_load_is_thread_safe_and_happens_once():
-    c = KerasEmotionClassifier()
+    c = OnnxEmotionClassifier()
     threads = [threading.Thread(target=c.load) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    model = c.model
+    session = c.session
     c.load()
-    assert c.loaded and c.model is model
+    assert c.loaded and c.session is session

@@ -74,14 +74,15 @@ def test_json_lines_for_images_folder_video_and_errors(tmp_path, fer_dir):
 
 
 def test_no_detect_classifies_whole_crops_in_batches(tmp_path, fer_dir):
-    sample = fer_test_faces(fer_dir, 10)
+    sample = fer_test_faces(fer_dir, 30)
     out = emotune("detect", "--json", "--no-detect", *(str(p) for p, _ in sample), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == len(sample)
     assert all(len(l["faces"]) == 1 and l["faces"][0]["box"] == [0, 0, 48, 48] for l in lines)
     correct = sum(l["faces"][0]["emotion"] == label for l, (_, label) in zip(lines, sample))
-    assert correct / len(sample) > 0.4  # far above chance (1/7); the card holds the real figure
+    # measured on these 210 faces: 67.1 % (standard error 3.2 points); the floor is 3σ under it
+    assert correct / len(sample) >= 0.57, correct / len(sample)
 
 
 def test_table_output_is_readable(tmp_path):
@@ -90,3 +91,41 @@ def test_table_output_is_readable(tmp_path):
     rows = out.stdout.splitlines()
     assert rows[0].split()[:3] == ["path", "frame", "face"]
     assert len(rows) == 4 and all(any(e in r for e in EMOTIONS) for r in rows[1:])
+
+
+def test_bad_files_in_a_batch_get_their_own_error_and_the_batch_goes_on(tmp_path, fer_dir):
+    """One JSON line per input, in order; an error for each unreadable file, no traceback; the photos after
+    them (and the odd but valid modes: 16-bit, alpha, tiny) are read, both faces found."""
+    faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p, _ in fer_test_faces(fer_dir, 1)[3:5]]
+    two = compose_frame(faces)
+    good = tmp_path / "two.png"
+    cv2.imwrite(str(good), two)
+    png = good.read_bytes()
+    files = {
+        "empty.jpg": b"",
+        "text.jpg": "not a photo, just text\n".encode(),
+        "truncated.png": png[: len(png) // 3],
+        "tiny.png": cv2.imencode(".png", np.full((1, 1, 3), 200, np.uint8))[1].tobytes(),
+        "sixteen.png": cv2.imencode(".png", two.astype(np.uint16) * 257)[1].tobytes(),
+        "alpha.png": cv2.imencode(".png", cv2.cvtColor(two, cv2.COLOR_BGR2BGRA))[1].tobytes(),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    order = ["empty.jpg", "text.jpg", "truncated.png", "missing.jpg", "tiny.png", "sixteen.png", "alpha.png",
+             "two.png"]
+    out = emotune("detect", "--json", *(str(tmp_path / n) for n in order), cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [Path(line["path"]).name for line in lines] == order
+    by_name = {Path(line["path"]).name: line for line in lines}
+    assert by_name["empty.jpg"]["error"] == "empty.jpg is empty."
+    assert by_name["text.jpg"]["error"] == "Cannot read text.jpg as an image."
+    assert by_name["truncated.png"]["error"] == "Cannot read truncated.png as an image."
+    assert by_name["missing.jpg"]["error"] == "file not found"
+    assert all(by_name[n]["faces"] == [] for n in ("empty.jpg", "text.jpg", "truncated.png", "missing.jpg"))
+    assert by_name["tiny.png"]["error"] is None and by_name["tiny.png"]["faces"] == []
+    for name in ("sixteen.png", "alpha.png", "two.png"):
+        assert by_name[name]["error"] is None and len(by_name[name]["faces"]) == 2, (name, by_name[name])
+    assert "Traceback" not in out.stderr
+    assert [line.split(": ")[1] for line in out.stderr.splitlines() if line.startswith("emotune detect:")] == \
+        [str(tmp_path / n) for n in order[:4]]

@@ -310,4 +310,6 @@ def test_recent_summary_condenses_days_for_the_analysis(store):
     text = summary.to_text()
     assert text.startswith("Last 7 days (1 sessions): mostly ") and "latest day mostly happy" in text
     assert "Liked when sad: Hello — Adele." in text
-    assert json.dumps(summary.to_json())        # plain data, ready for a prompt or a file
+    plain = json.loads(json.dumps(summary.to_json()))   # plain data, ready for a prompt or a file
+    assert plain["samples"] == 6 and plain["sessions"] == 1 and plain["liked"] == {"sad": ["Hello — Adele"]}
+    assert [d["dominant"] for d in plain["per_day"]] == ["sad", "happy"]

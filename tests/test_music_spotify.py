@@ -1,6 +1,7 @@
 """The real spotipy client, through emotune.music.spotify.client, against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import stat
@@ -98,12 +99,29 @@ def test_login_can_be_cancelled(fake, tmp_path, sleeps):
         c.connect(cancel=cancel)
 
 
-def test_wrong_client_id_fails_at_the_token_exchange_or_authorize(fake, tmp_path, sleeps):
+def test_wrong_client_id_stops_at_the_authorize_page(fake, tmp_path, sleeps):
+    """Spotify's authorize page shows INVALID_CLIENT and never redirects back: the login times out saying
+    what the page said and what to check."""
     c = make_client(fake, tmp_path, sleeps, login_timeout_s=1.0)
     fake.state.client_id = "someone-else"      # the app registered at Spotify is not the one in the settings
     with pytest.raises(SpotifyAuthError) as info:
         c.connect()
+    assert info.value.message == "The Spotify login was not completed in time."
     assert "INVALID_CLIENT" in info.value.hint and c.config.redirect_uri in info.value.hint
+    assert len(fake.requests_to("/authorize")) == 1 and fake.requests_to("/api/token") == []
+    assert not c.cache.path.exists()
+
+
+def test_wrong_client_id_at_the_token_exchange_is_a_clear_error(fake, tmp_path, sleeps):
+    """The authorize page passes but the token endpoint refuses the client (invalid_client)."""
+    c = make_client(fake, tmp_path, sleeps)
+    fake.state.token_client_id = "someone-else"
+    with pytest.raises(SpotifyAuthError) as info:
+        c.connect()
+    assert info.value.message == "Spotify did not accept the login (invalid_client)."
+    assert "Check the Client ID" in info.value.hint and c.config.redirect_uri in info.value.hint
+    (exchange,) = fake.requests_to("/api/token")
+    assert exchange[0] == "POST" and len(fake.requests_to("/authorize")) == 1
     assert not c.cache.path.exists()
 
 
@@ -298,16 +316,32 @@ def test_a_busy_redirect_port_is_a_clear_error(fake, tmp_path, sleeps):
 
 def test_an_old_world_readable_cache_is_made_private(tmp_path):
     path = tmp_path / "spotify-token.json"
-    path.write_text('{"access_token": "a", "refresh_token": "r"}')
+    path.write_text('{"access_token": "a", "refresh_token": "r", "expires_at": 1099511627776}')
     path.chmod(0o644)
     cache = SecureTokenCache(path)
     assert cache.get_cached_token()["access_token"] == "a"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     path.chmod(0o644)
-    cache.save_token_to_cache({"access_token": "a", "refresh_token": "r"})
+    cache.save_token_to_cache({"access_token": "a", "refresh_token": "r", "expires_at": 2**40})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and cache.get_cached_token()["access_token"] == "a"
     path.write_text("not json")
     assert cache.get_cached_token() is None          # a damaged cache means "not connected", not a crash
+
+
+def test_a_token_cache_spotipy_could_not_use_means_log_in_again(tmp_path, caplog):
+    """spotipy reads expires_at and splits scope before every request: a cache without them, or with other
+    types, would fail there, mid-request. It is ignored (logged once), as if nobody had logged in."""
+    path = tmp_path / "spotify-token.json"
+    cache = SecureTokenCache(path)
+    for bad in ({"access_token": "a", "refresh_token": "r"}, {"access_token": "a", "expires_at": "soon"},
+                {"access_token": "a", "expires_at": 2**40, "scope": 7}, {"access_token": 5, "expires_at": 2**40},
+                ["access_token"]):
+        path.write_text(json.dumps(bad))
+        path.chmod(0o600)
+        caplog.clear()
+        assert cache.get_cached_token() is None, bad
+        assert [r.getMessage() for r in caplog.records] == [
+            f"ignoring a Spotify token cache {path} that does not hold a login"]
 
 
 def test_a_login_lost_under_a_running_client_never_prompts_on_stdin(client, monkeypatch):

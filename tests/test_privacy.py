@@ -1,11 +1,18 @@
 """Privacy: whole commands run under a socket guard that refuses anything but loopback (and logs every try),
 and write nothing outside EMOTUNE_HOME and the temp folder: HOME and the working folder are compared before
-and after, and no image or array (a frame, a face crop) is written even inside those."""
+and after, and no image or array (a frame, a face crop) is written even inside those.
+
+The guard only sees Python's socket module, so each command also runs under strace, which sees every connect
+and sendto the process and its threads make, native code included (llama.cpp, ONNX Runtime, Qt, OpenCV): only
+AF_UNIX and loopback may appear. And the guard proves it is live: after the command, the same process tries a
+real connection, which must be refused and logged (a guard that was never installed would let it through)."""
 from __future__ import annotations
 
 import http.server
 import json
 import os
+import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -18,6 +25,51 @@ import pytest
 from emotune.privacy import NetworkBlockedError, SocketGuard, is_loopback
 
 REPO = Path(__file__).resolve().parent.parent
+CANARY = ("192.0.2.1", 9)       # TEST-NET-1: an address outside this machine that no one answers on
+
+# The guarded child: runs `emotune ARGS` under the guard, then tries a real connection from the same process.
+_GUARDED_CHILD = f"""
+import socket, sys
+from emotune.privacy import NetworkBlockedError, main
+rc = main(sys.argv[1:])
+try:
+    socket.create_connection({CANARY!r}, timeout=3).close()
+    print("CANARY: connected", file=sys.stderr)
+except NetworkBlockedError:
+    print("CANARY: refused by the guard", file=sys.stderr)
+except OSError as exc:
+    print(f"CANARY: reached the network ({{exc}})", file=sys.stderr)
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:   # allowed, and seen by strace: the trace is live
+    udp.sendto(b"loopback", ("127.0.0.1", 9))
+sys.exit(rc)
+"""
+
+
+def strace_prefix(trace: Path) -> list[str]:
+    """strace on every thread and child, connect/sendto/sendmsg only. Required on Linux (scripts/system-deps.sh
+    installs it); elsewhere the test skips, since the check is a Linux tool."""
+    exe = shutil.which("strace")
+    if exe is None:
+        if sys.platform.startswith("linux"):
+            pytest.fail("strace is not installed: run scripts/system-deps.sh (apt-get install strace)")
+        pytest.skip("strace is Linux-only")
+    return [exe, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-e", "signal=none", "-o", str(trace)]
+
+
+_ADDRESS = re.compile(r"sa_family=(AF_\w+)(?:.*?inet_addr\(\"([^\"]+)\"\)|.*?inet_pton\(AF_INET6, \"([^\"]+)\")?")
+
+
+def outside_connections(trace: Path) -> list[str]:
+    """The traced calls that address anything but a local socket or loopback (IPv4 127/8, IPv6 ::1)."""
+    bad = []
+    for line in trace.read_text(errors="replace").splitlines():
+        for family, ipv4, ipv6 in _ADDRESS.findall(line):
+            if family in ("AF_UNIX", "AF_NETLINK", "AF_UNSPEC"):
+                continue
+            if (ipv4 and is_loopback(ipv4)) or (ipv6 and is_loopback(ipv6)):
+                continue
+            bad.append(line)
+    return bad
 
 
 def test_loopback_detection():
@@ -70,11 +122,18 @@ def run_guarded(tmp_path: Path, *emotune_args: str, timeout: int = 300) -> tuple
                QT_QPA_PLATFORM="offscreen", EMOTUNE_NO_CRASH_DIALOG="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     before_home, before_cwd = _tree(home), _tree(cwd)
-    result = subprocess.run([sys.executable, "-m", "emotune.privacy", "--log", str(log), "--", *emotune_args],
-                            cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    trace = tmp_path / "strace.txt"
+    result = subprocess.run([*strace_prefix(trace), sys.executable, "-c", _GUARDED_CHILD, "--log", str(log), "--",
+                             *emotune_args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)
-    blocked = log.read_text().splitlines() if log.exists() else []
-    assert blocked == [], f"network access outside this machine was attempted: {blocked}"
+    blocked = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    assert result.returncode >= 0, f"the command crashed (signal {-result.returncode}): {result.stderr[-3000:]}"
+    # the guard was live: the canary, and only the canary, was refused and logged
+    assert "CANARY: refused by the guard" in result.stderr, result.stderr[-3000:]
+    assert [b["blocked"].split(" ", 1)[1] for b in blocked] == [repr(CANARY)], f"network access attempted: {blocked}"
+    # nothing reached the network from native code either (the refused canary never became a syscall)
+    assert 'sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")' in trace.read_text(), "strace saw nothing"
+    assert outside_connections(trace) == [], outside_connections(trace)
     changed_home = sorted(set(_tree(home).items()) ^ set(before_home.items()))
     changed_cwd = sorted(set(_tree(cwd).items()) ^ set(before_cwd.items()))
     assert changed_home == [], f"written to HOME: {changed_home}"
@@ -104,7 +163,7 @@ def _owner_only(app: Path) -> dict[str, str]:
     """Every folder EmoTune made under `app` and every file it wrote there that others could read: the
     top-level folders must be 0700 and each file 0600 (or stricter), like the Spotify token."""
     loose = {}
-    for top in sorted(p for p in app.iterdir() if p.is_dir()):
+    for top in sorted(p for p in (app.iterdir() if app.exists() else ()) if p.is_dir()):
         if stat.S_IMODE(top.stat().st_mode) & 0o077:
             loose[str(top.relative_to(app))] = oct(stat.S_IMODE(top.stat().st_mode))
         for path in top.rglob("*"):
@@ -169,16 +228,42 @@ def test_the_log_files_stay_owner_only_across_a_rollover(tmp_path):
     assert _owner_only(tmp_path) == {}
 
 
+def face_video(folder: Path) -> Path:
+    """Ten frames of the bundled three-face sample as an MJPG AVI."""
+    import cv2
+
+    from emotune.resources import asset_path
+
+    still = cv2.imread(str(asset_path("sample_faces.jpg")))
+    video = folder / "faces.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (still.shape[1], still.shape[0]))
+    for _ in range(10):
+        writer.write(still)
+    writer.release()
+    return video
+
+
 @pytest.mark.slow
-def test_gui_self_test_runs_offline_and_writes_nowhere_else(tmp_path):
+def test_detect_on_a_video_connects_nowhere(tmp_path):
+    result, _ = run_guarded(tmp_path, "detect", "--json", str(face_video(tmp_path)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(line["faces"]) for line in lines] == [3, 3]
+
+
+@pytest.mark.slow
+def test_the_window_on_a_video_connects_nowhere_and_writes_nowhere_else(tmp_path):
+    """The whole window offscreen (its self-test): camera-less capture of a video, both models, the local LLM,
+    the catalog."""
     old = os.umask(0o022)
     try:
-        result, app = run_guarded(tmp_path, "gui", "--self-test", timeout=600)
+        result, app = run_guarded(tmp_path, "gui", "--self-test", "--source", str(face_video(tmp_path)),
+                                  timeout=600)
     finally:
         os.umask(old)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary.get("ok") is True, summary
+    assert summary.get("ok") is True and summary["faces"] == 3, summary
     assert _owner_only(app) == {}          # logs and the LLM's prompt state included
 
 

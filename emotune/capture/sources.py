@@ -142,7 +142,10 @@ class VideoFileSource(_SourceBase):
 
 
 class ImageSource(_SourceBase):
-    """Still images as a slideshow: each image is shown for `seconds_per_image` (as `fps` frames)."""
+    """Still images as a slideshow: each image is shown for `seconds_per_image` (as `fps` frames).
+
+    An image that cannot be read is skipped with one log line, so one damaged photo does not end a folder's
+    slideshow; SourceUnavailable only when no image can be read (for a single image: why it cannot)."""
 
     def __init__(self, paths: Sequence[str | Path], seconds_per_image: float = 3.0, fps: float = 10.0,
                  loop: bool = False) -> None:
@@ -152,6 +155,7 @@ class ImageSource(_SourceBase):
         self.description = self.paths[0].name if len(self.paths) == 1 else f"{len(self.paths)} images"
         self._count = 0
         self._current: tuple[int, np.ndarray] | None = None
+        self._bad: dict[int, SourceUnavailable] = {}
 
     @classmethod
     def from_folder(cls, folder: str | Path, **kwargs) -> ImageSource:
@@ -163,8 +167,8 @@ class ImageSource(_SourceBase):
     def open(self) -> None:
         if not self.paths:
             raise SourceUnavailable("No images to show.")
-        self._count, self._current = 0, None
-        self._image(0)  # fail early on a broken first image
+        self._count, self._current, self._bad = 0, None, {}
+        self._first_readable(0)  # fail early when none of the images can be read
 
     def read(self) -> Frame | None:
         slot = self._count // self._repeats
@@ -172,12 +176,36 @@ class ImageSource(_SourceBase):
             if not self.loop:
                 return None
             slot %= len(self.paths)
-        frame = Frame(self._image(slot), self._count / self.fps, self._count, self.paths[slot].name)
+        readable = self._first_readable(slot)
+        if readable is None:
+            return None
+        if readable != slot:  # skipped damaged images: jump to where the next readable one starts
+            self._count = (self._count // self._repeats + (readable - slot) % len(self.paths)) * self._repeats
+        frame = Frame(self._image(readable), self._count / self.fps, self._count, self.paths[readable].name)
         self._count += 1
         return frame
 
     def close(self) -> None:
         self._current = None
+
+    def _first_readable(self, slot: int) -> int | None:
+        """The first slot from `slot` on whose image reads (None past the end); raises when none can."""
+        for candidate in range(slot, len(self.paths)):
+            if candidate in self._bad:
+                continue
+            try:
+                self._image(candidate)
+                return candidate
+            except SourceUnavailable as exc:
+                self._bad[candidate] = exc
+                if len(self.paths) > 1:  # a single image's error is the source's own, logged by whoever shows it
+                    log.warning("skipping an image that cannot be read: %s", exc)
+        if len(self._bad) == len(self.paths):
+            if len(self.paths) == 1:
+                raise self._bad[0]
+            raise SourceUnavailable(f"None of the {len(self.paths)} images can be read.",
+                                    "The files may be damaged or not images.")
+        return None if not self.loop else self._first_readable(0)
 
     def _image(self, slot: int) -> np.ndarray:
         if self._current is None or self._current[0] != slot:
@@ -186,17 +214,36 @@ class ImageSource(_SourceBase):
 
 
 def list_images(folder: str | Path) -> list[Path]:
-    """The images in a folder by name (what a slideshow shows, and what the window steps through)."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """The images in a folder by name (what a slideshow shows, and what the window steps through); raises
+    SourceUnavailable when the folder cannot be listed."""
+    try:
+        return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    except OSError as exc:
+        raise SourceUnavailable(f"Cannot open the folder {Path(folder).name}: {exc.strerror or exc}.",
+                                "Check that the folder exists and can be read by you.") from exc
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Reads an image as BGR uint8 or raises SourceUnavailable saying why (missing, not an image)."""
+    """Reads an image as 3-channel BGR uint8 (16-bit, grey, alpha and CMYK files are converted) or raises
+    SourceUnavailable saying why: missing, unreadable, empty, damaged or not an image.
+
+    OpenCV raises its own `cv2.error` on some bad data (an empty buffer, a header it rejects): that is the
+    user's file, not a bug, so it becomes the same SourceUnavailable as a file it decodes to nothing."""
     path = Path(path)
     if not path.is_file():
-        raise SourceUnavailable(f"File not found: {path}.")
-    image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
+        raise SourceUnavailable(f"File not found: {path}.", "Check the path and try again.")
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise SourceUnavailable(f"Cannot open {path.name}: {exc.strerror or exc}.",
+                                "Check that the file can be read by you.") from exc
+    if data.size == 0:
+        raise SourceUnavailable(f"{path.name} is empty.", "Choose an image file (JPEG, PNG, …).")
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
         raise SourceUnavailable(f"Cannot read {path.name} as an image.", "The file may be damaged or not an image.")
     return image
 

@@ -89,7 +89,7 @@ def _flush(batch: list[Item], classifier, detector, out) -> int:
             h, w = it.image.shape[:2]
             faces_of[id(it)] = [_face([0, 0, w, h], s)]
     else:
-        for it in readable:
+        for it in readable:   # read_image hands over 3-channel 8-bit images only, whatever the file held
             boxes = detector.detect(it.image)
             scores = classifier.classify(it.image, boxes) if boxes else []
             faces_of[id(it)] = [_face(b.as_list(), s) for b, s in zip(boxes, scores)]

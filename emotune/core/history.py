@@ -20,6 +20,11 @@ FORMAT = "emotune.mood-history"
 VERSION = 1
 
 
+class MoodHistoryError(ValueError):
+    """A mood history that cannot be read: not JSON, not this format, or values out of range. The message
+    names the file (or "mood history") and says which, for the user."""
+
+
 @dataclass(frozen=True)
 class MoodSummary:
     """What was measured over a history, nothing more: the input of the analysis."""
@@ -86,21 +91,51 @@ class MoodHistory:
         return {"format": FORMAT, "version": VERSION, "snapshots": [s.to_json() for s in self._items]}
 
     @classmethod
-    def from_json(cls, data: dict | list, max_age_s: float = float("inf")) -> MoodHistory:
-        """Reads the format above; a bare list of snapshots or a single snapshot are accepted too."""
+    def from_json(cls, data: dict | list, max_age_s: float = float("inf"), source: str = "mood history"
+                  ) -> MoodHistory:
+        """Reads the format above; a bare list of snapshots or a single snapshot are accepted too.
+        MoodHistoryError for anything else (wrong shapes, unknown emotions, values that are not numbers)."""
         if isinstance(data, dict) and "snapshots" in data:
-            if data.get("version", VERSION) > VERSION:
-                raise ValueError(f"mood history version {data['version']} is newer than this EmoTune reads")
+            version = data.get("version", VERSION)
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise MoodHistoryError(f"{source} is not an EmoTune mood history (version {version!r})")
+            if version > VERSION:
+                raise MoodHistoryError(f"{source} has version {version}, newer than this EmoTune reads")
             items = data["snapshots"]
         elif isinstance(data, dict):
             items = [data]
         else:
             items = data
-        return cls((MoodSnapshot.from_json(d) for d in items), max_age_s=max_age_s)
+        if not isinstance(items, list) or not all(isinstance(d, dict) for d in items):
+            raise MoodHistoryError(f"{source} is not an EmoTune mood history (expected a list of snapshots)")
+        try:
+            snapshots = [MoodSnapshot.from_json(d) for d in items]
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError, AttributeError) as exc:
+            raise MoodHistoryError(f"{source} is not an EmoTune mood history ({type(exc).__name__}: "
+                                   f"{str(exc)[:120]})") from None
+        for snap in snapshots:
+            numbers = (*snap.distribution, snap.confidence, snap.valence, snap.arousal, snap.window_s, snap.held_s,
+                       snap.timestamp)
+            if not np.isfinite(numbers).all():
+                raise MoodHistoryError(f"{source} holds values that are not numbers (NaN or infinity)")
+        return cls(snapshots, max_age_s=max_age_s)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> MoodHistory:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Reads a file `save` wrote; MoodHistoryError saying why when it cannot (unreadable, not UTF-8, not
+        JSON, not a mood history)."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise MoodHistoryError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise MoodHistoryError(f"{path.name} is not a text file in UTF-8") from None
+        except json.JSONDecodeError as exc:
+            raise MoodHistoryError(f"{path.name} is not JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise MoodHistoryError(f"{path.name} is nested too deeply to be a mood history") from None
+        return cls.from_json(data, source=path.name)

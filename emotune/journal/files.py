@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotune.journal.errors import (
-    JournalError, JournalLockedError, JournalReadOnlyError, JournalUnavailableError, translate,
+    JournalCorruptError, JournalError, JournalLockedError, JournalReadOnlyError, JournalUnavailableError, translate,
 )
 from emotune.journal.schema import SCHEMA_VERSION, migrate, version_of
 from emotune.private_files import private_dir, private_file
@@ -83,9 +83,16 @@ def open_journal(path: Path, *, busy_timeout_s: float = 1.0, max_pages: int | No
 def _connect(path: Path, busy_timeout_s: float, uri: str | None = None) -> sqlite3.Connection:
     conn = sqlite3.connect(uri or str(path), uri=uri is not None, timeout=busy_timeout_s,
                            isolation_level=None, check_same_thread=False)
+    # Text a damaged file holds as invalid UTF-8 reads with U+FFFD instead of raising UnicodeDecodeError (which
+    # is no sqlite3.Error) from the middle of a check, a query or an export: the rest stays readable.
+    conn.text_factory = _text
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     return conn
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def _connect_ro(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
@@ -107,7 +114,15 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
     with path.open("rb") as fh:
         if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
             raise _Unusable("corrupt", "it is not an SQLite database")
-    conn = _connect_ro(path, busy_timeout_s)
+    try:
+        conn = _connect_ro(path, busy_timeout_s)
+    except sqlite3.DatabaseError as exc:   # e.g. "malformed database schema": damaged, not locked or read-only
+        err = translate(exc, path, "check the mood journal")
+        if isinstance(err, JournalCorruptError):
+            raise _Unusable("corrupt", str(exc)) from exc
+        raise err from exc
+    except UnicodeDecodeError as exc:     # SQLite's error message quotes the damaged schema, in invalid UTF-8
+        raise _Unusable("corrupt", "its table definitions are damaged") from exc
     try:
         try:
             result = conn.execute("PRAGMA quick_check").fetchall()
@@ -117,6 +132,8 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
             if isinstance(err, (JournalLockedError, JournalReadOnlyError)):
                 raise err from exc
             raise _Unusable("corrupt", str(exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise _Unusable("corrupt", "its table definitions are damaged") from exc
         if result != [("ok",)]:
             raise _Unusable("corrupt", "; ".join(r[0] for r in result[:3]))
         if version > SCHEMA_VERSION:

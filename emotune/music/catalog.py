@@ -20,6 +20,7 @@ import io
 import json
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -289,7 +290,7 @@ class Catalog:
         if data[:2] == b"\x1f\x8b":
             try:
                 data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise CatalogError(f"{source or 'catalog'}: damaged compressed data ({exc})") from None
         if data[:len(MAGIC)] != MAGIC:
             raise CatalogError(f"{source or 'catalog'} is not an EmoTune catalog file")
@@ -306,6 +307,7 @@ class Catalog:
                 dt = np.dtype(dtype)
                 arr[name] = _decode(np.frombuffer(data, dtype=dt, count=size, offset=pos), encoding, n)
                 pos += dt.itemsize * size
+            _check_layout(arr, header, n)
             return cls(
                 ids=arr["ids"], titles=StringColumn(arr["titles.bytes"].tobytes(), arr["titles.offsets"]),
                 albums=StringColumn(arr["albums.bytes"].tobytes(), arr["albums.offsets"]),
@@ -316,7 +318,7 @@ class Catalog:
                 popularity=arr["popularity"], explicit=arr["explicit"], features=arr["features"].reshape(n, 4),
                 tempo=arr["tempo"], source=source,
             )
-        except (KeyError, ValueError, TypeError, struct.error) as exc:
+        except (KeyError, ValueError, TypeError, IndexError, struct.error) as exc:
             if isinstance(exc, CatalogError):
                 raise
             raise CatalogError(f"{source or 'catalog'} is damaged ({exc}); rebuild or re-import it") from None
@@ -329,6 +331,39 @@ class Catalog:
         except OSError as exc:
             raise CatalogError(f"cannot read the catalog {path}: {exc.strerror or exc}") from None
         return cls.from_bytes(data, source=str(path))
+
+
+def _check_layout(arr: dict[str, np.ndarray], header: dict, n: int) -> None:
+    """ValueError unless the arrays fit together (a damaged file can decode to arrays that do not, and would
+    then fail much later, in a query): n entries per track, offsets and pointers that end where their data
+    ends, ids inside their vocabularies, text that is UTF-8."""
+    for name in ("ids", "language", "year", "popularity", "explicit", "tempo"):
+        if len(arr[name]) != n:
+            raise ValueError(f"{name} has {len(arr[name])} entries for {n} tracks")
+    if arr["features"].size != 4 * n:
+        raise ValueError("features do not match the track count")
+    for column in ("titles", "albums", "artist_names"):
+        offsets, blob = arr[f"{column}.offsets"], arr[f"{column}.bytes"]
+        if column != "artist_names" and len(offsets) != n + 1:
+            raise ValueError(f"{column} has {len(offsets) - 1} entries for {n} tracks")
+        if len(offsets) == 0 or offsets[-1] != len(blob):
+            raise ValueError(f"{column} offsets do not end at its text")
+        blob.tobytes().decode("utf-8")
+        starts = offsets[:-1][offsets[:-1] < len(blob)]
+        if len(starts) and ((blob.view(np.uint8)[starts] & 0xC0) == 0x80).any():
+            raise ValueError(f"{column} offsets cut a character in two")
+    if arr["ids"].dtype != np.dtype("S22") or (np.frombuffer(arr["ids"].tobytes(), np.uint8) >= 128).any():
+        raise ValueError("track ids that are not Spotify ids")
+    for names in (header["vocab"]["genre"], header["vocab"]["language"]):
+        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+            raise ValueError("its vocabulary is not a list of names")
+    artist_count, genre_count = len(arr["artist_names.offsets"]) - 1, len(header["vocab"]["genre"])
+    for ragged, vocab in (("artists", artist_count), ("genres", genre_count)):
+        ptr, ids = arr[f"{ragged}.ptr"], arr[f"{ragged}.ids"]
+        if len(ptr) != n + 1 or ptr[-1] != len(ids) or (len(ids) and int(ids.max()) >= vocab):
+            raise ValueError(f"{ragged} do not fit the tracks or their names")
+    if n and int(arr["language"].max()) >= len(header["vocab"]["language"]):
+        raise ValueError("a language code outside the catalog's languages")
 
 
 def _lengths(offsets: np.ndarray) -> np.ndarray:

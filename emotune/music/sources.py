@@ -199,6 +199,13 @@ def read_csv_text(text: str, path: str = "<csv>", report: ReadReport | None = No
     """Tracks from CSV text; raises CatalogError naming the missing columns when the file cannot be used."""
     report = report or ReadReport(path)
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _read_rows(rows, path, report)
+    except csv.Error as exc:  # e.g. a field over the csv module's limit: a damaged or foreign file
+        raise CatalogError(f"{path} is not a readable CSV (row {report.rows + 1}: {exc})") from None
+
+
+def _read_rows(rows: Iterator[list[str]], path: str, report: ReadReport) -> list[Track]:
     header = next(rows, None)
     if not header:
         raise CatalogError(f"{path} is empty: expected a CSV with a header row")

@@ -76,7 +76,8 @@ class CaptureWorker(QObject):
         try:
             source = self._factory()
             source.open()
-        except CaptureError as exc:
+        except CaptureError as exc:  # the user's bad file or missing camera: one line, no traceback
+            log.warning("cannot open the source: %s", exc)
             self.failed.emit(UNAVAILABLE, exc.message, exc.hint)
             return
         except Exception as exc:  # a broken driver or file must not take the app down
@@ -87,8 +88,10 @@ class CaptureWorker(QObject):
             self.opened.emit(source.description, float(source.fps or 0.0))
             self._loop(source)
         except SourceLost as exc:
+            log.warning("the source stopped: %s", exc)
             self.failed.emit(LOST, exc.message, exc.hint)
         except CaptureError as exc:
+            log.warning("reading the source failed: %s", exc)
             self.failed.emit(ERROR, exc.message, exc.hint)
         except Exception as exc:
             log.exception("capture failed")

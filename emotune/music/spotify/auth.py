@@ -43,10 +43,13 @@ class SecureTokenCache(CacheHandler):
                 data = json.loads(self.path.read_text(encoding="utf-8"))
             except FileNotFoundError:
                 return None
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 log.warning("ignoring an unreadable Spotify token cache %s: %s", self.path, exc)
                 return None
-            return data if isinstance(data, dict) and "access_token" in data else None
+            if not _usable_token(data):
+                log.warning("ignoring a Spotify token cache %s that does not hold a login", self.path)
+                return None
+            return data
 
     def _make_private(self) -> None:
         """A cache left readable by others (an older version, a copied folder) is made owner-only."""
@@ -147,6 +150,17 @@ class _CallbackHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002
         log.debug("redirect catcher: " + format, *args)
+
+
+def _usable_token(data: object) -> bool:
+    """A cache spotipy can use without failing on it later: a token string, and an expiry and refresh token of
+    the right types where present (a damaged file is then a fresh login, never a crash mid-request)."""
+    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        return False
+    expires = data.get("expires_at")   # spotipy reads it before every request
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)) or expires != expires:
+        return False
+    return all(isinstance(data.get(key, ""), (str, type(None))) for key in ("refresh_token", "scope", "token_type"))
 
 
 class RedirectCatcher:

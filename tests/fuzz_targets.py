@@ -1,0 +1,502 @@
+"""Every file EmoTune reads, as a fuzz target: what is generated for it (hypothesis strategies: mutations of a real
+file of that kind, random bytes, odd but valid variants) and what the reader must do with it.
+
+The rule for every reader: it returns something usable (and then it is used, so a reader cannot hand back a
+time bomb) or raises its one documented error type with a message. Any other exception, a hang or a crash of
+the process is a failure. tests/test_fuzz_readers.py runs each target with a few examples; the campaign
+(scripts/fuzz_campaign.py) runs thousands and writes docs/bad-input.md's figures.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import struct
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+from hypothesis import strategies as st
+
+# ------------------------------------------------------------------------------------------------ strategies
+
+
+def mutations(seed: bytes) -> st.SearchStrategy[bytes]:
+    """A real file damaged the ways files get damaged: cut short, bytes flipped, a run zeroed, the magic
+    replaced, garbage appended, emptied; and plain random bytes."""
+    n = max(1, len(seed))
+
+    def flip(edits: list[tuple[int, int]]) -> bytes:
+        data = bytearray(seed)
+        for pos, value in edits:
+            if data:
+                data[pos % len(data)] = value
+        return bytes(data)
+
+    return st.one_of(
+        st.integers(0, len(seed)).map(lambda k: seed[:k]),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 255)), min_size=1, max_size=24).map(flip),
+        st.tuples(st.integers(0, n - 1), st.integers(1, 4096)).map(
+            lambda t: seed[:t[0]] + bytes(min(t[1], len(seed) - t[0])) + seed[t[0] + t[1]:]),
+        st.binary(min_size=4, max_size=4).map(lambda m: m + seed[4:]),
+        st.binary(min_size=1, max_size=2048).map(lambda tail: seed + tail),
+        st.just(b""),
+        st.binary(max_size=4096),
+    )
+
+
+def text_mutations(seed: str) -> st.SearchStrategy[bytes]:
+    """A text file damaged, or saved in another encoding, or random text."""
+    encodings = st.sampled_from(["utf-16", "utf-32", "latin-1", "cp1252", "utf-8-sig", "shift_jis"])
+    return st.one_of(
+        mutations(seed.encode("utf-8")),
+        encodings.map(lambda enc: seed.encode(enc, errors="replace")),
+        st.text(max_size=2000).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
+        st.integers(0, len(seed)).map(lambda k: seed[:k].encode("utf-8")),
+    )
+
+
+def json_values(max_leaves: int = 30) -> st.SearchStrategy:
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30))
+    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=6),
+                                                         st.dictionaries(st.text(max_size=12), inner, max_size=6)),
+                        max_leaves=max_leaves)
+
+
+def png_with_size(width: int, height: int, depth: int = 8, colour: int = 2) -> bytes:
+    """A PNG whose header claims `width` x `height` and whose data is one empty row: what a damaged or hostile
+    file with "huge dimensions" looks like to a decoder."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
+
+
+@st.composite
+def odd_images(draw) -> tuple[str, bytes]:
+    """Valid images in every mode OpenCV writes: 1x1 to 64x64, 8 or 16 bit, grey, BGR or BGRA, in each format."""
+    w, h = draw(st.integers(1, 64)), draw(st.integers(1, 64))
+    channels = draw(st.sampled_from([1, 3, 4]))
+    ext = draw(st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp"]))
+    depth = np.uint16 if ext in (".png", ".tif") and draw(st.booleans()) else np.uint8
+    if ext == ".jpg" and channels == 4:
+        channels = 3
+    top = 65535 if depth is np.uint16 else 255
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    image = rng.integers(0, top, size=(h, w, channels), endpoint=True).astype(depth)
+    ok, data = cv2.imencode(ext, image)
+    assert ok
+    return ext, data.tobytes()
+
+
+# ----------------------------------------------------------------------------------------------- the seeds
+
+
+def seed_image(ext: str = ".png") -> bytes:
+    image = np.zeros((48, 64, 3), np.uint8)
+    cv2.circle(image, (32, 24), 16, (40, 180, 220), -1)
+    return cv2.imencode(ext, image)[1].tobytes()
+
+
+def seed_video(folder: Path) -> bytes:
+    path = folder / "seed.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (32, 24))
+    for i in range(4):
+        writer.write(np.full((24, 32, 3), 40 * i, np.uint8))
+    writer.release()
+    return path.read_bytes()
+
+
+def seed_history() -> str:
+    from emotune.core.history import MoodHistory
+    from emotune.core.mood import MoodSnapshot
+
+    snaps = [MoodSnapshot.manual_mood(m) for m in ("happy", "sad", "neutral")]
+    return json.dumps(MoodHistory(snaps, max_age_s=float("inf")).to_json())
+
+
+CSV_SEED = ("track_id,track_name,track_artist,track_album_name,track_album_release_date,track_popularity,"
+            "playlist_genre,playlist_subgenre,valence,energy,danceability,tempo\n"
+            "6rqhFgbbKwnb9MLmUQDhG6,Blue Evening,Ana Ruiz,Night Songs,2019-06-01,55,pop,indie poptimism,0.31,0.42,"
+            "0.5,96.0\n"
+            "0VjIjW4GlUZAMYd2vXMi3b,Blinding Lights,The Weeknd,After Hours,2020-03-20,91,r&b,new jack swing,0.33,0.73,"
+            "0.51,171.0\n"
+            "4uLU6hMCjMI75M1A2tKUQC,Übermut,Jörg & Søren,Café,8/16/24,NA,latin,reggaeton,0.9,0.8,0.7,120\n")
+
+
+def seed_catalog() -> bytes:
+    from emotune.music.sources import read_csv_text
+    from emotune.music.catalog import Catalog
+
+    return Catalog.from_tracks(read_csv_text(CSV_SEED), source="seed").to_bytes(compress=False)
+
+
+SETTINGS_SEED = ("[capture]\ncamera_index=0\nlast_source=/home/me/clip.mp4\n[inference]\ninterval_ms=200\n"
+                 "[llm]\ntime_budget_s=30\nseed=1\n[music]\ngenres=pop, rock\nlanguages=en\nno_explicit=true\n"
+                 "mode=match\n[spotify]\nredirect_port=8888\n[ui]\ngeometry=@ByteArray(\\x1\\xd9\\xd0\\xcb)\n")
+
+
+def seed_gguf() -> bytes:
+    """A small, complete GGUF v3: two metadata keys and one F32 tensor of 8 values."""
+    def s(text: str) -> bytes:
+        raw = text.encode()
+        return struct.pack("<Q", len(raw)) + raw
+
+    kv = s("general.architecture") + struct.pack("<I", 8) + s("llama")
+    kv += s("llama.context_length") + struct.pack("<I", 4) + struct.pack("<I", 2048)
+    tensor = s("token_embd.weight") + struct.pack("<I", 1) + struct.pack("<Q", 8) + struct.pack("<I", 0)
+    tensor += struct.pack("<Q", 0)
+    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + kv + tensor
+    head += bytes(-len(head) % 32)
+    return head + np.arange(8, dtype=np.float32).tobytes()
+
+
+def seed_token() -> str:
+    return json.dumps({"access_token": "BQ-test", "token_type": "Bearer", "expires_in": 3600,
+                       "expires_at": 1_900_000_000, "refresh_token": "AQ-test", "scope": "user-read-private"})
+
+
+# -------------------------------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Target:
+    """One reader: `strategy` makes an input, `check(input, folder)` feeds it to the reader and returns the
+    outcome ("read" or the documented error's name); anything else it raises is a finding."""
+
+    name: str
+    reader: str            # what is called, for the table
+    error: str             # the documented error type
+    strategy: Callable[[Path], st.SearchStrategy]
+    check: Callable[[object, Path], str]
+
+
+def _write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def check_image(sample: tuple[str, bytes], folder: Path) -> str:
+    from emotune.capture import CaptureError
+    from emotune.capture.sources import read_image
+
+    ext, data = sample
+    try:
+        image = read_image(_write(folder, "input" + ext, data))
+    except CaptureError as exc:
+        assert exc.message and "." in exc.message, exc.message
+        return type(exc).__name__
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.size > 0
+    return "read"
+
+
+def image_inputs(_: Path) -> st.SearchStrategy:
+    huge = st.tuples(st.integers(1, 2**31 - 1), st.integers(1, 2**31 - 1)).map(lambda wh: png_with_size(*wh))
+    return st.one_of(
+        st.tuples(st.sampled_from([".png", ".jpg"]), st.sampled_from([".png", ".jpg"]).flatmap(
+            lambda ext: mutations(seed_image(ext)))),
+        st.tuples(st.just(".png"), huge),
+        odd_images(),
+    )
+
+
+def check_valid_image(sample: tuple[str, bytes], folder: Path) -> str:
+    """A valid image in any mode must be read, not refused."""
+    assert check_image(sample, folder) == "read"
+    return "read"
+
+
+def check_video(data: bytes, folder: Path) -> str:
+    from emotune.capture import CaptureError, VideoFileSource
+
+    source = VideoFileSource(_write(folder, "input.avi", data))
+    try:
+        source.open()
+        frames = 0
+        while frames < 50 and (frame := source.read()) is not None:
+            assert frame.image.ndim == 3 and frame.image.size > 0
+            frames += 1
+    except CaptureError as exc:
+        assert exc.message
+        return type(exc).__name__
+    finally:
+        source.close()
+    return "read"
+
+
+def check_folder(files: list[tuple[str, bytes]], folder: Path) -> str:
+    from emotune.capture import CaptureError, open_source
+    from emotune.capture.sources import IMAGE_SUFFIXES, read_image
+
+    images = folder / "images"
+    shutil.rmtree(images, ignore_errors=True)
+    images.mkdir()
+    for i, (ext, data) in enumerate(files):
+        _write(images, f"{i:02d}{ext}", data)
+    readable = 0
+    for path in images.iterdir():
+        if path.suffix.lower() not in IMAGE_SUFFIXES:   # not part of a slideshow
+            continue
+        try:
+            read_image(path)
+            readable += 1
+        except CaptureError:
+            pass
+    try:
+        source = open_source(images)
+        source.open()
+        shown = set()
+        while (frame := source.read()) is not None:
+            shown.add(frame.source)
+        source.close()
+    except CaptureError as exc:
+        assert readable == 0, f"{readable} readable images, yet: {exc}"
+        return type(exc).__name__
+    assert len(shown) == readable   # every readable image is shown, the others skipped
+    return "read"
+
+
+def folder_inputs(_: Path) -> st.SearchStrategy:
+    one = st.one_of(odd_images(), st.tuples(st.sampled_from([".png", ".jpg", ".txt"]), mutations(seed_image())))
+    return st.lists(one, max_size=5)
+
+
+def check_history(data: bytes, folder: Path) -> str:
+    from emotune.core.history import MoodHistory, MoodHistoryError
+
+    try:
+        history = MoodHistory.load(_write(folder, "history.json", data))
+    except MoodHistoryError as exc:
+        assert str(exc)
+        return "MoodHistoryError"
+    history.summary()
+    json.dumps(history.to_json())
+    return "read"
+
+
+def history_inputs(_: Path) -> st.SearchStrategy:
+    seed = seed_history()
+    return st.one_of(text_mutations(seed), json_values().map(lambda v: json.dumps(v).encode()),
+                     st.dictionaries(st.sampled_from(["dominant", "distribution", "timestamp", "face_count",
+                                                      "valence", "trend", "manual", "confidence"]),
+                                     json_values(5)).map(lambda d: json.dumps([d]).encode()))
+
+
+def check_csv(data: bytes, folder: Path) -> str:
+    """`emotune catalog import`: a file that cannot be used leaves the stored catalog as it was."""
+    from emotune.appdirs import AppDirs
+    from emotune.music.catalog import Catalog, CatalogError
+    from emotune.music.library import import_csv, user_catalog_path
+    from emotune.music.sources import read_csv_text
+
+    dirs = AppDirs.under(folder / "home")
+    stored = user_catalog_path(dirs)
+    if not stored.exists():
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        Catalog.from_tracks(read_csv_text(CSV_SEED), source="user").save(stored, compress=False)
+    before = stored.read_bytes()
+    try:
+        report = import_csv([_write(folder, "tracks.csv", data)], dirs)
+    except CatalogError as exc:
+        assert str(exc)
+        assert stored.read_bytes() == before     # nothing stored is lost
+        return "CatalogError"
+    catalog = Catalog.load(stored)
+    assert len(catalog) == report.tracks and len(catalog) >= 3
+    stored.write_bytes(before)
+    return "read"
+
+
+def check_csv_build(data: bytes, folder: Path) -> str:
+    """`emotune catalog build`: a catalog is written only from files that can be read."""
+    from emotune.music.catalog import Catalog, CatalogError
+    from emotune.music.library import build_catalog
+
+    out = folder / "built.emocat"
+    out.unlink(missing_ok=True)
+    try:
+        catalog, _ = build_catalog([_write(folder, "tracks.csv", data)], out)
+    except CatalogError as exc:
+        assert str(exc) and not out.exists()
+        return "CatalogError"
+    assert len(Catalog.load(out)) == len(catalog)
+    return "read"
+
+
+def csv_inputs(_: Path) -> st.SearchStrategy:
+    header = CSV_SEED.splitlines()[0]
+    rows = st.lists(st.lists(st.text(max_size=40), min_size=0, max_size=14).map(
+        lambda cells: ",".join(json.dumps(c) if "," in c else c for c in cells)), max_size=6)
+    return st.one_of(text_mutations(CSV_SEED), rows.map(lambda r: "\n".join([header, *r]).encode("utf-8",
+                                                                                               "surrogatepass")),
+                     st.just((header + "\n" + "x" * 200_000 + "\n").encode()))
+
+
+def check_emocat(data: bytes, folder: Path) -> str:
+    from emotune.music.catalog import Catalog, CatalogError
+
+    try:
+        catalog = Catalog.load(_write(folder, "catalog.emocat", data))
+    except CatalogError as exc:
+        assert str(exc)
+        return "CatalogError"
+    for track in catalog.tracks():
+        assert isinstance(track.id, str) and isinstance(track.title, str)
+    catalog.genre_counts()
+    return "read"
+
+
+def emocat_inputs(_: Path) -> st.SearchStrategy:
+    seed = seed_catalog()
+    import gzip
+
+    return st.one_of(mutations(seed), mutations(gzip.compress(seed, mtime=0)))
+
+
+def check_settings(data: bytes, folder: Path) -> str:
+    from emotune.gui import settings as keys
+    from emotune.gui.settings import Key, Settings
+
+    path = _write(folder, "settings.ini", data)
+    settings = Settings.at(path)
+    for key in vars(keys).values():
+        if isinstance(key, Key):
+            value = settings.get(key)
+            assert isinstance(value, type(key.default)), (key.name, value)
+    settings.preferences()
+    return "read"
+
+
+def settings_inputs(_: Path) -> st.SearchStrategy:
+    from emotune.gui import settings as keys
+    from emotune.gui.settings import Key
+
+    names = sorted(k.name for k in vars(keys).values() if isinstance(k, Key))
+    values = st.one_of(st.text(max_size=30), st.integers(-2**80, 2**80).map(str), st.just("1e999"),
+                       st.just("a, b, c"), st.just("@ByteArray(\\0\\xff)"), st.just("@Variant(\\0\\0\\0\\x7f)"))
+    lines = st.lists(st.tuples(st.sampled_from(names), values), max_size=12).map(
+        lambda kv: "".join("[{}]\n{}={}\n".format(*k.split("/", 1), v) for k, v in kv))
+    return st.one_of(text_mutations(SETTINGS_SEED), lines.map(lambda t: t.encode("utf-8", "surrogatepass")))
+
+
+def check_gguf(data: bytes, folder: Path) -> str:
+    from emotune.llm.model_files.gguf import GGUFError, read_gguf_info
+
+    try:
+        info = read_gguf_info(_write(folder, "model.gguf", data))
+    except GGUFError as exc:
+        assert str(exc)
+        return "GGUFError"
+    assert info.version in (2, 3) and info.file_size == len(data)
+    return "read"
+
+
+def gguf_inputs(_: Path) -> st.SearchStrategy:
+    return mutations(seed_gguf())
+
+
+def check_journal(data: bytes, folder: Path) -> str:
+    """A journal file damaged on disk: it opens (moved aside when unusable, never deleted) or says why; what it
+    holds can be exported."""
+    from emotune.appdirs import AppDirs
+    from emotune.journal import JournalError, JournalStore
+    from emotune.journal.export import export_csv, export_json
+
+    home = folder / f"journal-{zlib.crc32(data):08x}"
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "data").mkdir(parents=True)
+    db = _write(home / "data", "journal.sqlite3", data)
+    try:
+        store = JournalStore.open(AppDirs.under(home))
+    except JournalError as exc:
+        assert exc.user_text and db.read_bytes() == data      # refused: left exactly as it was
+        return type(exc).__name__
+    try:
+        if store.notice:   # moved aside: the damaged file is kept, byte for byte, for the user
+            kept = [p for p in (home / "data").iterdir() if p.name != "journal.sqlite3"]   # .corrupt-, .v9-, …
+            assert any(p.read_bytes() == data for p in kept) or not data, kept
+        try:
+            export_json(store, io.StringIO())
+            export_csv(store, io.StringIO())
+            store.counts()
+        except JournalError as exc:
+            assert exc.user_text
+            return type(exc).__name__
+        return "moved aside" if store.notice else "read"
+    finally:
+        store.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+_JOURNAL_SEED: list[bytes] = []
+
+
+def seed_journal() -> bytes:
+    if not _JOURNAL_SEED:
+        from emotune.appdirs import AppDirs
+        from emotune.core.mood import MoodSnapshot
+        from emotune.journal import JournalStore
+
+        with tempfile.TemporaryDirectory() as tmp:
+            with JournalStore.open(AppDirs.under(Path(tmp))) as store:
+                sid = store.start_session("seed")
+                for mood in ("happy", "sad", "neutral"):
+                    store.record_snapshot(MoodSnapshot.manual_mood(mood), sid)
+                store.record_feedback("6rqhFgbbKwnb9MLmUQDhG6", "Ana Ruiz", "sad", "like", title="Blue Evening")
+            _JOURNAL_SEED.append((Path(tmp) / "data" / "journal.sqlite3").read_bytes())
+    return _JOURNAL_SEED[0]
+
+
+def journal_inputs(_: Path) -> st.SearchStrategy:
+    return mutations(seed_journal())
+
+
+def check_token(data: bytes, folder: Path) -> str:
+    from spotipy.oauth2 import SpotifyAuthBase
+
+    from emotune.music.spotify.auth import SecureTokenCache
+
+    cache = SecureTokenCache(_write(folder, "spotify-token.json", data))
+    token = cache.get_cached_token()
+    if token is None:
+        return "ignored (log in again)"
+    SpotifyAuthBase.is_token_expired(token)          # what spotipy does with a cached token before using it
+    SpotifyAuthBase._is_scope_subset("user-read-private", token.get("scope"))
+    return "read"
+
+
+def token_inputs(_: Path) -> st.SearchStrategy:
+    fields = st.fixed_dictionaries({"access_token": json_values(3)},
+                                   optional={"expires_at": json_values(3), "refresh_token": json_values(3),
+                                             "scope": json_values(3), "token_type": json_values(3)})
+    return st.one_of(text_mutations(seed_token()), fields.map(lambda d: json.dumps(d).encode()))
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("images", "capture.sources.read_image (and `emotune detect`)", "SourceUnavailable", image_inputs,
+           check_image),
+    Target("images, valid odd modes", "read_image on 1-64 px, 8/16-bit, grey/BGR/BGRA, 5 formats", "(none)",
+           lambda _: odd_images(), check_valid_image),
+    Target("videos", "capture.sources.VideoFileSource", "SourceUnavailable", lambda f: mutations(seed_video(f)),
+           check_video),
+    Target("folders", "capture.open_source(folder) slideshow", "SourceUnavailable", folder_inputs, check_folder),
+    Target("mood-history JSON", "core.history.MoodHistory.load", "MoodHistoryError", history_inputs,
+           check_history),
+    Target("catalog CSV (import)", "music.library.import_csv", "CatalogError", csv_inputs, check_csv),
+    Target("catalog CSV (build)", "music.library.build_catalog", "CatalogError", csv_inputs, check_csv_build),
+    Target(".emocat", "music.catalog.Catalog.load", "CatalogError", emocat_inputs, check_emocat),
+    Target("settings.ini", "gui.settings.Settings.get / preferences", "(none: defaults)", settings_inputs,
+           check_settings),
+    Target("GGUF header", "llm.model_files.gguf.read_gguf_info", "GGUFError", gguf_inputs, check_gguf),
+    Target("journal database", "journal.JournalStore.open + export", "JournalError", journal_inputs,
+           check_journal),
+    Target("Spotify token cache", "music.spotify.auth.SecureTokenCache", "(none: log in again)", token_inputs,
+           check_token),
+)
