@@ -8,7 +8,11 @@ import pytest
 
 from benchmarks.crossdomain import LABELS, Photo, by_set, calibrated_predictions, crossdomain_dir, load_photos, \
     run_app_path, score
+from emotune.capture.sources import read_image
 from emotune.core.emotions import EMOTIONS
+from emotune.inference.calibrated import calibrate
+from emotune.inference.onnx_classifier import OnnxEmotionClassifier
+from emotune.vision.factory import default_detector
 
 
 @pytest.fixture(scope="module")
@@ -43,25 +47,16 @@ def test_figures_count_missed_faces_as_wrong_and_neutral_false_alarms_over_non_n
 
 
 def test_the_benchmark_runs_the_apps_own_path(photos):
-    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
-    from emotune.vision.factory import default_detector
-
+    """The benchmark's probabilities, once calibrated, are what the app's classifier says for the same box."""
     detector, clf = default_detector(), OnnxEmotionClassifier()
     out = run_app_path(photos, detector, clf)
-    from emotune.capture.sources import read_image
-
     for i in (0, len(photos) // 2, len(photos) - 1):
         image = read_image(photos[i].path)
         boxes = detector.detect(image)
         assert boxes[0] == out.boxes[i]
         np.testing.assert_allclose(clf.classify(image, boxes[:1])[0],
-                                   calibrated_predictions_probs(out, clf, i), atol=1e-5)
+                                   calibrate(out.probs[i:i + 1], clf.temperature, clf.logit_bias)[0], atol=1e-5)
     rows = dict(by_set(photos, calibrated_predictions(out, clf)))
     assert set(rows) == {"cmu", "london", "yale", "all"}
     assert rows["all"].found == len(photos) and rows["all"].n == len(photos)
 
-
-def calibrated_predictions_probs(out, clf, i: int) -> np.ndarray:
-    from emotune.inference.calibrated import calibrate
-
-    return calibrate(out.probs[i:i + 1], clf.temperature, clf.logit_bias)[0]
