@@ -27,6 +27,16 @@ FIX = ("Restore it from the EmoTune repository (models/emotion_cnn.onnx, .keras 
 Run = Callable[[np.ndarray], np.ndarray]  # float32 (n, s, s, 1) 0–255 -> probabilities (n, 7), TTA applied
 
 
+def calibrate(probs: np.ndarray, temperature: float = 1.0, logit_bias: Sequence[float] | None = None) -> np.ndarray:
+    """softmax(log p / T + b): the card's temperature, then its per-class logit bias (a class-prior
+    adjustment fitted on PublicTest and real photos, which stops calm-looking faces winning every close call)."""
+    logp = np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0)) / float(temperature)
+    if logit_bias is not None:
+        logp = logp + np.asarray(logit_bias, np.float64)
+    e = np.exp(logp - logp.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def check_shapes(path: Path, shape_in: tuple, shape_out: tuple) -> int:
     """The model's square input side; ModelUnavailable unless it takes gray squares and returns 7 scores."""
     if len(shape_in) != 4 or shape_in[1] != shape_in[2] or shape_in[3] != 1 or shape_out[-1] != N_EMOTIONS:
@@ -40,22 +50,25 @@ class CalibratedClassifier:
     """The EmotionClassifier behaviour; subclasses implement `_open(card) -> (run, input_size)`.
 
     `load()` is slow (call it from a worker thread); the rest is fast. `tta` None follows the card (flip
-    averaging when the card says so); `margin` None follows the card. `card_path` False ignores any card
-    (evaluation scores the raw model, then fits the temperature); without a card the defaults apply: FER
-    classes, 48×48 gray, no TTA, temperature 1.
+    averaging when the card says so); `margin` and `logit_bias` None follow the card. `card_path` False
+    ignores any card (evaluation scores the raw model, then fits the temperature); without a card the
+    defaults apply: FER classes, 48×48 gray, no TTA, temperature 1, no logit bias.
     """
 
     classes: tuple[str, ...] = EMOTIONS
     default_name = "emotion_cnn"
 
     def __init__(self, model_path: str | Path, card_path: str | Path | None | bool = None,
-                 margin: float | None = None, tta: bool | None = None) -> None:
+                 margin: float | None = None, tta: bool | None = None,
+                 logit_bias: Sequence[float] | None = None) -> None:
         self.model_path = Path(model_path)
         self.card_path: Path | None = None if card_path is False else (
             Path(card_path) if card_path else self.model_path.with_suffix(".json"))
         self._margin_override, self._tta_override = margin, tta
+        self._bias_override = None if logit_bias is None else [float(b) for b in logit_bias]
         self.card: dict[str, Any] = default_card()
         self.temperature = 1.0
+        self.logit_bias = np.zeros(N_EMOTIONS)
         self.margin = float(margin) if margin is not None else float(self.card["margin"])
         self.tta = bool(tta) if tta is not None else False
         self.input_size = int(self.card["input_size"])
@@ -85,6 +98,10 @@ class CalibratedClassifier:
                 card["input_size"] = size
             self.input_size, self.tta = size, tta
             self.temperature = float(card["temperature"])
+            bias = self._bias_override if self._bias_override is not None else card["logit_bias"]
+            if len(bias) != N_EMOTIONS:
+                raise ModelUnavailable(f"logit_bias needs {N_EMOTIONS} numbers, got {len(bias)}")
+            self.logit_bias = np.asarray(bias, np.float64)
             self.margin = float(self._margin_override if self._margin_override is not None else card["margin"])
             run(np.zeros((1, size, size, 1), np.float32))  # trace/allocate now, not on frame one
             self._run = run
@@ -103,7 +120,8 @@ class CalibratedClassifier:
             raise ModelUnavailable(f"{exc}. {FIX}") from exc
 
     def predict_prepared(self, faces: np.ndarray, calibrated: bool = True) -> np.ndarray:
-        """Probabilities (n, 7) for preprocessed faces (n, s, s, 1) uint8 0–255 — what training feeds."""
+        """Probabilities (n, 7) for preprocessed faces (n, s, s, 1) uint8 0–255 — what training feeds;
+        `calibrated` applies the card's temperature and logit bias."""
         self.load()
         faces = np.asarray(faces)
         if faces.ndim != 4 or faces.shape[1:] != (self.input_size, self.input_size, 1):
@@ -116,9 +134,8 @@ class CalibratedClassifier:
         probs = np.concatenate(parts).astype(np.float64)
         self._calls, self._faces = self._calls + 1, self._faces + len(faces)
         self._seconds += time.perf_counter() - t0
-        if calibrated and self.temperature != 1.0:
-            logp = np.log(np.clip(probs, 1e-12, 1.0)) / self.temperature
-            probs = np.exp(logp - logp.max(axis=1, keepdims=True))
+        if calibrated and (self.temperature != 1.0 or self.logit_bias.any()):
+            probs = calibrate(probs, self.temperature, self.logit_bias)
         return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
     def classify(self, image_bgr: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:

@@ -9,7 +9,7 @@ costs ~57 ms here; this path costs about a millisecond or two.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -76,8 +76,10 @@ class KerasEmotionClassifier(CalibratedClassifier):
     the same model through ONNX Runtime instead (emotune.inference.onnx_classifier), without TensorFlow."""
 
     def __init__(self, model_path: str | Path | None = None, card_path: str | Path | None | bool = None,
-                 margin: float | None = None, tta: bool | None = None) -> None:
-        super().__init__(model_path or resource_model_path("emotion_cnn.keras"), card_path, margin, tta)
+                 margin: float | None = None, tta: bool | None = None,
+                 logit_bias: Sequence[float] | None = None) -> None:
+        super().__init__(model_path or resource_model_path("emotion_cnn.keras"), card_path, margin, tta,
+                         logit_bias)
         self.model = None
 
     def _open(self, tta: bool) -> tuple[Callable[[np.ndarray], np.ndarray], int]:

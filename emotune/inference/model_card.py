@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from emotune.core.emotions import EMOTIONS
+from emotune.core.emotions import EMOTIONS, N_EMOTIONS
 from emotune.inference.preprocessing import DEFAULT_INPUT_SIZE, DEFAULT_MARGIN
 
 PREPROCESSING_TEXT = (
@@ -27,7 +27,7 @@ def default_card() -> dict[str, Any]:
     """What a card without optional fields means: FER classes, 48x48 gray, no calibration."""
     return {"classes": list(EMOTIONS), "input_size": DEFAULT_INPUT_SIZE, "input_range": [0, 255],
             "color": "gray", "margin": DEFAULT_MARGIN, "temperature": 1.0, "tta": "none",
-            "preprocessing": PREPROCESSING_TEXT}
+            "logit_bias": [0.0] * N_EMOTIONS, "preprocessing": PREPROCESSING_TEXT}
 
 
 def read_card(path: Path) -> dict[str, Any]:
@@ -51,6 +51,11 @@ def read_card(path: Path) -> dict[str, Any]:
         raise CardError(f"the model card {path} has a non-numeric input_size, temperature or margin") from exc
     if card["temperature"] <= 0:
         raise CardError(f"the model card {path} has a non-positive temperature")
+    bias = card["logit_bias"]
+    if not isinstance(bias, list) or len(bias) != N_EMOTIONS or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and abs(b) < 50 for b in bias):
+        raise CardError(f"the model card {path} has logit_bias={bias!r}; expected {N_EMOTIONS} numbers, one a class")
+    card["logit_bias"] = [float(b) for b in bias]
     return card
 
 

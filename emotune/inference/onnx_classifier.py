@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -31,8 +31,10 @@ class OnnxEmotionClassifier(CalibratedClassifier):
     name = "emotion_cnn (ONNX Runtime)"
 
     def __init__(self, model_path: str | Path | None = None, card_path: str | Path | None | bool = None,
-                 margin: float | None = None, tta: bool | None = None, threads: int = 1) -> None:
-        super().__init__(model_path or resource_model_path("emotion_cnn.onnx"), card_path, margin, tta)
+                 margin: float | None = None, tta: bool | None = None, threads: int = 1,
+                 logit_bias: Sequence[float] | None = None) -> None:
+        super().__init__(model_path or resource_model_path("emotion_cnn.onnx"), card_path, margin, tta,
+                         logit_bias)
         self.threads = threads
         self.session = None
 

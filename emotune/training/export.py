@@ -146,7 +146,7 @@ def update_card(model_path: Path, data: FerData, ev: Evaluation) -> dict[str, An
     exports the .onnx beside it again."""
     card_path = Path(model_path).with_suffix(".json")
     old = read_card(card_path) if card_path.is_file() else {}
-    keep = {k: old[k] for k in ("training", "margin", "name") if k in old}
+    keep = {k: old[k] for k in ("training", "margin", "name", "logit_bias", "logit_bias_fit") if k in old}
     card = card_for(model_path, data, ev, keep)
     write_card(card_path, card)
     return json.loads(card_path.read_text())

@@ -62,6 +62,17 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
+def frame_box(raw: tuple[float, float, float, float], roll: float, box_scale: float = BOX_SCALE,
+              box_shift_y: float = BOX_SHIFT_Y) -> Box:
+    """The emotion model's square for a raw BlazeFace box (x0, y0, x1, y1): `box_scale` times its longer
+    side, centre moved down by `box_shift_y` of that side, with the eye line's roll."""
+    x0, y0, x1, y1 = raw
+    side = max(x1 - x0, y1 - y0) * box_scale
+    ccx, ccy = (x0 + x1) / 2, (y0 + y1) / 2 + box_shift_y * side
+    return Box(int(round(ccx - side / 2)), int(round(ccy - side / 2)), int(round(side)), int(round(side)),
+               round(roll, 1))
+
+
 @dataclass(frozen=True)
 class FaceDetection:
     """One face: its box in frame pixels (emotion-model framing, with the eye line's roll), score, eye centres."""
@@ -70,6 +81,7 @@ class FaceDetection:
     score: float
     right_eye: tuple[float, float]   # the person's right eye (on the image's left for a frontal face)
     left_eye: tuple[float, float]
+    raw: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # the network's own box x0, y0, x1, y1
 
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray, iou_threshold: float
@@ -195,12 +207,10 @@ class BlazeFaceDetector:
         for box, score, pts in weighted_nms(boxes, scores, eyes, self.iou_threshold):
             x0, y0, x1, y1 = (box - offset) / scale
             e = (pts - offset) / scale
-            side = max(x1 - x0, y1 - y0) * self.box_scale
-            if side < min_side:
-                continue
-            ccx, ccy = (x0 + x1) / 2, (y0 + y1) / 2 + self.box_shift_y * side
             roll = math.degrees(math.atan2(e[3] - e[1], e[2] - e[0]))
-            b = Box(int(round(ccx - side / 2)), int(round(ccy - side / 2)), int(round(side)), int(round(side)),
-                    round(roll, 1))
-            faces.append(FaceDetection(b, score, (float(e[0]), float(e[1])), (float(e[2]), float(e[3]))))
+            b = frame_box((x0, y0, x1, y1), roll, self.box_scale, self.box_shift_y)
+            if b.w < min_side:
+                continue
+            faces.append(FaceDetection(b, score, (float(e[0]), float(e[1])), (float(e[2]), float(e[3])),
+                                       (float(x0), float(y0), float(x1), float(y1))))
         return sorted(faces, key=lambda f: f.box.area, reverse=True)
