@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from emotune.capture.errors import SourceUnavailable
 from emotune.capture.sources import IMAGE_SUFFIXES, list_images
 
 SourceSpec = int | str
@@ -35,7 +36,7 @@ class SourcePlan:
             if path.is_dir():
                 try:
                     photos = tuple(str(p) for p in list_images(path))
-                except OSError:
+                except SourceUnavailable:   # opening it says why
                     photos = ()
                 return cls(spec, photos)
             if path.suffix.lower() in IMAGE_SUFFIXES:
