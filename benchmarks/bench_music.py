@@ -110,7 +110,7 @@ def naive_recommend(tracks, point, n: int = 10) -> list:
 def requests_for(catalog):
     from emotune.core.emotions import EMOTIONS
     from emotune.core.mood import MoodSnapshot
-    from emotune.music.recommender import RecommendationRequest
+    from emotune.music.values import RecommendationRequest
 
     plain = [RecommendationRequest(MoodSnapshot.manual_mood(e), m, n=10) for e in EMOTIONS for m in ("match", "lift")]
     genre = catalog.genres()[0] if catalog.genres() else "pop"
@@ -239,7 +239,8 @@ def main() -> None:
     from emotune.music.coverage import CHECK_GOAL, check_table, genre_mood_check
     from emotune.music.library import shipped_catalog_path
     from emotune.music.mood_target import match_point
-    from emotune.music.recommender import RecommendationRequest, Recommender
+    from emotune.music.recommender import Recommender
+    from emotune.music.values import RecommendationRequest
 
     rows: list[tuple] = []
     checks: dict[str, list] = {}

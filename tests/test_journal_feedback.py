@@ -75,7 +75,7 @@ def _catalog():
 
 
 def _ranked(recommender, boosts, n=20) -> list[str]:
-    from emotune.music.recommender import RecommendationRequest
+    from emotune.music.values import RecommendationRequest
 
     result = recommender.recommend(RecommendationRequest(mood=MoodSnapshot.manual_mood("sad"), n=n,
                                                          feedback=boosts))

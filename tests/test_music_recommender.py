@@ -11,7 +11,8 @@ from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
 from emotune.music.library import load_catalog
 from emotune.music.mood_target import match_point, mood_target, mood_words
-from emotune.music.recommender import RecommendationRequest, RecommendationSession, Recommender
+from emotune.music.recommender import RecommendationSession, Recommender
+from emotune.music.values import RecommendationRequest
 from emotune.music.track import Track
 
 
