@@ -24,11 +24,11 @@ import numpy as np
 
 from emotune.core.feedback import FeedbackBoosts
 from emotune.music.catalog import Catalog
-from emotune.music.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
-from emotune.music.reasons import describe_notices, reason_for
+from emotune.music.lists.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
+from emotune.music.lists.reasons import describe_notices, reason_for
+from emotune.music.lists.values import Recommendation, RecommendationRequest, RecommendationResult
 from emotune.music.songs import title_key
 from emotune.music.track import Track
-from emotune.music.values import Recommendation, RecommendationRequest, RecommendationResult
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
-from emotune.music.mood_target import MoodTarget
+from emotune.music.lists.mood_target import MoodTarget
 from emotune.music.track import Track
 
 

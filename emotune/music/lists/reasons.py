@@ -9,9 +9,9 @@ from typing import Sequence
 
 from emotune.music.genres import family_of, resolve
 from emotune.music.languages import language_name
-from emotune.music.mood_target import MoodTarget
+from emotune.music.lists.mood_target import MoodTarget
+from emotune.music.lists.values import Recommendation, RecommendationRequest
 from emotune.music.track import Track
-from emotune.music.values import Recommendation, RecommendationRequest
 
 
 def _ok(x: float) -> bool:
