@@ -7,7 +7,7 @@ and p95 over every emotion × match/lift, plus with genre+language filters and a
 its ratio to the goal (issue 6: < 10 ms shipped, < 150 ms at a million; issues 17 and 24: load ≤ 50 ms). A naive
 pure-Python scan over Track objects (what a first version would write) runs on the shipped catalog beside
 it, for the speed-up. The window's start and its first track list are timed in fresh processes, this tree
-and the one before issue 24 (`git archive`) taking turns. Then the genre × mood check (emotune.music.coverage)
+and the one before issue 24 (`git archive`) taking turns. Then the genre × mood check (emotune.music.lists.coverage)
 for the old and the new catalog: how many of the 40 lists come back full without relaxing the genre filter
 (goal: 40).
 
@@ -110,7 +110,7 @@ def naive_recommend(tracks, point, n: int = 10) -> list:
 def requests_for(catalog):
     from emotune.core.emotions import EMOTIONS
     from emotune.core.mood import MoodSnapshot
-    from emotune.music.recommender import RecommendationRequest
+    from emotune.music.lists.values import RecommendationRequest
 
     plain = [RecommendationRequest(MoodSnapshot.manual_mood(e), m, n=10) for e in EMOTIONS for m in ("match", "lift")]
     genre = catalog.genres()[0] if catalog.genres() else "pop"
@@ -120,7 +120,7 @@ def requests_for(catalog):
 
 
 def measure(name: str, catalog, load_ms: float, file_bytes: int, mem_mb: float) -> list[tuple]:
-    from emotune.music.recommender import RecommendationSession, Recommender
+    from emotune.music.lists.recommender import RecommendationSession, Recommender
 
     build_ms, rec = timed(lambda: Recommender(catalog), 1)
     plain, filtered = requests_for(catalog)
@@ -236,10 +236,11 @@ def interleaved_loads(paths: dict[str, Path], rounds: int = 9) -> dict[str, tupl
 def main() -> None:
     from emotune.core.mood import MoodSnapshot
     from emotune.music.catalog import Catalog
-    from emotune.music.coverage import CHECK_GOAL, check_table, genre_mood_check
     from emotune.music.library import shipped_catalog_path
-    from emotune.music.mood_target import match_point
-    from emotune.music.recommender import RecommendationRequest, Recommender
+    from emotune.music.lists.coverage import CHECK_GOAL, check_table, genre_mood_check
+    from emotune.music.lists.mood_target import match_point
+    from emotune.music.lists.recommender import Recommender
+    from emotune.music.lists.values import RecommendationRequest
 
     rows: list[tuple] = []
     checks: dict[str, list] = {}
@@ -281,7 +282,7 @@ def main() -> None:
         mem, _ = held_mb(lambda: Catalog.load(path))
         rows += measure("synthetic", big, statistics.median(load_ms), path.stat().st_size, mem)
         # what every start does when a user has imported a big library: merge it over the shipped catalog
-        from emotune.music.merge import merge_catalogs
+        from emotune.music.catalog_build.merge import merge_catalogs
 
         merge_ms = min(timed(lambda: merge_catalogs([shipped, big]), 2)[0])
         rows.append(("synthetic", "merge over the shipped catalog (startup)", f"{merge_ms:.0f} ms", "", ""))

@@ -123,7 +123,7 @@ def run_variant(model: str | None, histories: list[dict], genres, seed: int = 12
             analyst.warm_up(genres)
     if hasattr(analyst, "phrase_check"):
         from emotune.music.library import load_catalog
-        from emotune.music.phrase_search import PhraseSearch
+        from emotune.music.lists.phrase_search import PhraseSearch
 
         analyst.phrase_check = PhraseSearch(load_catalog(None)).suits
     rows = []
@@ -257,7 +257,7 @@ def _goal_text(name: str, value: float) -> str:
 def main() -> None:
     from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
     from emotune.music.library import load_catalog
-    from emotune.music.phrase_search import PhraseSearch
+    from emotune.music.lists.phrase_search import PhraseSearch
     from emotune.resources import models_dir
 
     catalog = load_catalog(None)

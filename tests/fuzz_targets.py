@@ -131,8 +131,8 @@ CSV_SEED = ("track_id,track_name,track_artist,track_album_name,track_album_relea
 
 
 def seed_catalog() -> bytes:
-    from emotune.music.sources import read_csv_text
     from emotune.music.catalog import Catalog
+    from emotune.music.catalog_build.sources import read_csv_text
 
     return Catalog.from_tracks(read_csv_text(CSV_SEED), source="seed").to_bytes(compress=False)
 
@@ -293,8 +293,8 @@ def check_csv(data: bytes, folder: Path) -> str:
     """`emotune catalog import`: a file that cannot be used leaves the stored catalog as it was."""
     from emotune.appdirs import AppDirs
     from emotune.music.catalog import Catalog, CatalogError
+    from emotune.music.catalog_build.sources import read_csv_text
     from emotune.music.library import import_csv, user_catalog_path
-    from emotune.music.sources import read_csv_text
 
     dirs = AppDirs.under(folder / "home")
     stored = user_catalog_path(dirs)

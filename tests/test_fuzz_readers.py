@@ -66,7 +66,7 @@ def test_a_journal_from_a_newer_version_is_kept_aside_whole(tmp_path):
 
 def test_a_csv_the_csv_module_cannot_read_is_a_catalog_error(tmp_path):
     from emotune.music.catalog import CatalogError
-    from emotune.music.sources import read_csv
+    from emotune.music.catalog_build.sources import read_csv
 
     path = tmp_path / "tracks.csv"
     path.write_text(CSV_SEED.splitlines()[0] + "\n" + "x" * 200_000 + "\n")    # a field over csv's limit

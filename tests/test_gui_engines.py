@@ -66,7 +66,7 @@ def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot
     batch = capture(parts, qtbot)
     assert parts.session.analyst_name == GGUF.name
     assert GGUF.name in parts.window.status.models.toolTip()   # the file: on hover
-    # the analysis keeps only search phrases the catalog backs for the mood (music.phrase_search)
+    # the analysis keeps only search phrases the catalog backs for the mood (music.lists.phrase_search)
     assert parts.session.analyst.phrase_check is parts.phrase_check
     assert parts.phrase_check("happy pop", 0.5) is True and parts.phrase_check("qwxz zzkq", 0.5) is False
     view = parts.session.analysis

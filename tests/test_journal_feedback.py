@@ -75,7 +75,7 @@ def _catalog():
 
 
 def _ranked(recommender, boosts, n=20) -> list[str]:
-    from emotune.music.recommender import RecommendationRequest
+    from emotune.music.lists.values import RecommendationRequest
 
     result = recommender.recommend(RecommendationRequest(mood=MoodSnapshot.manual_mood("sad"), n=n,
                                                          feedback=boosts))
@@ -84,7 +84,7 @@ def _ranked(recommender, boosts, n=20) -> list[str]:
 
 def test_feedback_moves_tracks_in_the_real_recommender(tmp_path):
     catalog = _catalog()
-    from emotune.music.recommender import Recommender
+    from emotune.music.lists.recommender import Recommender
 
     rec = Recommender(catalog)
     with JournalStore.open(AppDirs.under(tmp_path)) as store:

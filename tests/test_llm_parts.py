@@ -372,7 +372,7 @@ def test_the_summary_opens_with_the_measured_sentence_and_the_time_of_day():
 
 def test_phrases_are_searched_in_the_catalog_and_judged_by_valence():
     from emotune.music.catalog import Catalog
-    from emotune.music.phrase_search import PhraseSearch, words
+    from emotune.music.lists.phrase_search import PhraseSearch, words
     from emotune.music.track import Track
 
     def track(i: int, title: str, genre: str, valence: float) -> Track:

@@ -12,10 +12,10 @@ import pytest
 
 from emotune.appdirs import AppDirs
 from emotune.music.catalog import Catalog, CatalogError
+from emotune.music.catalog_build.sources import parse_year, read_csv_text, repair_mojibake
 from emotune.music.genres import classify, family_of
 from emotune.music.library import build_catalog, import_csv, load_catalog, shipped_catalog_path, user_catalog_path
 from emotune.music.links import is_track_id, parse_track_id, track_url
-from emotune.music.sources import parse_year, read_csv_text, repair_mojibake
 from emotune.music.track import Track
 
 REPO = Path(__file__).resolve().parent.parent
@@ -319,8 +319,8 @@ def test_merging_by_columns_equals_merging_track_by_track():
     must be what merging Track by Track gives (user rows win, gaps filled, genres united)."""
     from dataclasses import replace
 
-    from emotune.music.merge import merge_catalogs
-    from emotune.music.sources import merge_tracks
+    from emotune.music.catalog_build.merge import merge_catalogs
+    from emotune.music.catalog_build.sources import merge_tracks
 
     shipped = load_catalog()
     changed = [replace(shipped.track(i), title=f"Mine {i}", artists=("Ana Ñ", shipped.track(i).artists[0].upper()),

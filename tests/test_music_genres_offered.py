@@ -51,7 +51,7 @@ def test_settings_and_the_analysis_offer_the_same_families(qtbot, tmp_path):
 def test_thin_families_come_last_under_a_heading_and_the_analysis_never_gets_them(qtbot, tmp_path):
     """A family with fewer than 300 tracks (a user's import of polka, say) cannot fill a list for every mood:
     Settings lists it after the others under "more (few tracks)", and the analysis does not offer it."""
-    from emotune.music.coverage import OFFER_MIN_TRACKS, split_offered
+    from emotune.music.lists.coverage import OFFER_MIN_TRACKS, split_offered
 
     counts = {"rock": 9000, "polka": 12, "pop": 8000, "jazz": OFFER_MIN_TRACKS}
     assert split_offered(counts) == (["rock", "pop", "jazz"], ["polka"])

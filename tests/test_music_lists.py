@@ -17,7 +17,8 @@ from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
 from emotune.music.genres import family_of, resolve
 from emotune.music.library import load_catalog
-from emotune.music.recommender import RecommendationRequest, Recommender
+from emotune.music.lists.recommender import Recommender
+from emotune.music.lists.values import RecommendationRequest
 from emotune.music.songs import same_song
 from emotune.music.track import Track
 

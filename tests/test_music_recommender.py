@@ -10,8 +10,9 @@ from emotune.core.emotions import EMOTIONS
 from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
 from emotune.music.library import load_catalog
-from emotune.music.mood_target import match_point, mood_target, mood_words
-from emotune.music.recommender import RecommendationRequest, RecommendationSession, Recommender
+from emotune.music.lists.mood_target import match_point, mood_target, mood_words
+from emotune.music.lists.recommender import RecommendationSession, Recommender
+from emotune.music.lists.values import RecommendationRequest
 from emotune.music.track import Track
 
 
@@ -136,7 +137,7 @@ def test_a_family_filter_finds_its_subgenres_and_a_subgenre_can_be_asked_for(rec
 def test_genre_by_mood_lists_stay_inside_the_filter(rec):
     """happy/sad/angry/neutral × rock, pop, r&b, latin, electronic, hip-hop, hard rock, neo soul, reggaeton,
     trap: a 20-track list without relaxing the genre filter for all 40 (the README's claim)."""
-    from emotune.music.coverage import CHECK_GOAL, check_table, genre_mood_check
+    from emotune.music.lists.coverage import CHECK_GOAL, check_table, genre_mood_check
 
     checks = genre_mood_check(rec)
     assert len(checks) == 40
@@ -209,7 +210,7 @@ def test_one_recommender_serves_many_threads_with_the_same_answers(rec):
 def test_the_fast_path_on_a_big_catalog_picks_what_the_exhaustive_ranking_picks(monkeypatch):
     """Stage 1 (distance to the target path, sampled threshold) must not change the result: the same
     tracks as ranking every track exactly, on a catalog big enough for the sampled path."""
-    import emotune.music.recommender as recommender_module
+    import emotune.music.lists.recommender as recommender_module
     from benchmarks.bench_music import synthetic_catalog
 
     big = Recommender(synthetic_catalog(300_000, load_catalog(), seed=3))
@@ -224,7 +225,7 @@ def test_the_fast_path_on_a_big_catalog_picks_what_the_exhaustive_ranking_picks(
 def test_stage_one_grows_until_the_result_is_the_exhaustive_ranking(rec, monkeypatch):
     """On the shipped catalog too (34,695 tracks, 2,000 in stage 1 at first): every emotion, match and lift,
     with and without filters, picks exactly what ranking every track picks."""
-    import emotune.music.recommender as recommender_module
+    import emotune.music.lists.recommender as recommender_module
 
     requests = [RecommendationRequest(mood(e), m, n=15) for e in EMOTIONS for m in ("match", "lift")]
     requests += [RecommendationRequest(mood(e), "lift", n=20, genres=("hard rock",), languages=("en",),

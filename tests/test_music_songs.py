@@ -1,8 +1,8 @@
-"""One row per song and genres by consensus (emotune.music.songs, emotune.music.consensus), on small tracks
-written out by hand: what merges, what stays apart, which id is kept, which label wins."""
+"""One row per song and genres by consensus (emotune.music.songs, emotune.music.catalog_build.consensus), on small
+tracks written out by hand: what merges, what stays apart, which id is kept, which label wins."""
 from __future__ import annotations
 
-from emotune.music.consensus import apply_consensus, artist_genres
+from emotune.music.catalog_build.consensus import apply_consensus, artist_genres
 from emotune.music.songs import artist_keys, merge_songs, recording_key, same_song, title_key
 from emotune.music.track import Track
 

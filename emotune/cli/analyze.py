@@ -59,12 +59,12 @@ def read_history(source: str):
 
 def catalog_genres(path: Path | None) -> tuple[tuple[str, ...], str, object]:
     """The catalog's genre list, the check that keeps only search phrases it backs for the mood
-    (music.phrase_search), or (), a note and None when it cannot be read (the analysis then names none)."""
+    (music.lists.phrase_search), or (), a note and None when it cannot be read (the analysis then names none)."""
     from emotune.appdirs import AppDirs
 
     try:
         from emotune.music.library import load_catalog
-        from emotune.music.phrase_search import PhraseSearch
+        from emotune.music.lists.phrase_search import PhraseSearch
 
         catalog = load_catalog(AppDirs.default(), path)
         return tuple(catalog.genres()), "", PhraseSearch(catalog).suits

@@ -35,7 +35,7 @@ def coverage_lines(catalog) -> list[str]:
     """Tracks per genre family and per mood region (near each emotion's valence/energy target), then each
     family's subgenres: what a genre filter can find for a mood before it must be relaxed."""
     from emotune.core.emotions import EMOTIONS
-    from emotune.music.coverage import REGION_RADIUS, family_rows
+    from emotune.music.lists.coverage import REGION_RADIUS, family_rows
 
     rows = family_rows(catalog)
     width = max(len(r.family) for r in rows) + 2

@@ -1,5 +1,5 @@
 """`emotune recommend`: tracks for a mood from the offline catalog, with the reason for each. With
-`--from-analysis` it gives the list the window shows for that analysis (emotune.music.listing: one function
+`--from-analysis` it gives the list the window shows for that analysis (emotune.music.lists.listing: one function
 for both)."""
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _journal_boosts(dirs, mood: str):
 
 def _analysis(source: str):
     """AnalysisHints from the JSON in `source` (a path or "-"); ValueError with a readable reason."""
-    from emotune.music.listing import AnalysisHints
+    from emotune.music.lists.listing import AnalysisHints
 
     where = "standard input" if source == "-" else source
     try:
@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from emotune.music.catalog import CatalogError
     from emotune.music.library import load_catalog
     from emotune.music.links import track_url
-    from emotune.music.listing import AnalysisHints, ListSettings, list_for_analysis
-    from emotune.music.recommender import Recommender
+    from emotune.music.lists.listing import AnalysisHints, ListSettings, list_for_analysis
+    from emotune.music.lists.recommender import Recommender
 
     if args.n < 1:
         print("emotune recommend: -n must be at least 1", file=sys.stderr)

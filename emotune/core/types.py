@@ -1,15 +1,12 @@
-"""Plain values that cross module and thread boundaries: frames, boxes and per-face results."""
+"""Plain values that cross module and thread boundaries: frames, boxes and per-face results (a whole frame's
+result, which carries a mood, is in emotune.core.frame_result)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from emotune.core.emotions import EMOTIONS, to_mapping
-
-if TYPE_CHECKING:
-    from emotune.core.mood import MoodSnapshot
 
 
 @dataclass(frozen=True)
@@ -78,30 +75,3 @@ class FaceResult:
 
     def to_json(self) -> dict:
         return {"box": self.box.as_list(), "emotion": self.emotion, "scores": to_mapping(self.scores)}
-
-
-@dataclass(frozen=True)
-class StageTimings:
-    """Milliseconds spent in each pipeline stage for one frame (0 where the stage was skipped)."""
-
-    capture_ms: float = 0.0
-    detect_ms: float = 0.0
-    classify_ms: float = 0.0
-    faces_classified: int = 0
-
-    @property
-    def ms_per_face(self) -> float:
-        return self.classify_ms / self.faces_classified if self.faces_classified else 0.0
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """What the processor made of one frame: faces (largest first), whether they were freshly classified
-    or carried over, the current mood, and stage timings."""
-
-    frame: Frame
-    faces: tuple[FaceResult, ...]
-    classified: bool
-    mood: MoodSnapshot | None = None
-    timings: StageTimings = field(default_factory=StageTimings)
-

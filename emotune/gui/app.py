@@ -114,7 +114,10 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     for runner in parts.runners:
         window.shutdown_hooks.append(runner.shutdown)
     if journal:
-        parts.journal = engines.attach_journal(window, session, dirs, enabled=settings.get(keys.JOURNAL_ENABLED))
+        from emotune.gui.widgets.journal_view import JournalView
+
+        parts.journal = engines.attach_journal(window, session, dirs, JournalView,
+                                               enabled=settings.get(keys.JOURNAL_ENABLED))
     engines.wire(parts, dirs)
     return parts
 

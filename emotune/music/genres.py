@@ -79,7 +79,8 @@ KNOWN_FAMILIES = frozenset(SUBGENRES) | frozenset({"arabic", "gaming", "funk", "
 # label -> (family, subgenre); labels the rules above already place ("dance", "j-pop", "soul", ...) are absent.
 # "" family: a mood, market or instrument label, or one whose files mix genres (hardcore: Nas and Misfits), that
 # names no genre (the track then
-# takes its artist's families, emotune.music.consensus). NOT_MUSIC labels are not songs and are never read.
+# takes its artist's families, emotune.music.catalog_build.consensus). NOT_MUSIC labels are not songs and are
+# never read.
 TRACK_GENRE_LABELS: dict[str, tuple[str, str]] = {
     "acoustic": ("", ""), "british": ("", ""), "chill": ("", ""), "french": ("", ""), "german": ("", ""),
     "groove": ("", ""), "guitar": ("", ""), "hardcore": ("", ""), "club": ("", ""), "happy": ("", ""),

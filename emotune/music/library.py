@@ -12,10 +12,10 @@ from typing import Iterable, Sequence
 
 from emotune.appdirs import AppDirs
 from emotune.music.catalog import SHIPPED_NAME, Catalog, CatalogError
-from emotune.music.consensus import ConsensusReport, apply_consensus
-from emotune.music.merge import merge_catalogs
+from emotune.music.catalog_build.consensus import ConsensusReport, apply_consensus
+from emotune.music.catalog_build.merge import merge_catalogs
+from emotune.music.catalog_build.sources import ReadReport, merge_tracks, read_csv
 from emotune.music.songs import SongMerge, merge_songs
-from emotune.music.sources import ReadReport, merge_tracks, read_csv
 from emotune.music.track import Track
 from emotune.resources import asset_path
 
@@ -71,7 +71,8 @@ def build_catalog(sources: Sequence[Path], out: Path | None = None,
                   compress: bool = False) -> tuple[Catalog, BuildReport]:
     """The catalog made from CSV files or folders of them (later sources fill what earlier ones lack): rows of
     one id merged, rows of one song merged (emotune.music.songs), genres by artist consensus
-    (emotune.music.consensus); written to `out` if given. Deterministic: the same files give the same bytes.
+    (emotune.music.catalog_build.consensus); written to `out` if given. Deterministic: the same files give the
+    same bytes.
     Written uncompressed by default: inflating the shipped catalog (3.3 MB then) took 25-60 ms on this shared
     machine, reading it raw 2-6 ms (git stores the file deflated anyway); `compress` gzips it for sending it
     elsewhere."""

@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 
 from emotune.core.mood import MoodSmoother
-from emotune.core.types import Box, FaceResult, Frame, FrameResult, StageTimings
+from emotune.core.frame_result import FrameResult, StageTimings
+from emotune.core.types import Box, FaceResult, Frame
 from emotune.inference.classifier import EmotionClassifier
 from emotune.vision.detection import FaceDetector
 

@@ -36,7 +36,7 @@ from emotune.gui.dialogs.model_download import ModelDownloadBox
 from emotune.gui.settings import JOURNAL_DAYS, Settings
 from emotune.gui.style import breakable
 from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
-from emotune.music.coverage import split_offered
+from emotune.music.lists.coverage import split_offered
 
 SPOTIFY_GUIDE = (
     "Spotify is optional: EmoTune recommends from its offline catalog without it. To connect your account: "

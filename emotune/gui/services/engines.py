@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from emotune.appdirs import AppDirs
 from emotune.core.errors import user_text
 from emotune.gui import settings as keys
-from emotune.gui.services.interfaces import AnalysisService, MusicService, NoMusic, SummaryAnalyst
+from emotune.gui.services.interfaces import AnalysisService, JournalPanel, MusicService, NoMusic, SummaryAnalyst
 from emotune.gui.settings import Preferences
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,13 @@ def network_status(music: MusicService) -> tuple[str, bool]:
     return network_text(music)
 
 
-def attach_journal(window, session, dirs: AppDirs, enabled: bool = True):
-    """Adds the Journal tab and records the session into the journal (opened in its own pool)."""
+def attach_journal(window, session, dirs: AppDirs, make_view: Callable[..., JournalPanel], enabled: bool = True):
+    """Adds the Journal tab made by `make_view(store, runner)` and records the session into the journal (opened
+    in its own pool)."""
     from emotune.gui.services.journal_bridge import JournalBridge
-    from emotune.gui.widgets.journal_view import JournalView
 
     bridge = JournalBridge(dirs)
-    view = JournalView(None, bridge.runner)
+    view = make_view(None, bridge.runner)
     window.add_tab(view, "Journal")
     window.journal_view = view
     bridge.opened.connect(view.set_store)

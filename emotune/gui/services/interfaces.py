@@ -81,6 +81,20 @@ class MusicService(Protocol):
         ...
 
 
+class JournalPanel(Protocol):
+    """What the journal wiring needs of the Journal tab (gui.widgets.journal_view.JournalView is one): the
+    services never import widgets, so app.py builds the tab and hands its maker in."""
+
+    store: Any
+    status: Any       # a label: setText(str)
+
+    def set_store(self, store) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    def isVisible(self) -> bool: ...   # Qt's name
+
+
 def summary_text(summary: MoodSummary, mode: str) -> str:
     """A short, deterministic reading of what was measured (the panel's text when no LLM is available)."""
     top = sorted(summary.shares.items(), key=lambda kv: kv[1], reverse=True)[:3]

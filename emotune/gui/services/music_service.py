@@ -51,7 +51,7 @@ class CatalogMusic:
             if self._recommender is None:
                 from emotune.music.catalog import CatalogError
                 from emotune.music.library import load_catalog
-                from emotune.music.recommender import RecommendationSession, Recommender
+                from emotune.music.lists.recommender import RecommendationSession, Recommender
 
                 try:
                     catalog = load_catalog(self._dirs, self._path)
@@ -67,8 +67,8 @@ class CatalogMusic:
             return self._recommender
 
     def genres(self) -> tuple[str, ...]:
-        """The families worth choosing (emotune.music.coverage.OFFER_MIN_TRACKS): what the analysis picks from."""
-        from emotune.music.coverage import split_offered
+        """The families worth choosing (emotune.music.lists.coverage.OFFER_MIN_TRACKS): what the analysis picks from."""
+        from emotune.music.lists.coverage import split_offered
 
         return tuple(split_offered(self.genre_counts())[0])
 
@@ -78,11 +78,11 @@ class CatalogMusic:
 
     def phrase_check(self, phrase: str, valence: float) -> bool:
         """Whether the catalog finds tracks for a search phrase on the target's side of valence (the analysis
-        keeps only such phrases; emotune.music.phrase_search). LLM thread; loads the catalog once."""
+        keeps only such phrases; emotune.music.lists.phrase_search). LLM thread; loads the catalog once."""
         with self._lock:
             search = self._phrases
         if search is None:
-            from emotune.music.phrase_search import PhraseSearch
+            from emotune.music.lists.phrase_search import PhraseSearch
 
             search = PhraseSearch(self.recommender().catalog)
             with self._lock:
@@ -92,7 +92,7 @@ class CatalogMusic:
     def recommend(self, mood: MoodSnapshot, mode: str, prefs: Preferences, analysis: AnalysisView | None,
                   refresh: bool) -> TrackBatch:
         from emotune.music.links import track_url
-        from emotune.music.listing import AnalysisHints, ListSettings, list_for_analysis
+        from emotune.music.lists.listing import AnalysisHints, ListSettings, list_for_analysis
 
         recommender = self.recommender()
         if not refresh:

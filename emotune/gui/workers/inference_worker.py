@@ -16,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from emotune.core.emotions import N_EMOTIONS
-from emotune.core.types import FaceResult, FrameResult, StageTimings
+from emotune.core.frame_result import FrameResult, StageTimings
+from emotune.core.types import FaceResult
 from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.inference.classifier import EmotionClassifier
 from emotune.pipeline.processor import FrameProcessor, ProcessorConfig

@@ -14,8 +14,9 @@ import numpy as np
 from emotune.core.emotions import EMOTIONS, one_hot
 from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
-from emotune.music.mood_target import match_point
-from emotune.music.recommender import RecommendationRequest, Recommender
+from emotune.music.lists.mood_target import match_point
+from emotune.music.lists.recommender import Recommender
+from emotune.music.lists.values import RecommendationRequest
 
 REGION_RADIUS = 0.15     # a track is in an emotion's region when its (valence, energy) lies this close to
                          # the emotion's match target: about the distance of a good fit in a full list

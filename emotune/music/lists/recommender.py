@@ -23,10 +23,10 @@ from typing import Iterable
 import numpy as np
 
 from emotune.core.feedback import FeedbackBoosts
-from emotune.core.mood import MoodSnapshot
 from emotune.music.catalog import Catalog
-from emotune.music.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
-from emotune.music.reasons import describe_notices, reason_for
+from emotune.music.lists.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_target
+from emotune.music.lists.reasons import describe_notices, reason_for
+from emotune.music.lists.values import Recommendation, RecommendationRequest, RecommendationResult
 from emotune.music.songs import title_key
 from emotune.music.track import Track
 
@@ -40,57 +40,6 @@ RELAX_PENALTY = 0.4
 GENRE_SPREAD_PENALTY = 0.04
 MAX_N = 100
 PREFILTER = 2_000          # tracks given exact per-position distances at first; doubled until provably enough
-
-
-@dataclass(frozen=True)
-class RecommendationRequest:
-    """Everything one recommendation depends on. `genres`/`languages` are the user's filters;
-    `suggested_genres` and the targets come from the LLM analysis and only nudge the ranking."""
-
-    mood: MoodSnapshot
-    mode: str = "match"
-    n: int = 10
-    target_valence: float | None = None
-    target_energy: float | None = None
-    genres: tuple[str, ...] = ()
-    suggested_genres: tuple[str, ...] = ()
-    named_genres: tuple[str, ...] | None = None     # suggested genres the analysis' text names (None: all of them)
-    languages: tuple[str, ...] = ()
-    allow_explicit: bool = True
-    exclude_ids: frozenset[str] = frozenset()
-    feedback: FeedbackBoosts | None = None
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    track: Track
-    reason: str
-    position: int
-    score: float
-    distance: float                       # to this position's target (0 = perfect fit)
-    relaxed: tuple[str, ...] = ()         # "genre", "language": filters this track is outside of
-    liked: str = ""                       # "track", "artist" or "" (feedback that lifted it)
-
-    def to_json(self) -> dict:
-        return {"position": self.position, "reason": self.reason, "score": round(self.score, 4),
-                "distance": round(self.distance, 4), "relaxed": list(self.relaxed), "liked": self.liked or None,
-                "track": self.track.to_json()}
-
-
-@dataclass(frozen=True)
-class RecommendationResult:
-    items: tuple[Recommendation, ...]
-    notices: tuple[str, ...]              # plain sentences, the most important first
-    target: MoodTarget
-
-    @property
-    def note(self) -> str:
-        """The one sentence shown above the list (the other notices are its details)."""
-        return self.notices[0] if self.notices else ""
-
-    @property
-    def tracks(self) -> list[Track]:
-        return [r.track for r in self.items]
 
 
 class RecommendationSession:

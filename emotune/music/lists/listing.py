@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from emotune.core.feedback import FeedbackBoosts
 from emotune.core.mood import MoodSnapshot
 from emotune.music.genres import resolve
-from emotune.music.recommender import RecommendationRequest, RecommendationResult, RecommendationSession, Recommender
+from emotune.music.lists.recommender import RecommendationSession, Recommender
+from emotune.music.lists.values import RecommendationRequest, RecommendationResult
 
 # the analysis' mood label -> the emotion whose targets stand for it when no snapshot is given
 LABEL_EMOTION: dict[str, str] = {

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from emotune.music.catalog import Catalog, Ragged, StringColumn
+from emotune.music.catalog_build.sources import merge_tracks
 from emotune.music.genres import sort_key as genre_sort_key
-from emotune.music.sources import merge_tracks
 
 
 def merge_catalogs(catalogs: Sequence[Catalog]) -> Catalog:

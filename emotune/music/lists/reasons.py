@@ -5,15 +5,13 @@ the choice against what they hear, and the same thresholds describe every track 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from emotune.music.genres import family_of, resolve
 from emotune.music.languages import language_name
-from emotune.music.mood_target import MoodTarget
+from emotune.music.lists.mood_target import MoodTarget
+from emotune.music.lists.values import Recommendation, RecommendationRequest
 from emotune.music.track import Track
-
-if TYPE_CHECKING:
-    from emotune.music.recommender import Recommendation, RecommendationRequest
 
 
 def _ok(x: float) -> bool:
