@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System libraries Qt needs on a bare Debian/Ubuntu (the offscreen and xcb platforms) and a C++ compiler
-# for llama-cpp-python, and strace (tests/test_privacy.py watches the app's connect calls from outside). Installs them when missing and we are root; otherwise says what to install.
+# for llama-cpp-python, and strace (tests/test_privacy.py watches the app's connect calls from outside).
+# Installs them when missing and we are root; otherwise says what to install.
 set -euo pipefail
 [ "$(uname -s)" = Linux ] || exit 0
 command -v dpkg-query >/dev/null || exit 0
