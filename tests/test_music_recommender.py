@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -90,8 +91,9 @@ def test_no_artist_twice_and_genres_spread(rec):
         firsts = [r.track.artists[0].casefold() for r in result.items]
         assert len(set(firsts)) == len(firsts)
         genres = [g for r in result.items for g in r.track.genres[:1]]
-        if len(genres) >= 5:
-            assert len(set(genres)) >= 3
+        # measured on the shipped catalog: 12, 11 and 10 of the 20 tracks carry a family, all different
+        assert len(genres) >= 8, (emotion, genres)
+        assert max(Counter(genres).values()) <= 3, (emotion, genres)   # no family crowds the list
 
 
 def test_genre_and_language_filters_are_kept_when_they_can_be(rec):
