@@ -3,6 +3,7 @@ slot, the auto-refresh rule, the task helper and the crash hooks; and the self-t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -228,6 +229,27 @@ def test_tasks_run_off_the_gui_thread_and_call_back_on_it(qtbot):
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert isinstance(errors[0], ZeroDivisionError)
     assert runner.shutdown(5000)
+
+
+def test_an_expected_job_failure_is_one_log_line_and_a_bug_keeps_its_traceback(qtbot, caplog):
+    from emotune.music.spotify.errors import SpotifyUnavailable
+
+    runner = TaskRunner("test", 1)
+    errors = []
+
+    def refused(report, cancel):
+        raise SpotifyUnavailable("Spotify did not answer.", "Try again later.")
+
+    with caplog.at_level(logging.WARNING, logger="emotune.gui.workers.tasks"):
+        runner.run(refused, on_error=errors.append)
+        qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+        runner.run(lambda report, cancel: 1 / 0, on_error=errors.append)
+        qtbot.waitUntil(lambda: len(errors) == 2, timeout=10000)
+    assert runner.shutdown(5000)
+    expected, bug = [r for r in caplog.records if r.name == "emotune.gui.workers.tasks"]
+    assert expected.levelno == logging.WARNING and "\n" not in expected.getMessage()
+    assert expected.getMessage() == "job test-job failed: Spotify did not answer. Try again later."
+    assert bug.levelno == logging.ERROR and "Traceback" in bug.getMessage() and "ZeroDivisionError" in bug.getMessage()
 
 
 def test_uncaught_errors_in_threads_are_logged_without_a_dialog_under_tests(caplog):

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from emotune.core.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[Any], None], threading.Event], Any]   # job(report, cancel) -> result
@@ -89,7 +91,10 @@ class _Runnable(QRunnable):
                 handle.emitted = True
                 relay.done.emit(result)
         except Exception as exc:
-            log.error("job %s failed:\n%s", self._name, traceback.format_exc())
+            if handle.cancelled or isinstance(exc, UserFacingError):   # expected: one line, the user is told
+                log.warning("job %s %s: %s", self._name, "cancelled" if handle.cancelled else "failed", exc)
+            else:
+                log.error("job %s failed:\n%s", self._name, traceback.format_exc())
             if not handle.cancelled:
                 handle.emitted = True
                 relay.failed.emit(exc)
