@@ -15,6 +15,7 @@ import numpy as np
 
 from emotune.core.emotions import EMOTIONS, valence_arousal
 from emotune.core.mood import MoodSnapshot
+from emotune.core.window_shape import WindowShape, window_shape
 
 FORMAT = "emotune.mood-history"
 VERSION = 1
@@ -34,6 +35,7 @@ class MoodSummary:
     duration_s: float
     samples: int
     manual: bool = False
+    shape: WindowShape | None = None   # phases and share changes over the window (None: not known)
 
 
 class MoodHistory:
@@ -80,7 +82,18 @@ class MoodHistory:
             duration_s=round(last.timestamp - self._items[0].timestamp, 1),
             samples=len(self._items),
             manual=last.manual,
+            shape=self.shape(),
         )
+
+    def shape(self) -> WindowShape:
+        """The window's phases and share changes (emotune.core.window_shape); the hand-set part only when the
+        latest mood was set by hand."""
+        items = list(self._items)
+        if not items:
+            return WindowShape(0.0, ())
+        if items[-1].manual:
+            items = [s for s in items if s.manual]
+        return window_shape([s.timestamp for s in items], [s.distribution for s in items], manual=items[-1].manual)
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "snapshots": [s.to_json() for s in self._items]}

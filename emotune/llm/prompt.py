@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
-from emotune.llm.grounding import sentences
+from emotune.llm.grounding import changed, sentences
 from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MAX_JOURNAL_DAYS, AnalysisRequest, JournalDay, second_emotion, span_words, top_emotion
@@ -29,6 +29,7 @@ PREFERENCE_MAX_CHARS = 40
 SYSTEM = (
     "You are EmoTune's music assistant. From webcam measurements of a person's face you write a short, warm "
     "reading of their mood and suggest music searches. Use only the facts given; never invent anything. "
+    "When the person set their mood by hand, nothing was measured: speak of the mood they chose. "
     "Reply with one JSON object:\n"
     "- summary: one short sentence to the person (\"you\"), after the measured facts: it starts with the time "
     "of day and says why the chosen music fits, with the liked genres or earlier days when given;\n"
@@ -63,6 +64,7 @@ class Example:
                             "genres": list(self.genres)}
 
 
+HAND_SET = "hand-set"   # the key of the example for a mood the user set by hand
 EXAMPLES: dict[str, Example] = {
     "happy": Example(
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
@@ -76,12 +78,14 @@ EXAMPLES: dict[str, Example] = {
         "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, mellow and "
         "calm songs can meet that feeling first, then lift it slowly.",
         ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
+    # chosen music the calm, steady neutral faces do not get ("mellow and moderate"): with their own words in
+    # the example's sentence, SmolLM2 took that sentence whole for 2 of 2 such histories and both fell back
     "neutral": Example(
         "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
-        "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and moderate.",
+        "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and calm.",
         "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
-        "mellow and moderate indie and folk neither push nor pull.",
-        ("mellow indie morning", "laid-back folk"), ("indie", "folk")),
+        "mellow and calm indie and folk can ease you into the day.",
+        ("quiet indie morning", "laid-back folk"), ("indie", "folk")),
     "angry": Example(
         "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
@@ -106,6 +110,13 @@ EXAMPLES: dict[str, Example] = {
         "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
         "mellow and moderate soul grooves can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
+    # a mood set by hand: no share, span, trend or second emotion to tell, and the first sentence says so
+    HAND_SET: Example(
+        "Mood set by hand: sad.\nTime of day: afternoon.\nGoal: lift the mood gently.\n"
+        "Chosen music: mellow and moderate.",
+        "You set your mood to sad. This afternoon, mellow and moderate songs can keep you company and warm "
+        "you up slowly.",
+        ("rainy day acoustic", "slow sunday morning"), ("acoustic", "soul")),
 }
 
 EXAMPLE_PHRASES = frozenset(p.lower() for ex in EXAMPLES.values() for p in ex.search_phrases)
@@ -136,16 +147,17 @@ def describe_measurements(request: AnalysisRequest) -> str:
     """The user message: the measured facts, the stated preferences and the chosen music, one a line."""
     s = request.summary
     top = top_emotion(s)
-    if s.manual:
-        lines = [f"The person set their mood by hand: {s.dominant}."]
+    if s.manual:   # nothing was measured: no share, span, trend or second emotion
+        lines = [f"Mood set by hand: {s.dominant}."]
     else:
         # "held for": how long the latest dominant emotion has lasted; when the last moments differ from the
         # history's main emotion, the span it was the main one over
         held = f"held for {span_words(s.dominant_held_s)}" if s.dominant == top else f"over {span_words(s.duration_s)}"
-        lines = [f"Main emotion: {top} ({s.shares.get(top, 0.0) * 100:.0f}%), {held}."]
+        held = "" if changed(s) else f", {held}"   # a changed window is told by its phases below
+        lines = [f"Main emotion: {top} ({s.shares.get(top, 0.0) * 100:.0f}%){held}."]
         if (second := second_emotion(s)) is not None:
             lines.append(f"Second emotion: {second[0]} ({second[1] * 100:.0f}%).")
-    lines.append(f"Mood trend: {s.trend}.")
+        lines.append(f"Mood change: {phase_words(s)}." if changed(s) else f"Mood trend: {s.trend}.")
     if s.face_count > 1:
         lines.append(f"Faces: up to {s.face_count}.")
     lines.append(f"Time of day: {request.time_of_day}.")
@@ -158,6 +170,13 @@ def describe_measurements(request: AnalysisRequest) -> str:
     lines.append(f"Goal: {_GOALS[request.goal]}.")
     lines.append(f"Chosen music: {music_targets(s, request.goal).words()}.")
     return "\n".join(lines)
+
+
+def phase_words(s: MoodSummary) -> str:
+    """A changed window's phases in the prompt's words: "neutral first, then angry (growing)"."""
+    phases = s.shape.phases
+    words = ", then ".join(p.emotion for p in phases)
+    return f"{words} (growing)" if s.shape.rising(phases[-1].emotion) else words
 
 
 def journal_line(days: tuple[JournalDay, ...]) -> str:
@@ -198,6 +217,8 @@ def example_key(request: AnalysisRequest, with_example: bool = True) -> str:
     the engine's key for the prompt prefix it keeps evaluated."""
     if not with_example:
         return "none"
+    if request.summary.manual:
+        return HAND_SET
     top = top_emotion(request.summary)
     return top if top in EXAMPLES else "neutral"
 

@@ -6,6 +6,7 @@ import datetime as _dt
 from dataclasses import asdict, dataclass, field
 
 from emotune.core.history import MoodSummary
+from emotune.core.window_shape import span_words as _span_words
 
 GOALS = ("match", "lift")
 SOURCES = ("llm", "llm-retry", "fallback")
@@ -32,11 +33,9 @@ def part_of_day(hour: int) -> str:
 
 
 def span_words(seconds: float) -> str:
-    """A measured span as a listener says it: "about 40 seconds", "about 3 minutes" (the prompt gives these,
-    and the grounding check accepts exactly these numbers)."""
-    if seconds < 90:
-        return f"about {max(10, round(seconds / 10) * 10)} seconds"
-    return f"about {round(seconds / 60)} minutes"
+    """A measured span as a listener says it: "3 seconds", "about 40 seconds", "about 3 minutes" (the prompt
+    gives these, and the grounding check accepts exactly these numbers). See emotune.core.window_shape."""
+    return _span_words(seconds)
 
 
 SECOND_SHARE = 0.15       # a second emotion this common is named in the facts (and must be in the summary)
