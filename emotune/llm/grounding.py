@@ -295,7 +295,7 @@ def measured_opening(measured: MoodSummary) -> str:
     - otherwise the main emotion, the second one when it held at least SECOND_SHARE, the real span and the
       trend: "You looked mostly sad for about 2 minutes, at times neutral, and your mood is steady."."""
     if measured.manual:
-        return describe(measured.shape, measured.dominant) if measured.shape else f"You set your mood to {measured.dominant}."
+        return f"You set your mood to {measured.dominant}."
     if changed(measured):
         return describe(measured.shape)
     top = top_emotion(measured)
