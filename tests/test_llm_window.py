@@ -113,3 +113,44 @@ def test_the_changed_windows_opening_is_ours_so_coverage_needs_the_change_told()
         "summary does not tell how the mood changed"]
     steady = dataclasses.replace(summary, shape=None)
     assert "does not say the mood is steady" in " ".join(coverage_problems("You looked angry.", steady))
+
+
+@pytest.mark.parametrize("reason, hand_set, says", [
+    ("the model's replies were invalid twice: summary copies the worked example / no usable search phrase", False,
+     "The language model's reply did not hold up, so a short summary of the measured mood is shown instead."),
+    ("the model's replies were invalid twice: summary echoes the request", True,
+     "The language model's reply did not hold up, so a short summary of the mood you set is shown instead."),
+    ("the time budget of 30 s ran out", False,
+     "The language model took too long, so a short summary of the measured mood is shown instead."),
+])
+def test_after_a_fallback_the_panel_says_plainly_what_stands_in(qtbot, reason, hand_set, says):
+    """The analysis panel never shows the checks' own reasons ("invalid twice: ..."): it says plainly that a
+    short summary is shown instead, of the measured mood or of the mood the user set."""
+    from emotune.gui.services.interfaces import AnalysisRequest as ViewRequest
+    from emotune.gui.services.llm_service import LlmAnalyst
+    from emotune.gui.widgets.analysis_panel import AnalysisPanel
+    from emotune.llm.fallback import fallback_analysis
+
+    if hand_set:
+        summary = MoodHistory([MoodSnapshot.manual_mood("sad", timestamp=1.0)]).summary()
+    else:
+        summary = history(neutral_then_angry, 120).summary()
+
+    class Stub:   # the Analyst's fallback result, as it comes back after two rejected replies
+        model_name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+        def analyze(self, request, on_text=None, cancel=None):
+            return fallback_analysis(request, reason, model=self.model_name)
+
+    service = LlmAnalyst(lambda: Stub())
+    request = ViewRequest(None, summary, None, None, "match")
+    service.llm_request = lambda r: AnalysisRequest(r.summary, hour=19)
+    view = service.analyze(request, on_text=lambda text: None, cancel=None)
+    panel = AnalysisPanel()
+    qtbot.addWidget(panel)
+    panel.finish(view)
+    assert view.source == "fallback" and panel.source_label.text() == says
+    assert "invalid" not in panel.source_label.text() and "twice" not in panel.source_label.text()
+    assert panel.plain_text() == view.text
+    if hand_set:
+        assert view.text.startswith("You set your mood to sad.") and "measured" not in view.text
