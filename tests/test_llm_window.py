@@ -4,6 +4,7 @@ prompt echoes and first-person text. No model needed."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -82,10 +83,13 @@ def test_a_hand_set_mood_opens_with_what_the_user_set_and_is_never_called_measur
     facts = describe_measurements(AnalysisRequest(summary, hour=19))
     assert f"Mood set by hand: {emotion}." in facts
     assert "trend" not in facts.lower() and "%" not in facts and "Second emotion" not in facts
-    good = '{"summary": "This evening, soft piano can sit with that feeling.", "search_phrases": ["rainy day piano"], "genres": []}'
+    def reply(words: str) -> str:
+        return json.dumps({"summary": words, "search_phrases": ["rainy day piano"], "genres": []})
+
+    good = reply("This evening, soft piano can sit with that feeling.")
     checked = check_reply(good, (), summary, "evening", opening=measured_opening(summary))
     assert checked.summary.startswith(f"You set your mood to {emotion}. This evening,")
-    measured = '{"summary": "This evening, your face was measured as calm.", "search_phrases": ["rainy day piano"], "genres": []}'
+    measured = reply("This evening, your face was measured as calm.")
     with pytest.raises(InvalidReply, match="you set your mood by hand"):
         check_reply(measured, (), summary, "evening", opening=measured_opening(summary))
 
