@@ -24,7 +24,8 @@ def run_one(history_file: Path, seed: int, hour: int = 19, timeout_s: float = 12
     done = subprocess.run([sys.executable, "-m", "emotune", "analyze", "--json", "--quiet", "--history",
                            str(history_file), "--seed", str(seed), "--hour", str(hour)],
                           capture_output=True, text=True, timeout=timeout_s, cwd=ROOT,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+                          env=os.environ | {"PYTHONPATH": os.pathsep.join(
+                              p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"emotune analyze failed ({done.returncode}): {done.stderr[-800:]}")
