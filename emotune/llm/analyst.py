@@ -44,6 +44,7 @@ TextSink = Callable[[str], None]     # the summary so far (whole text, not a del
 # valence (emotune.music.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
 PhraseCheck = Callable[[str, float], bool]
 DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
+RETRY_HEAT = 0.3                     # the retry's extra temperature: another draw, not the same reply again
 _LOOP = re.compile(r"(.{1,8}?)\1{7,}$", re.DOTALL)   # a unit repeated 8+ times at the end: a looping model
 
 
@@ -232,13 +233,14 @@ class Analyst:
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
             # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
             # what rejected replies most often got wrong); the model writes the second, which starts with the
-            # time of day. The first reply goes on from our sentence; the retry, without the worked example
-            # (rejected first replies mostly copied from it) and with another seed, writes it out itself (its
-            # grammar forces every word): without the example or that sentence to go on from, SmolLM2 looped.
-            ours = opening if attempt == 1 else ""
-            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening,
-                                  first="" if attempt == 1 else opening)
-            messages = build_messages(request, with_example=attempt == 1)
+            # time of day. The retry is another draw from the same prompt (another seed, a little more
+            # temperature): its prompt is already evaluated, so it costs only the reply's ~50 tokens. Until
+            # issue 25 the retry went without the worked example and wrote our sentence out itself; SmolLM2 then
+            # wrote replies that passed the checks but said nothing ("This evening, youre sure to see the next
+            # song.") and spent ~1 s evaluating the prompt without the example.
+            ours = opening
+            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening)
+            messages = build_messages(request)
             streamer = FieldStreamer("summary")
             looping = False
 
@@ -255,10 +257,11 @@ class Analyst:
 
             try:
                 gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
-                                           seed=base_seed + attempt - 1, temperature=self.temperature,
+                                           seed=base_seed + attempt - 1,
+                                           temperature=self.temperature + RETRY_HEAT * (attempt - 1),
                                            wait_s=max(0.0, deadline - self._clock()),
                                            stop=lambda: stop_reason() is not None,
-                                           prefix_key=example_key(request, with_example=attempt == 1))
+                                           prefix_key=example_key(request))
             except TimeoutError:
                 return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
             except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
@@ -354,10 +357,10 @@ _VAGUE = frozenset({"dark", "bright", "mellow", "calm", "energetic", "moderate",
 
 
 def searchable_phrase(phrase: str) -> bool:
-    """A phrase a person would type into a music search: at least two words, and not only the prompt's words
-    for the music's brightness and energy ("dark and moderate", "dark and light")."""
+    """A phrase a person would type into a music search: at least two words, none twice ("night twilight
+    twilight"), and not only the prompt's words for the music's brightness and energy ("dark and moderate")."""
     words = phrase.lower().split()
-    return len(words) >= 2 and any(w not in _VAGUE for w in words)
+    return len(words) >= 2 and len(set(words)) == len(words) and any(w not in _VAGUE for w in words)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:

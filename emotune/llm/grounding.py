@@ -18,7 +18,7 @@ EMOTION_WORDS: dict[str, tuple[str, ...]] = {
     "disgust": ("disgust", "disgusted", "repulsed"),
     "fear": ("fear", "afraid", "scared", "fearful", "frightened", "anxious", "nervous", "worried"),
     "happy": ("happy", "happiness", "joy", "joyful", "cheerful", "glad", "smiling"),
-    "sad": ("sad", "sadness", "unhappy", "down", "melancholic", "gloomy", "blue"),
+    "sad": ("sad", "sadness", "unhappy", "feeling down", "feel down", "melancholic", "gloomy", "blue"),
     "surprise": ("surprise", "surprised", "astonished", "amazed"),
     "neutral": ("neutral", "calm", "relaxed", "composed"),
 }
@@ -147,11 +147,17 @@ def echo_problems(summary_text: str, opening: str = "") -> list[str]:
     return []
 
 
+# catalog genres that are everyday words too ("the world", "a gaming night"): genres only before "music" etc.
+_EVERYDAY = {"world", "gaming", "country", "indian", "arabic", "brazilian", "latin", "classical"}
+
+
 def genres_named(summary_text: str, known: Sequence[str] = ()) -> list[str]:
     """The genres a summary names: the usual genre words and the catalog's own (`known`)."""
     text = summary_text.lower().replace("hip hop", "hip-hop")
     words = dict.fromkeys([g.lower() for g in known] + list(_KNOWN_GENRES))
-    return [g for g in words if len(g) > 2 and re.search(rf"(?<![\w-]){re.escape(g)}(?![\w-])", text)]
+    after = r"\s+(?:music|songs?|sounds?|tunes|beats|tracks)"
+    return [g for g in words if len(g) > 2 and re.search(
+        rf"(?<![\w-]){re.escape(g)}(?![\w-]){after if g in _EVERYDAY else ''}", text)]
 
 
 def music_word_problems(summary_text: str, shown: Sequence[str], liked: Sequence[str] = (),
@@ -256,9 +262,19 @@ def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[Journa
     return problems
 
 
+# the prompt's words for the chosen music ("dark and calm songs") and calming as an action ("calm you down")
+# describe the music, not an emotion seen
+# and what the music may make the person feel ("can make you feel calm and relaxed") is no emotion seen either
+_MUSIC_WORDS = re.compile(r"\b(?:dark|mellow|bright)\s+and\s+(?:calm|moderate|energetic)\b"
+                          r"|\bcalm(?:s|ing)?\s+(?:you|it|things|down|your)\b"
+                          r"|\bcalm(?:ing)?\s+(?:songs?|music|sounds?)\b"
+                          r"|\bfeel(?:s|ing)?\s+(?:more\s+|a\s+little\s+|so\s+)?[a-z]+(?:\s+and\s+[a-z]+)?")
+
+
 def _named_now(text: str, journal: Sequence[JournalDay]) -> list[str]:
     """The emotions the summary says were seen now: a sentence that speaks of an earlier day may name that
     day's mood from the journal ("yesterday you looked sad"), any other sentence only what was measured."""
+    text = _MUSIC_WORDS.sub(" ", text)
     named = []
     for sentence in re.split(r"[.;!?]+", text):
         earlier = {day.dominant for day in journal} if journal and _has(sentence, _PAST) else set()

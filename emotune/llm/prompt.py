@@ -37,7 +37,12 @@ SYSTEM = (
     f"- genres: up to {MAX_GENRES} genres from the list."
 )
 
-# One worked example per main emotion (fixed text, about nobody). The summary the user reads is "You looked
+# One worked example per main emotion (fixed text, about nobody). Each example's chosen music is one its
+# emotion's requests rarely get (a happy face gets "bright and energetic", the happy example shows "bright and
+# moderate"), and its sentence names no genre: SmolLM2 then writes the request's own music words into the
+# example's frame instead of taking the sentence whole (issue 25: a calm neutral face copied "mellow and
+# moderate indie and folk neither push nor pull" with both seeds), and names no genre the list lacks.
+# The summary the user reads is "You looked
 # mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why the music
 # fits>."; our code writes the first sentence from the measurement (grounding.measured_opening) and the
 # model the second (the reply's grammar starts it with the time of day), so the example's reply shows the
@@ -68,9 +73,9 @@ HAND_SET = "hand-set"   # the key of the example for a mood the user set by hand
 EXAMPLES: dict[str, Example] = {
     "happy": Example(
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
-        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and moderate.",
         "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
-        "bright and energetic funk keeps that energy going.",
+        "bright and moderate songs keep that good feeling going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
         "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
@@ -84,37 +89,37 @@ EXAMPLES: dict[str, Example] = {
         "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
         "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and calm.",
         "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
-        "mellow and calm indie and folk can ease you into the day.",
-        ("quiet indie morning", "laid-back folk"), ("indie", "folk")),
+        "mellow and calm songs can ease you into the day.",
+        ("quiet indie morning", "laid back folk"), ("indie", "folk")),
     "angry": Example(
         "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
         "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, mellow "
-        "and moderate rock can let the tension out and cool it down.",
+        "and moderate songs can let the tension out slowly.",
         ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
     "fear": Example(
         "Main emotion: fear (45%), held for about 2 minutes.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: match the mood.\nChosen music: dark and moderate.",
         "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, dark and "
-        "moderate piano and ambient sounds can hold a restless mind.",
+        "moderate sounds can hold a restless mind.",
         ("soothing night piano", "calm ambient"), ("piano", "ambient")),
     "surprise": Example(
         "Main emotion: surprise (40%), held for about 20 seconds.\nMood trend: rising.\n"
-        "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: mellow and moderate.",
         "You looked mostly surprised for about 20 seconds, and your mood is rising. This morning, "
-        "bright and energetic electronic beats fit that spark.",
+        "mellow and moderate beats fit that spark.",
         ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
     "disgust": Example(
         "Main emotion: disgust (38%), held for about 50 seconds.\nMood trend: steady.\n"
-        "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
+        "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and calm.",
         "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
-        "mellow and moderate soul grooves can clear the air.",
+        "mellow and calm grooves can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
     # a mood set by hand: no share, span, trend or second emotion to tell, and the first sentence says so
     HAND_SET: Example(
         "Mood set by hand: sad.\nTime of day: afternoon.\nGoal: lift the mood gently.\n"
-        "Chosen music: mellow and moderate.",
-        "You set your mood to sad. This afternoon, mellow and moderate songs can keep you company and warm "
+        "Chosen music: bright and calm.",
+        "You set your mood to sad. This afternoon, bright and calm songs can keep you company and warm "
         "you up slowly.",
         ("rainy day acoustic", "slow sunday morning"), ("acoustic", "soul")),
 }

@@ -66,7 +66,7 @@ def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True
 
 # A search phrase as a person types it: two to four lower-case words ("rainy day acoustic", "late night drive");
 # SmolLM2 wrote single words ("mellow", "folk") that nobody searches for, and the grammar now rules them out.
-PHRASE_PATTERN = "^[a-z][a-z'&-]{1,11}( [a-z][a-z'&-]{0,11}){1,3}$"
+PHRASE_PATTERN = "^[a-z]{2,12}( [a-z]{1,12}){1,3}$"
 SENTENCE_MAX_CHARS = 100   # each free part of a summary with a forced form (two of them fit SUMMARY_MAX_CHARS)
 
 
