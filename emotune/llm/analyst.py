@@ -28,7 +28,7 @@ from emotune.llm.prompt import (
     example_key,
     longest_prompt_chars,
     offered_genres,
-    time_anchor,
+    reply_start,
 )
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import Generation, LlamaEngine, ModelLoadError, Progress
@@ -239,7 +239,7 @@ class Analyst:
             # wrote replies that passed the checks but said nothing ("This evening, youre sure to see the next
             # song.") and spent ~1 s evaluating the prompt without the example.
             ours = opening
-            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening)
+            schema = build_schema(genres, reply_start(request), model_first=not opening)
             messages = build_messages(request)
             streamer = FieldStreamer("summary")
             looping = False
