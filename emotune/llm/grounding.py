@@ -268,7 +268,9 @@ def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[Journa
 _MUSIC_WORDS = re.compile(r"\b(?:dark|mellow|bright)\s+and\s+(?:calm|moderate|energetic)\b"
                           r"|\bcalm(?:s|ing)?\s+(?:you|it|things|down|your)\b"
                           r"|\bcalm(?:ing)?\s+(?:songs?|music|sounds?)\b"
-                          r"|\bfeel(?:s|ing)?\s+(?:more\s+|a\s+little\s+|so\s+)?[a-z]+(?:\s+and\s+[a-z]+)?")
+                          r"|\bfeel(?:s|ing)?\s+(?:more\s+|a\s+little\s+|so\s+)?[a-z]+(?:\s+and\s+[a-z]+)?"
+                          r"|\b(?:bring|brings|give|gives|fill|fills)\s+(?:you\s+|your\s+\w+\s+)?(?:with\s+)?"
+                          r"(?:a\s+)?[a-z]+(?:\s+and\s+[a-z]+)?|\bwith\s+joy\b")
 
 
 def _named_now(text: str, journal: Sequence[JournalDay]) -> list[str]:
