@@ -15,7 +15,8 @@ from benchmarks.bench_llm import GENRES, varied_requests
 from emotune.llm.analyst import Analyst, context_size
 from emotune.llm.grounding import measured_opening
 from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
-from emotune.llm.prompt import EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, time_anchor
+from emotune.llm.prompt import (EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, reply_start,
+                                time_anchor)
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
@@ -179,7 +180,7 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
 
     engines = [LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"grammar_last": last}) for last in (True, False)]
     request = varied_requests(3, seed=5)[2]
-    messages, schema = build_messages(request), build_schema(GENRES)
+    messages, schema = build_messages(request), build_schema(GENRES, reply_start(request), model_first=False)
     greedy = [e.generate(messages, schema=schema, max_tokens=120, sink=lambda p: True, temperature=0.0)
               for e in engines]
     assert greedy[0].text == greedy[1].text and greedy[0].finish_reason == "stop"
