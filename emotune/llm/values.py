@@ -6,6 +6,8 @@ import datetime as _dt
 from dataclasses import asdict, dataclass, field
 
 from emotune.core.history import MoodSummary
+# LOOKED: "You looked mostly ...", the adjective for each FER emotion; the window's sentences use it too
+from emotune.core.window_shape import LOOKED  # noqa: F401 - re-exported for the llm modules
 from emotune.core.window_shape import span_words as _span_words
 
 GOALS = ("match", "lift")
@@ -15,11 +17,6 @@ SOURCES = ("llm", "llm-retry", "fallback")
 MOOD_LABELS: tuple[str, ...] = (
     "happy", "content", "calm", "neutral", "surprised", "tense", "anxious", "angry", "sad",
 )
-
-# "You looked mostly ...": the adjective for each FER emotion (the deterministic summary, the retry's opening)
-LOOKED: dict[str, str] = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
-                          "surprise": "surprised", "neutral": "neutral"}
-
 
 def part_of_day(hour: int) -> str:
     """A coarse label for the hour: the prompt gets this, not the exact clock time."""
