@@ -131,7 +131,8 @@ _DATE = re.compile(r"\b(?:\d{4}|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?)\b|\b(?:jan
                    r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|"
                    r"sunday)\b")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|our|ours|us)\b")
-_MEASURED = ("measured", "you looked", "your face", "camera", "seemed", "appeared", "trend")
+_MEASURED = ("measured", "you looked", "face was", "face looked", "face showed", "camera", "seemed", "appeared",
+             "trend")   # not "your face" alone: "put a smile on your face" is no measurement
 
 
 def echo_problems(summary_text: str, opening: str = "") -> list[str]:

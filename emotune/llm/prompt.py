@@ -38,10 +38,11 @@ SYSTEM = (
 )
 
 # One worked example per main emotion (fixed text, about nobody). Each example's chosen music is one its
-# emotion's requests rarely get (a happy face gets "bright and energetic", the happy example shows "bright and
-# moderate"), and its sentence names no genre: SmolLM2 then writes the request's own music words into the
-# example's frame instead of taking the sentence whole (issue 25: a calm neutral face copied "mellow and
-# moderate indie and folk neither push nor pull" with both seeds), and names no genre the list lacks.
+# emotion's requests rarely get (a happy face gets "bright and energetic" or, content, "bright and moderate";
+# the happy example shows "bright and calm"), and its sentence names no genre: SmolLM2 then writes the
+# request's own music words into the example's frame instead of taking the sentence whole (issue 25: a calm
+# neutral face copied "mellow and moderate indie and folk neither push nor pull" with both seeds), and names
+# no genre the list lacks.
 # The summary the user reads is "You looked
 # mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why the music
 # fits>."; our code writes the first sentence from the measurement (grounding.measured_opening) and the
@@ -73,9 +74,9 @@ HAND_SET = "hand-set"   # the key of the example for a mood the user set by hand
 EXAMPLES: dict[str, Example] = {
     "happy": Example(
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
-        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and moderate.",
+        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and calm.",
         "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
-        "bright and moderate songs keep that good feeling going.",
+        "bright and calm songs keep that good feeling going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
         "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
