@@ -37,53 +37,43 @@ from pathlib import Path
 
 import numpy as np
 
-N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_QUALITY_N", "63"))
+N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_QUALITY_N", "106"))
 OLD_COMMIT = "482ca84"
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"grounded": (1.0, True), "coverage": (0.9, True), "copied sentences": (0.05, False),
          "distinct summaries": (0.9, True), "phrases on the right side": (0.8, True),
-         "median latency s": (3.0, False)}
+         "fallbacks": (0.01, False), "prompt echoes": (0.0, False), "phase told right": (0.95, True),
+         "music words the list supports": (0.95, True), "median latency s": (2.0, False),
+         "p90 latency s": (3.5, False)}
 PREFERENCES = (("jazz",), ("rock", "metal"), ("pop",), ("classical", "ambient"), ("hip-hop",), ("folk", "indie"))
 HOURS = (8, 14, 19, 23)
 ENDING_WORDS = 5
 
 
 def quality_histories(n: int = N_HISTORIES, seed: int = 15) -> list[dict]:
-    """`n` requests as plain JSON (readable by this and older EmoTune code): every emotion as the main one,
-    pure/mixed/close moods, each trend, 1-4 faces, morning to night, both goals, genres or none, and every
-    ninth with two journal days."""
+    """`n` requests as plain JSON (readable by this and older EmoTune code) over benchmarks.mood_histories'
+    histories (steady, rising, falling, swapping, mixed, calm neutral, several faces, set by hand: 106), in
+    turn from morning to night, both goals, genres or none, every ninth with two journal days; each with the
+    shape it was made with ("expect") and its window shape for this code ("shape")."""
     from emotune.core.emotions import EMOTIONS
-    from emotune.core.history import MoodHistory
-    from emotune.core.mood import TRENDS, MoodSnapshot
 
-    rng = np.random.default_rng(seed)
+    from benchmarks.mood_histories import varied_histories
+
+    made = varied_histories(seed)
     out = []
     for i in range(n):
-        top = i % len(EMOTIONS)
-        mix = (i // len(EMOTIONS)) % 3                   # 0 pure, 1 a clear second emotion, 2 close second
-        second = (top + 1 + int(rng.integers(0, len(EMOTIONS) - 1))) % len(EMOTIONS)
-        base = rng.dirichlet(np.full(len(EMOTIONS), 1.0)) * (0.25, 0.3, 0.35)[mix]
-        base[top] += (0.7, 0.45, 0.35)[mix]
-        base[second] += (0.0, 0.25, 0.3)[mix]
-        base /= base.sum()
-        trend = TRENDS[(i // 3) % 3]
-        faces = 1 + (i % 4)
-        steps = int(rng.integers(20, 90))
-        step_s = float(rng.choice([1.0, 2.0, 3.0]))
-        snaps = []
-        for k in range(steps):
-            dist = 0.85 * base + 0.15 * rng.dirichlet(np.full(len(EMOTIONS), 1.0))
-            snaps.append(MoodSnapshot.from_distribution(base if k == steps - 1 else dist, timestamp=k * step_s,
-                                                        held_s=k * step_s * 0.8, trend=trend, face_count=faces,
-                                                        window_s=5.0))
-        s = MoodHistory(snaps, max_age_s=600).summary()
+        h = made[i % len(made)]
+        s = h.history.summary()
+        top = max(s.shares, key=s.shares.get)
         journal = []
-        if i % 9 == 8:
-            journal = [{"days_ago": 1, "dominant": EMOTIONS[(top + 3) % 7], "share": 0.55, "valence": -0.2},
-                       {"days_ago": 2, "dominant": "neutral", "share": 0.6, "valence": 0.05}]
+        if i % 9 == 8 and not s.manual:
+            journal = [{"days_ago": 1, "dominant": EMOTIONS[(EMOTIONS.index(top) + 3) % 7], "share": 0.55,
+                        "valence": -0.2}, {"days_ago": 2, "dominant": "neutral", "share": 0.6, "valence": 0.05}]
         out.append({
+            "name": h.name, "kind": h.kind,
             "summary": {k: getattr(s, k) for k in ("shares", "dominant", "dominant_held_s", "trend", "valence",
-                                                     "arousal", "face_count", "duration_s", "samples")},
+                                                     "arousal", "face_count", "duration_s", "samples", "manual")},
+            "shape": s.shape.to_json(), "expect": {"phases": list(h.phases), "hand_set": h.hand_set},
             "hour": HOURS[(i // 2) % 4], "goal": ("match", "lift")[(i // 5) % 2],
             "preferred_genres": list(PREFERENCES[i % len(PREFERENCES)]) if i % 3 else [],
             "journal": journal,
@@ -92,12 +82,28 @@ def quality_histories(n: int = N_HISTORIES, seed: int = 15) -> list[dict]:
 
 
 def to_request(d: dict, catalog_genres):
+    from dataclasses import fields
+
     from emotune.core.history import MoodSummary
     from emotune.llm.values import AnalysisRequest, JournalDay
 
-    return AnalysisRequest(MoodSummary(**d["summary"]), hour=d["hour"], preferred_genres=tuple(d["preferred_genres"]),
+    summary = dict(d["summary"])
+    if "shape" in {f.name for f in fields(MoodSummary)} and d.get("shape"):   # older code knows no shape
+        from emotune.core.window_shape import WindowShape
+
+        summary["shape"] = WindowShape.from_json(d["shape"])
+    return AnalysisRequest(MoodSummary(**summary), hour=d["hour"], preferred_genres=tuple(d["preferred_genres"]),
                            goal=d["goal"], catalog_genres=tuple(catalog_genres),
                            journal=tuple(JournalDay(**j) for j in d["journal"]))
+
+
+def phase_told_right(d: dict, summary: str) -> bool:
+    """The summary's first sentence tells the shape the history was made with (mood_histories.MadeHistory)."""
+    from benchmarks.mood_histories import MadeHistory
+
+    expect = d["expect"]
+    return MadeHistory(d["name"], d["kind"], None, tuple(expect["phases"]), expect["hand_set"]).phase_told_right(
+        summary)
 
 
 def example_sentences() -> list[str]:
@@ -153,13 +159,14 @@ def _masked(text: str) -> str:
 def score(result: dict, histories: list[dict], genres, search) -> dict[str, float]:
     """The metrics above for one variant's rows (scored with this tree's checks)."""
     from emotune.llm.fallback import fallback_analysis
-    from emotune.llm.grounding import coverage_problems, grounding_problems, liked_problems, restates, without_time
+    from emotune.llm.grounding import (coverage_problems, echo_problems, grounding_problems, liked_problems,
+                                       measured_opening, music_word_problems, restates, without_time)
     from emotune.llm.targets import music_targets
 
     rows = result["rows"]
     examples = {without_time(x) for x in result["examples"]}   # the time of day a sentence starts with aside
     endings = {tuple(x.split()[-ENDING_WORDS:]) for x in examples}
-    grounded = covered = copied = ended = later = sentences = restated = 0
+    grounded = covered = copied = ended = later = sentences = restated = echoes = phased = supported = 0
     phrase_ok = phrase_n = 0
     target_off = []
     for d, row in zip(histories, rows):
@@ -175,6 +182,9 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
         copied += sum(without_time(x) in examples for x in ss)
         ended += sum(tuple(x.split()[-ENDING_WORDS:]) in endings for x in ss[1:])
         later += len(ss[1:])
+        echoes += row["source"] != "fallback" and bool(echo_problems(text, measured_opening(s)))
+        phased += phase_told_right(d, text)
+        supported += not music_word_problems(text, row["genres"], request.preferred_genres, genres)
         deterministic = fallback_analysis(request, "").summary
         restated += row["source"] != "fallback" and restates(text, deterministic)
         target = music_targets(s, request.goal).valence
@@ -195,6 +205,8 @@ def score(result: dict, histories: list[dict], genres, search) -> dict[str, floa
         "music target off (mean |dv|)": statistics.mean(target_off),
         "median latency s": statistics.median(e2e), "p90 latency s": e2e[min(n - 1, int(0.9 * n))],
         "valid first replies": sources.count("llm") / n, "fallbacks": sources.count("fallback") / n,
+        "prompt echoes": echoes / n, "phase told right": phased / n,
+        "music words the list supports": supported / n,
     }
 
 
@@ -264,6 +276,7 @@ def main() -> None:
     genres = tuple(catalog.genres())
     search = PhraseSearch(catalog)
     histories = quality_histories()
+    print(f"load average at the start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     default = models_dir() / DEFAULT_MODEL_NAME
     models = [str(default)] if default.exists() else []
     models += [m for m in os.environ.get("EMOTUNE_BENCH_QUALITY_MODELS", "").split(",") if m]

@@ -15,6 +15,7 @@ import numpy as np
 
 from emotune.core.emotions import EMOTIONS, valence_arousal
 from emotune.core.mood import MoodSnapshot
+from emotune.core.window_shape import WindowShape, window_shape
 
 FORMAT = "emotune.mood-history"
 VERSION = 1
@@ -39,6 +40,7 @@ class MoodSummary:
     duration_s: float
     samples: int
     manual: bool = False
+    shape: WindowShape | None = None   # phases and share changes over the window (None: not known)
 
 
 class MoodHistory:
@@ -70,10 +72,11 @@ class MoodHistory:
         """Shares per emotion, dominant emotion and its hold, trend and valence/arousal; None if empty."""
         if not self._items:
             return None
-        dists = np.array([s.distribution for s in self._items])
+        last = self._items[-1]
+        items = self._current()
+        dists = np.array([s.distribution for s in items])
         mean = dists.mean(axis=0)
         v, a = valence_arousal(mean)
-        last = self._items[-1]
         return MoodSummary(
             shares={e: round(float(p), 3) for e, p in zip(EMOTIONS, mean)},
             dominant=last.dominant,
@@ -81,11 +84,30 @@ class MoodHistory:
             trend=last.trend,
             valence=round(v, 3),
             arousal=round(a, 3),
-            face_count=max(s.face_count for s in self._items),
-            duration_s=round(last.timestamp - self._items[0].timestamp, 1),
-            samples=len(self._items),
+            face_count=max(s.face_count for s in items),
+            duration_s=round(last.timestamp - items[0].timestamp, 1),
+            samples=len(items),
             manual=last.manual,
+            shape=self.shape(),
         )
+
+    def shape(self) -> WindowShape:
+        """The window's phases and share changes (emotune.core.window_shape)."""
+        items = self._current()
+        if not items:
+            return WindowShape(0.0, ())
+        return window_shape([s.timestamp for s in items], [s.distribution for s in items], manual=items[-1].manual)
+
+    def _current(self) -> list[MoodSnapshot]:
+        """The snapshots the summary is of: all of them, or, when the latest mood was set by hand, the hand-set
+        ones since it was chosen (the mood the user chose, not a blend with what the camera saw before)."""
+        items = list(self._items)
+        if not items or not items[-1].manual:
+            return items
+        k = len(items)
+        while k > 0 and items[k - 1].manual and items[k - 1].dominant == items[-1].dominant:
+            k -= 1
+        return items[k:]
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "snapshots": [s.to_json() for s in self._items]}

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from emotune.core.history import MoodSummary
 from emotune.llm.fallback import fallback_analysis, mood_label, search_phrases, summary_text
-from emotune.llm.grounding import measured_opening, restates
+from emotune.llm.grounding import genres_named, measured_opening, music_word_problems, restates
 from emotune.llm.model_files.model_locator import ModelFileError, locate_model
 from emotune.llm.prompt import (
     EXAMPLE_PHRASES,
@@ -28,11 +28,11 @@ from emotune.llm.prompt import (
     example_key,
     longest_prompt_chars,
     offered_genres,
-    time_anchor,
+    reply_start,
 )
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import Generation, LlamaEngine, ModelLoadError, Progress
-from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
+from emotune.llm.schema import MAX_GENRES, MAX_TOKENS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer
 from emotune.llm.targets import music_targets
 from emotune.llm.values import Analysis, AnalysisRequest
@@ -44,6 +44,7 @@ TextSink = Callable[[str], None]     # the summary so far (whole text, not a del
 # valence (emotune.music.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
 PhraseCheck = Callable[[str, float], bool]
 DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
+RETRY_HEAT = 0.3                     # the retry's extra temperature: another draw, not the same reply again
 _LOOP = re.compile(r"(.{1,8}?)\1{7,}$", re.DOTALL)   # a unit repeated 8+ times at the end: a looping model
 
 
@@ -232,30 +233,35 @@ class Analyst:
                 return fallback(reason, cancelled=reason.startswith("cancelled"))
             # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
             # what rejected replies most often got wrong); the model writes the second, which starts with the
-            # time of day. The first reply goes on from our sentence; the retry, without the worked example
-            # (rejected first replies mostly copied from it) and with another seed, writes it out itself (its
-            # grammar forces every word): without the example or that sentence to go on from, SmolLM2 looped.
-            ours = opening if attempt == 1 else ""
-            schema = build_schema(genres, time_anchor(request.time_of_day), model_first=not opening,
-                                  first="" if attempt == 1 else opening)
-            messages = build_messages(request, with_example=attempt == 1)
+            # time of day. The retry is another draw from the same prompt (another seed, a little more
+            # temperature): its prompt is already evaluated, so it costs only the reply's ~50 tokens. Until
+            # issue 25 the retry went without the worked example and wrote our sentence out itself; SmolLM2 then
+            # wrote replies that passed the checks but said nothing ("This evening, youre sure to see the next
+            # song.") and spent ~1 s evaluating the prompt without the example.
+            ours = opening
+            schema = build_schema(genres, reply_start(request), model_first=not opening)
+            messages = build_messages(request)
             streamer = FieldStreamer("summary")
             looping = False
 
+            if attempt == 1 and opening:   # ours is checked by construction: shown at once
+                _safe(on_text, opening)
+
             def sink(piece: str) -> bool:
+                # the model's words reach on_text only once the whole reply has passed the checks (below): a
+                # rejected reply used to stream on screen before it was replaced
                 nonlocal looping
-                shown = streamer.feed(piece)
-                if shown is not None:
-                    _safe(on_text, f"{ours} {shown}" if ours else shown)
+                streamer.feed(piece)
                 looping = bool(_LOOP.search(streamer.text[-96:]))
                 return not looping and stop_reason() is None
 
             try:
                 gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
-                                           seed=base_seed + attempt - 1, temperature=self.temperature,
+                                           seed=base_seed + attempt - 1,
+                                           temperature=self.temperature + RETRY_HEAT * (attempt - 1),
                                            wait_s=max(0.0, deadline - self._clock()),
                                            stop=lambda: stop_reason() is not None,
-                                           prefix_key=example_key(request, with_example=attempt == 1))
+                                           prefix_key=example_key(request))
             except TimeoutError:
                 return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
             except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
@@ -278,13 +284,20 @@ class Analyst:
                 # DEBUG: the reply describes the user's mood, which an INFO log would keep on disk
                 log.debug("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
                 continue
-            _safe(on_text, checked.summary)
             targets = music_targets(s, request.goal)
-            phrases, notes = self._checked_phrases(checked.search_phrases, request, label, targets.valence)
             picked = self._backed(checked.genres, targets.valence)
+            notes: tuple[str, ...] = ()
             if len(picked) < len(checked.genres):
                 notes += (f"genres the catalog does not back for this mood dropped: "
                           f"{', '.join(g for g in checked.genres if g not in picked)}",)
+            picked = self._with_named_genres(checked.summary, picked, genres, targets.valence)
+            if stray := music_word_problems(checked.summary, picked, request.preferred_genres, genres):
+                problems.append(stray[0])   # the words would not agree with the list shown beside them
+                log.debug("attempt %d invalid: %s", attempt, stray[0])
+                continue
+            _safe(on_text, checked.summary)
+            phrases, more = self._checked_phrases(checked.search_phrases, request, label, targets.valence)
+            notes += more
             return Analysis(
                 summary=checked.summary, mood=label, target_valence=targets.valence, target_energy=targets.energy,
                 search_phrases=phrases, genres=picked, source="llm" if attempt == 1 else "llm-retry",
@@ -307,6 +320,14 @@ class Analyst:
                 return tuple(items)
         return tuple(kept)
 
+    def _with_named_genres(self, summary: str, picked: tuple[str, ...], offered: Sequence[str],
+                           valence: float) -> tuple[str, ...]:
+        """The result's genres, with the catalog genres the summary names put first when the catalog backs
+        them for the mood (the summary and the list then speak of the same music)."""
+        by_key = {g.lower(): g for g in offered}
+        named = [by_key[g] for g in genres_named(summary, offered) if g in by_key and by_key[g] not in picked]
+        return (tuple(self._backed(named, valence)) + picked)[:MAX_GENRES]
+
     def _checked_phrases(self, proposed: Sequence[str], request: AnalysisRequest, label: str,
                          valence: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The reply's search phrases that are its own (a small model copies its worked example's) and that
@@ -316,6 +337,11 @@ class Analyst:
         own = tuple(p for p in proposed if p.lower() not in EXAMPLE_PHRASES)
         if len(own) < len(proposed):
             notes.append("search phrases copied from the examples dropped")
+        searchable = tuple(p for p in own if searchable_phrase(p))
+        if len(searchable) < len(own):   # "dark and moderate": the prompt's words for the music, not a search
+            notes.append(f"search phrases nobody would type dropped: "
+                         f"{', '.join(p for p in own if p not in searchable)}")
+        own = searchable
         kept = self._backed(own, valence)
         if len(kept) < len(own):
             notes.append(f"search phrases without catalog tracks for this mood dropped: "
@@ -324,6 +350,17 @@ class Analyst:
             return kept, tuple(notes)
         rules = search_phrases(request, label)
         return self._backed(rules, valence) or rules, tuple(notes) + ("search phrases from the fixed rules",)
+
+
+_VAGUE = frozenset({"dark", "bright", "mellow", "calm", "energetic", "moderate", "light", "and", "music", "songs",
+                    "song", "tracks", "mood", "the", "a", "of", "to", "match", "lift", "gently", "chosen"})
+
+
+def searchable_phrase(phrase: str) -> bool:
+    """A phrase a person would type into a music search: at least two words, none twice ("night twilight
+    twilight"), and not only the prompt's words for the music's brightness and energy ("dark and moderate")."""
+    words = phrase.lower().split()
+    return len(words) >= 2 and len(set(words)) == len(words) and any(w not in _VAGUE for w in words)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:

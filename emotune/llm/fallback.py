@@ -4,6 +4,8 @@ summary. Used whole when no model is available, its replies are invalid twice, t
 cancelled, so the app always has a valid result."""
 from __future__ import annotations
 
+from emotune.core.window_shape import describe
+from emotune.llm.grounding import changed
 from emotune.llm.prompt import offered_genres
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, SUMMARY_MAX_CHARS, truncate_words
 from emotune.llm.targets import music_targets
@@ -83,16 +85,20 @@ def summary_text(request: AnalysisRequest, label: str) -> str:
     s = request.summary
     ranked = sorted(s.shares.items(), key=lambda kv: -kv[1])
     top, share = ranked[0]
+    trend = ""
     if s.manual:
         opening = f"You set your mood to {s.dominant}."
+    elif changed(s):   # told by its phases; the smoother's trend sees only the last seconds
+        opening = describe(s.shape)
     else:
         minutes = s.duration_s / 60.0
         span = f"the last {minutes:.0f} min" if minutes >= 1.5 else "the last moments"
         runner_up = second_emotion(s)
         second = f", with some {runner_up[0]} ({runner_up[1] * 100:.0f}%)" if runner_up else ""
         opening = f"Over {span} you looked mostly {LOOKED.get(top, top)} ({share * 100:.0f}%){second}."
-    trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
-             "steady": "Your mood has been steady."}.get(s.trend, "")
+    if not changed(s) and not s.manual:   # a mood set by hand has no trend
+        trend = {"rising": "Your mood is lifting.", "falling": "Your mood is dipping a little.",
+                 "steady": "Your mood has been steady."}.get(s.trend, "")
     plan = ("Here is music that matches it." if request.goal == "match"
             else "Here is music to lift it gently.")
     return truncate_words(" ".join(p for p in (opening, trend, plan) if p), SUMMARY_MAX_CHARS)

@@ -9,6 +9,7 @@ import re
 from typing import Sequence
 
 from emotune.core.history import MoodSummary
+from emotune.core.window_shape import describe
 from emotune.llm.values import LOOKED, JournalDay, second_emotion, span_words, top_emotion
 
 # Words that name each FER emotion in a summary (the mood labels and common forms).
@@ -17,7 +18,7 @@ EMOTION_WORDS: dict[str, tuple[str, ...]] = {
     "disgust": ("disgust", "disgusted", "repulsed"),
     "fear": ("fear", "afraid", "scared", "fearful", "frightened", "anxious", "nervous", "worried"),
     "happy": ("happy", "happiness", "joy", "joyful", "cheerful", "glad", "smiling"),
-    "sad": ("sad", "sadness", "unhappy", "down", "melancholic", "gloomy", "blue"),
+    "sad": ("sad", "sadness", "unhappy", "feeling down", "feel down", "melancholic", "gloomy", "blue"),
     "surprise": ("surprise", "surprised", "astonished", "amazed"),
     "neutral": ("neutral", "calm", "relaxed", "composed"),
 }
@@ -83,6 +84,8 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     spans = {int(n) for span in (measured.dominant_held_s, measured.duration_s)
              for n in re.findall(r"\d+", span_words(span))}
     spans |= {round(measured.dominant_held_s), round(measured.duration_s)}
+    if measured.shape is not None:   # the phases' spans the opening may give ("over the last 40 seconds")
+        spans |= {int(n) for p in measured.shape.phases for n in re.findall(r"\d+", span_words(p.duration_s))}
     wrong_spans = [n for n, _unit in _SPAN.findall(text) if int(n) not in spans]
     if wrong_spans and not measured.manual:
         problems.append(f"summary says {wrong_spans[0]} seconds or minutes, which was not measured")
@@ -105,12 +108,78 @@ def coverage_problems(summary_text: str, measured: MoodSummary) -> list[str]:
         return []
     text = _DAY_COMPARE.sub(" ", summary_text.lower())
     problems = []
+    if changed(measured):   # the phases are the fuller account of the change ("at first, then more and more")
+        if " at first" not in text:
+            problems.append("summary does not tell how the mood changed")
+        phased = {p.emotion for p in measured.shape.phases}
+        second = second_emotion(measured)
+        if second is not None and second[0] not in phased and not _has(text, EMOTION_WORDS.get(second[0], ())):
+            problems.append(f"summary does not name the second emotion ({second[0]}, {second[1]:.0%})")
+        return problems
     if not _has(text, TREND_WORDS.get(measured.trend, (measured.trend,))):
         problems.append(f"summary does not say the mood is {measured.trend}")
     second = second_emotion(measured)
     if second is not None and not _has(text, EMOTION_WORDS.get(second[0], (second[0],)) + (LOOKED.get(second[0], ""),)):
         problems.append(f"summary does not name the second emotion ({second[0]}, {second[1]:.0%})")
     return problems
+
+
+_KEY_VALUE = re.compile(r"\b[a-z][a-z ]{0,24}:\s*\S")
+_REQUEST_WORDS = ("main emotion", "second emotion", "mood trend", "time of day", "chosen music", "liked genres",
+                  "genres to choose", "goal", "the person", "set by hand", "preferred languages", "mood journal")
+_DATE = re.compile(r"\b(?:\d{4}|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?)\b|\b(?:january|february|march|april|june|july|"
+                   r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|"
+                   r"sunday)\b")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|our|ours|us)\b")
+_MEASURED = ("measured", "you looked", "face was", "face looked", "face showed", "camera", "seemed", "appeared",
+             "trend")   # not "your face" alone: "put a smile on your face" is no measurement
+
+
+def echo_problems(summary_text: str, opening: str = "") -> list[str]:
+    """The model's part of the summary repeats the request instead of speaking to the person: "key: value"
+    lists ("Mood: angry, time: evening, goal: ..."), the request's own words, dates; or speaks as "I"/"we"."""
+    text = summary_text.lower()
+    if opening and text.startswith(opening.lower()):
+        text = text[len(opening):]
+    if _KEY_VALUE.search(text) or any(w in text for w in _REQUEST_WORDS) or _DATE.search(text):
+        return ["summary echoes the request instead of speaking to you"]
+    if _FIRST_PERSON.search(text):
+        return ["summary speaks in the first person"]
+    return []
+
+
+# catalog genres that are everyday words too ("the world", "a gaming night"): genres only before "music" etc.
+_EVERYDAY = {"world", "gaming", "country", "indian", "arabic", "brazilian", "latin", "classical"}
+
+
+def genres_named(summary_text: str, known: Sequence[str] = ()) -> list[str]:
+    """The genres a summary names: the usual genre words and the catalog's own (`known`)."""
+    text = summary_text.lower().replace("hip hop", "hip-hop")
+    words = dict.fromkeys([g.lower() for g in known] + list(_KNOWN_GENRES))
+    after = r"\s+(?:music|songs?|sounds?|tunes|beats|tracks)"
+    return [g for g in words if len(g) > 2 and re.search(
+        rf"(?<![\w-]){re.escape(g)}(?![\w-]){after if g in _EVERYDAY else ''}", text)]
+
+
+def music_word_problems(summary_text: str, shown: Sequence[str], liked: Sequence[str] = (),
+                        known: Sequence[str] = ()) -> list[str]:
+    """A genre the summary names must be one the list carries (the result's genres, `shown`) or one the user
+    asked for (`liked`): "bright and energetic funk" over a list without funk tells the user something false."""
+    allowed = {g.lower() for g in list(shown) + list(liked)}
+    parts = {part for a in allowed for part in re.split(r"[\s-]+", a)}
+    stray = [g for g in genres_named(summary_text, known) if g not in allowed and g not in parts]
+    return [f"summary names {stray[0]}, which the list does not carry"] if stray else []
+
+
+def hand_set_problems(summary_text: str, measured: MoodSummary, opening: str = "") -> list[str]:
+    """A mood set by hand was not measured: the model's words may not speak of a face, a trend or a share."""
+    if not measured.manual:
+        return []
+    text = summary_text.lower()
+    if opening and text.startswith(opening.lower()):
+        text = text[len(opening):]
+    said = [w for w in _MEASURED if re.search(rf"\b{w}\b", text)] + (["%"] if "%" in text else [])
+    return [f"summary speaks of a measurement ({said[0]!r}), but you set your mood by hand"] if said else []
 
 
 def liked_problems(summary_text: str, liked: Sequence[str]) -> list[str]:
@@ -194,9 +263,21 @@ def _journal_problems(text: str, measured: MoodSummary, journal: Sequence[Journa
     return problems
 
 
+# the prompt's words for the chosen music ("dark and calm songs") and calming as an action ("calm you down")
+# describe the music, not an emotion seen
+# and what the music may make the person feel ("can make you feel calm and relaxed") is no emotion seen either
+_MUSIC_WORDS = re.compile(r"\b(?:dark|mellow|bright)\s+and\s+(?:calm|moderate|energetic)\b"
+                          r"|\bcalm(?:s|ing)?\s+(?:you|it|things|down|your)\b"
+                          r"|\bcalm(?:ing)?\s+(?:songs?|music|sounds?)\b"
+                          r"|\bfeel(?:s|ing)?\s+(?:more\s+|a\s+little\s+|so\s+)?[a-z]+(?:\s+and\s+[a-z]+)?"
+                          r"|\b(?:bring|brings|give|gives|fill|fills)\s+(?:you\s+|your\s+\w+\s+)?(?:with\s+)?"
+                          r"(?:a\s+)?[a-z]+(?:\s+and\s+[a-z]+)?|\bwith\s+joy\b")
+
+
 def _named_now(text: str, journal: Sequence[JournalDay]) -> list[str]:
     """The emotions the summary says were seen now: a sentence that speaks of an earlier day may name that
     day's mood from the journal ("yesterday you looked sad"), any other sentence only what was measured."""
+    text = _MUSIC_WORDS.sub(" ", text)
     named = []
     for sentence in re.split(r"[.;!?]+", text):
         earlier = {day.dominant for day in journal} if journal and _has(sentence, _PAST) else set()
@@ -224,17 +305,28 @@ def fitting_labels(measured: MoodSummary) -> tuple[str, ...]:
 
 def measured_opening(measured: MoodSummary) -> str:
     """The summary's first sentence, which our code writes before the model's (a retry's grammar makes the
-    model write it word for word): the main emotion, the second one when it held at least SECOND_SHARE, the
-    span and the trend as measured. Over 50 histories, each of SmolLM2-135M's rejected replies had one of
-    those wrong or missing when it wrote them itself (and a retry left to say the span wrote spans that were
-    not measured). "" for a mood set by hand."""
+    model write it word for word). Over 50 histories, each of SmolLM2-135M's rejected replies had the main or
+    second emotion, the span or the trend wrong or missing when it wrote them itself.
+    - a mood set by hand: "You set your mood to sad." (nothing was measured: no share, span or trend);
+    - a window in which another emotion led first (emotune.core.window_shape): its phases, "You looked neutral
+      at first, then more and more angry over the last minute." (the smoother's trend sees only its last
+      seconds and called such a window steady);
+    - otherwise the main emotion, the second one when it held at least SECOND_SHARE, the real span and the
+      trend: "You looked mostly sad for about 2 minutes, at times neutral, and your mood is steady."."""
     if measured.manual:
-        return ""
+        return f"You set your mood to {measured.dominant}."
+    if changed(measured):
+        return describe(measured.shape)
     top = top_emotion(measured)
     second = second_emotion(measured)
     also = f", at times {LOOKED.get(second[0], second[0])}" if second else ""
     span = span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
     return f"You looked mostly {LOOKED.get(top, top)} for {span}{also}, and your mood is {measured.trend}."
+
+
+def changed(measured: MoodSummary) -> bool:
+    """True when the window had phases: another emotion led earlier than at its end."""
+    return measured.shape is not None and measured.shape.changed
 
 
 _NOUN_AFTER_LOOK = re.compile(r"\b(looked|look|seemed|seem|appeared|appear)( mostly| quite| a little)? "

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
-from emotune.llm.grounding import sentences
+from emotune.llm.grounding import changed, sentences
 from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MAX_JOURNAL_DAYS, AnalysisRequest, JournalDay, second_emotion, span_words, top_emotion
@@ -29,6 +29,7 @@ PREFERENCE_MAX_CHARS = 40
 SYSTEM = (
     "You are EmoTune's music assistant. From webcam measurements of a person's face you write a short, warm "
     "reading of their mood and suggest music searches. Use only the facts given; never invent anything. "
+    "When the person set their mood by hand, nothing was measured: speak of the mood they chose. "
     "Reply with one JSON object:\n"
     "- summary: one short sentence to the person (\"you\"), after the measured facts: it starts with the time "
     "of day and says why the chosen music fits, with the liked genres or earlier days when given;\n"
@@ -36,7 +37,13 @@ SYSTEM = (
     f"- genres: up to {MAX_GENRES} genres from the list."
 )
 
-# One worked example per main emotion (fixed text, about nobody). The summary the user reads is "You looked
+# One worked example per main emotion (fixed text, about nobody). Each example's chosen music is one its
+# emotion's requests rarely get (a happy face gets "bright and energetic" or, content, "bright and moderate";
+# the happy example shows "bright and calm"), and its sentence names no genre: SmolLM2 then writes the
+# request's own music words into the example's frame instead of taking the sentence whole (issue 25: a calm
+# neutral face copied "mellow and moderate indie and folk neither push nor pull" with both seeds), and names
+# no genre the list lacks.
+# The summary the user reads is "You looked
 # mostly <emotion> for <span>, [at times <second>,] and your mood is <trend>. <Time of day>, <why the music
 # fits>."; our code writes the first sentence from the measurement (grounding.measured_opening) and the
 # model the second (the reply's grammar starts it with the time of day), so the example's reply shows the
@@ -63,12 +70,13 @@ class Example:
                             "genres": list(self.genres)}
 
 
+HAND_SET = "hand-set"   # the key of the example for a mood the user set by hand
 EXAMPLES: dict[str, Example] = {
     "happy": Example(
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
-        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and calm.",
         "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
-        "bright and energetic funk keeps that energy going.",
+        "bright and calm songs keep that good feeling going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
         "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
@@ -76,36 +84,45 @@ EXAMPLES: dict[str, Example] = {
         "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, mellow and "
         "calm songs can meet that feeling first, then lift it slowly.",
         ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
+    # chosen music the calm, steady neutral faces do not get ("mellow and moderate"): with their own words in
+    # the example's sentence, SmolLM2 took that sentence whole for 2 of 2 such histories and both fell back
     "neutral": Example(
         "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
-        "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and moderate.",
+        "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and calm.",
         "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
-        "mellow and moderate indie and folk neither push nor pull.",
-        ("mellow indie morning", "laid-back folk"), ("indie", "folk")),
+        "mellow and calm songs can ease you into the day.",
+        ("quiet indie morning", "laid back folk"), ("indie", "folk")),
     "angry": Example(
         "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
         "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, mellow "
-        "and moderate rock can let the tension out and cool it down.",
+        "and moderate songs can let the tension out slowly.",
         ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
     "fear": Example(
         "Main emotion: fear (45%), held for about 2 minutes.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: match the mood.\nChosen music: dark and moderate.",
         "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, dark and "
-        "moderate piano and ambient sounds can hold a restless mind.",
+        "moderate songs can hold a restless mind.",
         ("soothing night piano", "calm ambient"), ("piano", "ambient")),
     "surprise": Example(
         "Main emotion: surprise (40%), held for about 20 seconds.\nMood trend: rising.\n"
-        "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: bright and energetic.",
+        "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: mellow and moderate.",
         "You looked mostly surprised for about 20 seconds, and your mood is rising. This morning, "
-        "bright and energetic electronic beats fit that spark.",
+        "mellow and moderate songs fit that spark.",
         ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
     "disgust": Example(
         "Main emotion: disgust (38%), held for about 50 seconds.\nMood trend: steady.\n"
-        "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
+        "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and calm.",
         "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
-        "mellow and moderate soul grooves can clear the air.",
+        "mellow and calm songs can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
+    # a mood set by hand: no share, span, trend or second emotion to tell, and the first sentence says so
+    HAND_SET: Example(
+        "Mood set by hand: sad.\nTime of day: afternoon.\nGoal: lift the mood gently.\n"
+        "Chosen music: bright and calm.",
+        "You set your mood to sad. This afternoon, bright and calm songs can keep you company and warm "
+        "you up slowly.",
+        ("rainy day acoustic", "slow sunday morning"), ("acoustic", "soul")),
 }
 
 EXAMPLE_PHRASES = frozenset(p.lower() for ex in EXAMPLES.values() for p in ex.search_phrases)
@@ -116,8 +133,15 @@ TIME_ANCHORS = {"morning": "This morning,", "afternoon": "This afternoon,", "eve
 
 
 def time_anchor(time_of_day: str) -> str:
-    """How the summary's second sentence starts (the reply's grammar forces it): the measured time of day."""
+    """How the summary's second sentence starts: the measured time of day."""
     return TIME_ANCHORS.get(time_of_day, "Right now,")
+
+
+def reply_start(request: AnalysisRequest) -> str:
+    """The words the reply's grammar forces at the start of the model's sentence: the time of day and the
+    chosen music ("This evening, dark and calm songs"). Left to go on after "This evening,", SmolLM2 wrote
+    "bright and moderate, I chose a few songs that I love" in 18 of 106 first replies (issue 25)."""
+    return f"{time_anchor(request.time_of_day)} {music_targets(request.summary, request.goal).words()} songs"
 
 
 _GOALS = {"match": "match the mood", "lift": "lift the mood gently"}
@@ -136,16 +160,17 @@ def describe_measurements(request: AnalysisRequest) -> str:
     """The user message: the measured facts, the stated preferences and the chosen music, one a line."""
     s = request.summary
     top = top_emotion(s)
-    if s.manual:
-        lines = [f"The person set their mood by hand: {s.dominant}."]
+    if s.manual:   # nothing was measured: no share, span, trend or second emotion
+        lines = [f"Mood set by hand: {s.dominant}."]
     else:
         # "held for": how long the latest dominant emotion has lasted; when the last moments differ from the
         # history's main emotion, the span it was the main one over
         held = f"held for {span_words(s.dominant_held_s)}" if s.dominant == top else f"over {span_words(s.duration_s)}"
-        lines = [f"Main emotion: {top} ({s.shares.get(top, 0.0) * 100:.0f}%), {held}."]
+        held = "" if changed(s) else f", {held}"   # a changed window is told by its phases below
+        lines = [f"Main emotion: {top} ({s.shares.get(top, 0.0) * 100:.0f}%){held}."]
         if (second := second_emotion(s)) is not None:
             lines.append(f"Second emotion: {second[0]} ({second[1] * 100:.0f}%).")
-    lines.append(f"Mood trend: {s.trend}.")
+        lines.append(f"Mood change: {phase_words(s)}." if changed(s) else f"Mood trend: {s.trend}.")
     if s.face_count > 1:
         lines.append(f"Faces: up to {s.face_count}.")
     lines.append(f"Time of day: {request.time_of_day}.")
@@ -158,6 +183,13 @@ def describe_measurements(request: AnalysisRequest) -> str:
     lines.append(f"Goal: {_GOALS[request.goal]}.")
     lines.append(f"Chosen music: {music_targets(s, request.goal).words()}.")
     return "\n".join(lines)
+
+
+def phase_words(s: MoodSummary) -> str:
+    """A changed window's phases in the prompt's words: "neutral first, then angry (growing)"."""
+    phases = s.shape.phases
+    words = ", then ".join(p.emotion for p in phases)
+    return f"{words} (growing)" if s.shape.rising(phases[-1].emotion) else words
 
 
 def journal_line(days: tuple[JournalDay, ...]) -> str:
@@ -198,6 +230,8 @@ def example_key(request: AnalysisRequest, with_example: bool = True) -> str:
     the engine's key for the prompt prefix it keeps evaluated."""
     if not with_example:
         return "none"
+    if request.summary.manual:
+        return HAND_SET
     top = top_emotion(request.summary)
     return top if top in EXAMPLES else "neutral"
 

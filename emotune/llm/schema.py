@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.llm.grounding import (copy_problems, coverage_problems, fix_wording, grounding_problems,
-                                   liked_problems, measured_opening)
+from emotune.llm.grounding import (copy_problems, coverage_problems, echo_problems, fix_wording,
+                                   grounding_problems, hand_set_problems, liked_problems, measured_opening)
 
 SUMMARY_MAX_CHARS = 240
 SUMMARY_MIN_CHARS = 20
@@ -33,7 +33,7 @@ MAX_TOKENS = SUMMARY_MAX_CHARS // 2 + MAX_PHRASES * PHRASE_MAX_CHARS // 2 + MAX_
 # What the model writes after a forced start: prose without a sentence end. A pattern replaces maxLength in
 # llama.cpp's grammar, so the repetition bounds the length; the class keeps out quotes, backslashes and control
 # characters (invalid JSON).
-_CLAUSE = "[A-Za-z0-9 ,;:'()%+-]"
+_CLAUSE = "[A-Za-z0-9 ,;'()%+-]"
 
 
 def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True, first: str = "") -> dict:
@@ -53,7 +53,8 @@ def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True
         "properties": {
             "summary": _summary_schema(then, model_first, first),
             "search_phrases": {
-                "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": PHRASE_MAX_CHARS},
+                "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": PHRASE_MAX_CHARS,
+                                           "pattern": PHRASE_PATTERN},
                 "maxItems": MAX_PHRASES,
             },
             "genres": genre_list,
@@ -63,6 +64,9 @@ def build_schema(genres: Sequence[str], then: str = "", model_first: bool = True
     }
 
 
+# A search phrase as a person types it: two to four lower-case words ("rainy day acoustic", "late night drive");
+# SmolLM2 wrote single words ("mellow", "folk") that nobody searches for, and the grammar now rules them out.
+PHRASE_PATTERN = "^[a-z]{2,12}( [a-z]{1,12}){1,3}$"
 SENTENCE_MAX_CHARS = 100   # each free part of a summary with a forced form (two of them fit SUMMARY_MAX_CHARS)
 
 
@@ -153,6 +157,8 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         problems += liked_problems(summary, liked)
         problems += coverage_problems(summary, measured)
         problems += copy_problems(summary, examples, forced=measured_opening(measured))
+        problems += echo_problems(summary, opening or measured_opening(measured))
+        problems += hand_set_problems(summary, measured, opening or measured_opening(measured))
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))

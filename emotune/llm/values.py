@@ -6,6 +6,9 @@ import datetime as _dt
 from dataclasses import asdict, dataclass, field
 
 from emotune.core.history import MoodSummary
+# LOOKED: "You looked mostly ...", the adjective for each FER emotion; the window's sentences use it too
+from emotune.core.window_shape import LOOKED  # noqa: F401 - re-exported for the llm modules
+from emotune.core.window_shape import span_words as _span_words
 
 GOALS = ("match", "lift")
 SOURCES = ("llm", "llm-retry", "fallback")
@@ -14,11 +17,6 @@ SOURCES = ("llm", "llm-retry", "fallback")
 MOOD_LABELS: tuple[str, ...] = (
     "happy", "content", "calm", "neutral", "surprised", "tense", "anxious", "angry", "sad",
 )
-
-# "You looked mostly ...": the adjective for each FER emotion (the deterministic summary, the retry's opening)
-LOOKED: dict[str, str] = {"angry": "angry", "disgust": "disgusted", "fear": "afraid", "happy": "happy", "sad": "sad",
-                          "surprise": "surprised", "neutral": "neutral"}
-
 
 def part_of_day(hour: int) -> str:
     """A coarse label for the hour: the prompt gets this, not the exact clock time."""
@@ -32,11 +30,9 @@ def part_of_day(hour: int) -> str:
 
 
 def span_words(seconds: float) -> str:
-    """A measured span as a listener says it: "about 40 seconds", "about 3 minutes" (the prompt gives these,
-    and the grounding check accepts exactly these numbers)."""
-    if seconds < 90:
-        return f"about {max(10, round(seconds / 10) * 10)} seconds"
-    return f"about {round(seconds / 60)} minutes"
+    """A measured span as a listener says it: "3 seconds", "about 40 seconds", "about 3 minutes" (the prompt
+    gives these, and the grounding check accepts exactly these numbers). See emotune.core.window_shape."""
+    return _span_words(seconds)
 
 
 SECOND_SHARE = 0.15       # a second emotion this common is named in the facts (and must be in the summary)

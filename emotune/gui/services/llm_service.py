@@ -85,7 +85,8 @@ class LlmAnalyst:
         # a cancelled result (newer request, window closing) comes back as the fallback; the task runner and the
         # session drop it, so it is never shown
         source = "llm" if result.source.startswith("llm") else "fallback"
-        note = f"{result.model}, {result.elapsed_s:.1f} s" if source == "llm" else result.reason
+        note = (f"{result.model}, {result.elapsed_s:.1f} s" if source == "llm"
+                else fallback_note(result.reason, request.summary is not None and request.summary.manual))
         return AnalysisView(result.summary, source, result.mood, note, raw=result)
 
     def llm_request(self, request: AnalysisRequest):
@@ -113,6 +114,20 @@ class LlmAnalyst:
         except Exception as exc:  # noqa: BLE001 - a missing catalog must not stop the analysis
             log.warning("no catalog genres for the analysis: %s", exc)
             return ()
+
+
+def fallback_note(reason: str, hand_set: bool = False) -> str:
+    """What the panel says when the model's words are not shown: plainly, without the checks' own reasons
+    (those go to the log), that a short summary stands in. `reason` is the Analyst's."""
+    log.info("analysis fallback: %s", reason)
+    what = "the mood you set" if hand_set else "the measured mood"
+    if "time budget" in reason:
+        why = "The language model took too long"
+    elif reason.startswith("no language model"):
+        why = "No language model is available"
+    else:
+        why = "The language model's reply did not hold up"
+    return f"{why}, so a short summary of {what} is shown instead"
 
 
 def journal_days(summary, today: dt.date | None = None) -> tuple:

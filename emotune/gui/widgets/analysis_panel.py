@@ -1,5 +1,6 @@
-"""The analysis of the mood, streamed in as the local language model writes it, with a line saying where it
-came from (the local LLM, its deterministic fallback, or the plain summary)."""
+"""The analysis of the mood, shown as it passes the checks (the measured first sentence at once, the local
+language model's once it is valid), with a line saying where it came from (the local LLM, the short summary
+that stands in for it, or the plain summary)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
@@ -56,6 +57,8 @@ class AnalysisPanel(QWidget):
             self.source_label.setText(f"{words}.")
         elif view.source == "llm":
             self.source_label.setText(f"{words} ({view.note}).")
+        elif view.source == "fallback":   # the note says plainly what stands in (llm_service.fallback_note)
+            self.source_label.setText(f"{view.note.rstrip('.')}.")
         else:
             self.source_label.setText(f"{words}: {view.note.rstrip('.')}.")
 
