@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 TextSink = Callable[[str], None]     # the summary so far (whole text, not a delta)
 # (search phrase or genre, target valence 0..1) -> whether the catalog finds tracks for it on that side of
-# valence (emotune.music.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
+# valence (emotune.music.lists.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
 PhraseCheck = Callable[[str, float], bool]
 DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
 RETRY_HEAT = 0.3                     # the retry's extra temperature: another draw, not the same reply again

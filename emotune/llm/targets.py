@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from emotune.core.history import MoodSummary
 
-SCALE = 0.45                    # the recommender's circumplex scale (emotune.music.mood_target.SCALE)
+SCALE = 0.45                    # the recommender's circumplex scale (emotune.music.lists.mood_target.SCALE)
 TREND_STEP = 0.04               # match follows where the mood is heading, by this much valence
 LIFT_VALENCE = 0.85             # lift heads for bright music ...
 LIFT_ENERGY = 0.55              # ... of moderate energy (the iso principle: from where the mood is)
