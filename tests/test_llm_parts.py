@@ -19,7 +19,7 @@ from emotune.llm.model_files import model_locator
 from emotune.llm.model_files.gguf import GGUFError, read_gguf_info
 from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
 from emotune.llm.prompt import build_messages, describe_measurements
-from emotune.llm.schema import SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
+from emotune.llm.schema import SENTENCE_MAX_CHARS, SUMMARY_MAX_CHARS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer, partial_string_field
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MAX_JOURNAL_DAYS, Analysis, AnalysisRequest, JournalDay, second_emotion, span_words
@@ -80,6 +80,17 @@ def test_check_reply_accepts_a_good_reply_and_repairs_small_faults():
     assert fixed.genres == ("jazz",)
     assert len(fixed.search_phrases) == 2 and all(len(p) <= 40 for p in fixed.search_phrases)
     assert fixed.summary == GOOD["summary"] and len(fixed.notes) >= 3
+
+
+def test_a_sentence_cut_at_the_grammars_length_limit_is_rejected():
+    then = "This evening, dark and calm songs"
+    whole = {"summary": f"{then} suit a quiet hour.", "search_phrases": ["rainy day acoustic"], "genres": []}
+    assert check_reply(json.dumps(whole), ["jazz"], then=then).summary == whole["summary"]
+    free = ("suit the hour and keep you company while the evening slows down and the lights go low, "
+            "and the inner drive of the night")[:SENTENCE_MAX_CHARS]   # "… and the inner dr": all the grammar allows
+    cut = dict(whole, summary=f"{then} {free}.")
+    with pytest.raises(InvalidReply, match="cut mid-word"):
+        check_reply(json.dumps(cut), ["jazz"], then=then)
 
 
 @pytest.mark.parametrize("reply, why", [

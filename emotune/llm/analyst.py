@@ -239,7 +239,8 @@ class Analyst:
             # wrote replies that passed the checks but said nothing ("This evening, youre sure to see the next
             # song.") and spent ~1 s evaluating the prompt without the example.
             ours = opening
-            schema = build_schema(genres, reply_start(request), model_first=not opening)
+            then = reply_start(request)
+            schema = build_schema(genres, then, model_first=not opening)
             messages = build_messages(request)
             streamer = FieldStreamer("summary")
             looping = False
@@ -275,7 +276,8 @@ class Analyst:
                 if looping:
                     raise InvalidReply("the reply got stuck repeating itself")
                 checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
-                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=ours)
+                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=ours,
+                                      then=then)
                 if restates(checked.summary, deterministic):
                     raise InvalidReply("the summary only restates the measured facts")
             except InvalidReply as exc:

@@ -112,11 +112,12 @@ _SPACES = re.compile(r"\s+")
 
 def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None = None,
                 time_of_day: str = "", journal: Sequence = (), liked: Sequence[str] = (),
-                examples: frozenset[str] = frozenset(), opening: str = "") -> Checked:
+                examples: frozenset[str] = frozenset(), opening: str = "", then: str = "") -> Checked:
     """Validates and repairs a raw reply against the schema for `genres`; raises InvalidReply. With
     `measured`, the summary must also be grounded in it, in the `journal` days given and in the `liked`
     genres, cover what was measured, and copy no sentence of the worked `examples` (see grounding.py). The
-    summary checked is `opening` (the first sentence our code wrote, if any) followed by the reply's."""
+    summary checked is `opening` (the first sentence our code wrote, if any) followed by the reply's. `then`
+    is build_schema's forced start, if any: a free part that ran to the grammar's limit was cut mid-word."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -131,6 +132,8 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
         raise InvalidReply(f"fields missing: {', '.join(missing)}")
 
     summary = _clean_text(data["summary"])
+    if then and isinstance(data["summary"], str) and _cut_at_limit(data["summary"], then):
+        problems.append("a sentence ran to the length limit and was cut mid-word")
     if opening and summary:
         summary = f"{opening} {summary}"   # the first sentence, ours (build_schema's model_first=False)
     if len(summary) < SUMMARY_MIN_CHARS:
@@ -162,6 +165,15 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
+
+
+def _cut_at_limit(summary: str, then: str) -> bool:
+    """Whether a free part of a summary written to build_schema's pattern filled all SENTENCE_MAX_CHARS
+    characters: the grammar then forced the full stop wherever the model was, often inside a word."""
+    before, found, after = summary.partition(f"{then} ")
+    if not found:
+        return False
+    return any(len(part.strip().removesuffix(".")) >= SENTENCE_MAX_CHARS for part in (before, after))
 
 
 def truncate_words(text: str, limit: int) -> str:
