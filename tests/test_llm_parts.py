@@ -82,15 +82,19 @@ def test_check_reply_accepts_a_good_reply_and_repairs_small_faults():
     assert fixed.summary == GOOD["summary"] and len(fixed.notes) >= 3
 
 
-def test_a_sentence_cut_at_the_grammars_length_limit_is_rejected():
+def test_a_sentence_cut_at_the_grammars_length_limit_ends_at_its_last_whole_clause():
     then = "This evening, dark and calm songs"
     whole = {"summary": f"{then} suit a quiet hour.", "search_phrases": ["rainy day acoustic"], "genres": []}
     assert check_reply(json.dumps(whole), ["jazz"], then=then).summary == whole["summary"]
     free = ("suit the hour and keep you company while the evening slows down and the lights go low, "
             "and the inner drive of the night")[:SENTENCE_MAX_CHARS]   # "… and the inner dr": all the grammar allows
-    cut = dict(whole, summary=f"{then} {free}.")
+    cut = check_reply(json.dumps(dict(whole, summary=f"{then} {free}.")), ["jazz"], then=then)
+    ended = "suit the hour and keep you company while the evening slows down and the lights go low"
+    assert cut.summary == f"{then} {ended}."
+    assert "a sentence cut at the length limit ends at its last whole clause" in cut.notes
+    rambling = dict(whole, summary=f"{then} {'x' * SENTENCE_MAX_CHARS}.")   # no whole clause to end at
     with pytest.raises(InvalidReply, match="cut mid-word"):
-        check_reply(json.dumps(cut), ["jazz"], then=then)
+        check_reply(json.dumps(rambling), ["jazz"], then=then)
 
 
 @pytest.mark.parametrize("reply, why", [

@@ -131,9 +131,14 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
     if missing:
         raise InvalidReply(f"fields missing: {', '.join(missing)}")
 
-    summary = _clean_text(data["summary"])
-    if then and isinstance(data["summary"], str) and _cut_at_limit(data["summary"], then):
-        problems.append("a sentence ran to the length limit and was cut mid-word")
+    raw = data["summary"]
+    if then and isinstance(raw, str) and (ended := _whole_clauses(raw, then)) != raw:
+        if ended is None:
+            problems.append("a sentence ran to the length limit and was cut mid-word")
+        else:
+            raw = ended
+            notes.append("a sentence cut at the length limit ends at its last whole clause")
+    summary = _clean_text(raw)
     if opening and summary:
         summary = f"{opening} {summary}"   # the first sentence, ours (build_schema's model_first=False)
     if len(summary) < SUMMARY_MIN_CHARS:
@@ -167,13 +172,21 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
 
 
-def _cut_at_limit(summary: str, then: str) -> bool:
-    """Whether a free part of a summary written to build_schema's pattern filled all SENTENCE_MAX_CHARS
-    characters: the grammar then forced the full stop wherever the model was, often inside a word."""
+def _whole_clauses(summary: str, then: str) -> str | None:
+    """`summary` (written to build_schema's pattern with the forced start `then`) as it is, or, where a free
+    part filled all SENTENCE_MAX_CHARS characters, the grammar forced its full stop wherever the model was,
+    often inside a word ("the inner-dri."): ended at its last whole clause instead (before its last comma or
+    semicolon), or None when too little would be left."""
     before, found, after = summary.partition(f"{then} ")
     if not found:
-        return False
-    return any(len(part.strip().removesuffix(".")) >= SENTENCE_MAX_CHARS for part in (before, after))
+        return summary
+    free = after.strip().removesuffix(".")
+    if len(before.strip().removesuffix(".")) >= SENTENCE_MAX_CHARS:
+        return None
+    if len(free) < SENTENCE_MAX_CHARS:
+        return summary
+    head = free[: max(free.rfind(","), free.rfind(";"))].rstrip()
+    return f"{before}{then} {head}." if len(head.split()) >= 3 else None
 
 
 def truncate_words(text: str, limit: int) -> str:
