@@ -17,6 +17,7 @@ from emotune.llm.model_files.gguf import GGUFInfo
 from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.native_logs import ensure_std_fds, route_llama_logs
+from emotune.llm.runtime.native_logs import log as native_log
 from emotune.llm.runtime.prefix_states import PrefixStates
 
 log = logging.getLogger(__name__)
@@ -250,10 +251,27 @@ def _abort_when(llama, stop: Callable[[], bool] | None) -> Iterator[threading.Ev
 
     callback = llama_cpp.ggml_abort_callback(check)   # referenced here until llama.cpp lets go of it
     llama_cpp.llama_set_abort_callback(llama.ctx, callback, None)
+    quiet = _QuietOnceAborted(aborted)
+    native_log.addFilter(quiet)
     try:
         yield aborted
     finally:
         llama_cpp.llama_set_abort_callback(llama.ctx, llama_cpp.ggml_abort_callback(), None)
+        native_log.removeFilter(quiet)
+
+
+class _QuietOnceAborted(logging.Filter):
+    """llama.cpp reports the decode that our abort callback ended as an error ("failed to decode"): expected
+    when the user cancels or closes the window, so it goes to DEBUG instead of a warning in the log."""
+
+    def __init__(self, aborted: threading.Event) -> None:
+        super().__init__()
+        self.aborted = aborted
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.aborted.is_set() and record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= logging.getLogger(record.name).getEffectiveLevel()
 
 
 def _guarded(progress: Progress | None) -> Progress:
