@@ -9,7 +9,7 @@ import functools
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QSplitterHandle, QWidget
+from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QSplitterHandle, QWidget
 
 from emotune.core.mood import MoodSnapshot
 from emotune.gui.accessibility import unnamed_controls
@@ -63,6 +63,13 @@ def _cut_labels(root: QWidget) -> list[str]:
             and label.height() < label.heightForWidth(label.width())]
 
 
+def _cut_buttons(root: QWidget) -> list[str]:
+    """Visible buttons narrower than their text needs (at the minimum size the track list's five header
+    buttons once read "tch my mo", "Play…fy")."""
+    return [button.text() for button in root.findChildren(QAbstractButton)
+            if button.isVisible() and button.text() and button.width() < button.sizeHint().width()]
+
+
 def _real_tracks(parts, mood="happy"):
     """A real list from the offline catalog, with its real reasons."""
     prefs = parts.settings.preferences()
@@ -74,11 +81,14 @@ def test_the_window_at_its_minimum_size_has_no_overlap_and_no_cut_note(make_app,
     window = parts.window
     assert (window.minimumWidth(), window.minimumHeight()) == MINIMUM_SIZE
     window.tracks.show_batch(_real_tracks(parts))
+    _sized(qtbot, window, MINIMUM_SIZE)
+    assert _cut_buttons(window) == []                 # the columns share the width by their contents: twice
     window.mood.show_mood(MoodSnapshot.manual_mood("happy"))
     window.analysis.begin("Reading your mood…")
     _sized(qtbot, window, MINIMUM_SIZE)
     assert _overlaps(window) == []
     assert _cut_labels(window) == []
+    assert _cut_buttons(window) == []
     assert not window.tracks.scroll.horizontalScrollBar().isVisible()
     assert window.statusBar().isVisible() and window.rect().contains(window.statusBar().geometry())
     va = window.mood.va
