@@ -304,13 +304,22 @@ class TrackList(QWidget):
             row.feedback_undone.connect(self.feedback_undone)
             row.message.connect(self.message)
             self._rows.insertWidget(self._rows.count() - 1, row)
+        self._keep_rows_whole()
         self._update_save()
         self.scroll.verticalScrollBar().setValue(0)   # a new list starts at its first track
         source = f" (from the {batch.source})" if batch.source and batch.tracks else ""
         if batch.tracks:
-            self.note.setText((batch.note + " " if batch.note else "") + f"{len(batch.tracks)} track{'' if len(batch.tracks) == 1 else 's'}{source}.")
+            count = f"{len(batch.tracks)} track{'' if len(batch.tracks) == 1 else 's'}{source}."
+            self.note.setText((batch.note + " " if batch.note else "") + count)
         else:
             self.note.setText(batch.note or "No tracks found for this mood.")
+
+    def _keep_rows_whole(self) -> None:
+        """The list never gets narrower than a row's buttons need: a scroll area without a sideways bar
+        squeezes its rows otherwise ("Copy lin" at the window's minimum size)."""
+        widest = max((self._rows.itemAt(i).widget().minimumSizeHint().width() for i in range(self._rows.count() - 1)),
+                     default=0)
+        self.scroll.setMinimumWidth(widest + self.scroll.verticalScrollBar().sizeHint().width())
 
     def show_error(self, text: str) -> None:
         self.refresh_button.setEnabled(True)
