@@ -1,6 +1,7 @@
 """docs/screens/: the real window, as a new user sees it, on a video of three faces (benchmarks/sample_video.py),
 after "Capture mood" (the local model's analysis and a track list) at 1600×1000, 1280×800 and the minimum size,
-plus Settings and the Journal tab (the 1600×1000 one is also the README's docs/screenshot.png). Run it under Xvfb, from the repository root:
+plus Settings and the Journal tab (the 1600×1000 one is also the README's docs/screenshot.png). Run it under
+Xvfb, from the repository root:
 
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
     QT_SCALE_FACTOR=2 xvfb-run -s "-screen 0 2600x1700x24" .venv/bin/python scripts/screenshots.py --scale2
