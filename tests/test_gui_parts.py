@@ -289,15 +289,21 @@ def test_self_test_prints_one_json_line_with_the_language_models_analysis():
     assert summary["models"]["analysis"] == DEFAULT_MODEL_NAME
 
 
-@pytest.mark.slow
-def test_self_test_without_a_language_model_shows_the_summary_and_says_so(tmp_path):
-    """Resources with everything but the GGUF (as an install whose model download never ran)."""
+def _resources_without_gguf(tmp_path: Path) -> Path:
+    """A resources folder with the shipped assets and models, but no GGUF."""
     resources = tmp_path / "resources"
     (resources / "models").mkdir(parents=True)
     (resources / "assets").symlink_to(REPO / "assets")
     for f in models_dir().iterdir():
         if f.suffix != ".gguf":
             (resources / "models" / f.name).symlink_to(f)
+    return resources
+
+
+@pytest.mark.slow
+def test_self_test_without_a_language_model_shows_the_summary_and_says_so(tmp_path):
+    """Resources with everything but the GGUF (as an install whose model download never ran)."""
+    resources = _resources_without_gguf(tmp_path)
     summary = _self_test({"EMOTUNE_RESOURCES": str(resources)})
     assert summary["analysis_source"] == "summary", summary
     assert summary["models"]["analysis"] == "no language model"
@@ -309,12 +315,7 @@ def test_self_test_fails_when_the_gguf_is_there_but_the_language_model_does_not_
     gguf = models_dir() / DEFAULT_MODEL_NAME
     if not gguf.is_file():
         pytest.skip(f"the default GGUF is not at {gguf} (make install fetches it)")
-    resources = tmp_path / "resources"
-    (resources / "models").mkdir(parents=True)
-    (resources / "assets").symlink_to(REPO / "assets")
-    for f in models_dir().iterdir():
-        if f.suffix != ".gguf":
-            (resources / "models" / f.name).symlink_to(f)
+    resources = _resources_without_gguf(tmp_path)
     with gguf.open("rb") as fh:    # the first 4 MB of the real file: a GGUF cut short, as by a broken download
         (resources / "models" / DEFAULT_MODEL_NAME).write_bytes(fh.read(4_000_000))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EMOTUNE_RESOURCES=str(resources))
