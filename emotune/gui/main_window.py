@@ -295,8 +295,10 @@ class MainWindow(QMainWindow):
     def _on_source_ended(self) -> None:
         self._halted = self._ended = True
         self.view.set_message(self.plan.ended_message(found_face=self._faces_seen))
-        if self.plan.is_photo and not self._faces_seen:   # not "Looking for a face…" under a photo read to its end
-            self.mood.show_waiting("No face found in this photo.")
+        if self.plan.is_photo:   # the light turns with the message, not a moment later when the thread ends
+            self._show_capture_light(False, self.controller.source_description)
+            if not self._faces_seen:   # not "Looking for a face…" under a photo read to its end
+                self.mood.show_waiting("No face found in this photo.")
 
     @Slot(bool)
     def _on_running_changed(self, running: bool) -> None:
