@@ -23,7 +23,7 @@ from emotune.gui.services.auto_refresh import AutoRefreshPolicy
 from emotune.gui.settings import Settings
 from emotune.gui.style import EMOTION_COLORS
 from emotune.gui.widgets.live_text import LiveText
-from emotune.gui.widgets.video_view import VideoView
+from emotune.gui.widgets.video_view import VideoView, label_chip
 from emotune.gui.workers.frame_slot import CapturedFrame, LatestFrameSlot
 from emotune.gui.workers.tasks import TaskRunner
 from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
@@ -155,6 +155,42 @@ def test_the_view_paints_the_newest_frame_scaled_to_fit_and_centred(qtbot, view_
     view.set_faces((face,), (640, 480))
     qtbot.waitUntil(lambda: view.grab().toImage().pixelColor(x0 + round(200 * scale), y0 + round(100 * scale))
                     .name() == EMOTION_COLORS["happy"].name())
+
+
+@pytest.mark.parametrize("box", [(560, 10, 80, 80),     # top right corner: no room above, none to the right
+                                 (0, 0, 640, 480),      # the face fills the picture: no room above or below
+                                 (-20, 400, 100, 100),  # hanging over the bottom left edge
+                                 (300, 200, 60, 60)])   # in the middle: above its box, at its left edge
+def test_a_faces_label_is_never_cut_off_by_the_edge_of_the_picture(box):
+    from PySide6.QtCore import QRectF
+    picture = QRectF(20, 30, 640, 480)
+    face = QRectF(picture.x() + box[0], picture.y() + box[1], box[2], box[3])
+    chip = label_chip(face, 110, 24, picture)
+    assert picture.contains(chip), (chip, picture)
+    assert (chip.width(), chip.height()) == (110, 24)
+    if box == (300, 200, 60, 60):
+        assert (chip.left(), chip.bottom()) == (face.left(), face.top() - 2)
+
+
+def test_a_label_at_the_right_edge_is_drawn_whole_in_the_view(qtbot):
+    """A face at the right edge of the frame: its label (not just its box) is painted inside the picture."""
+    slot = LatestFrameSlot()
+    view = VideoView(slot)
+    qtbot.addWidget(view)
+    view.set_message("")
+    view.resize(640, 480)
+    view.show()
+    slot.put(CapturedFrame(Frame(np.zeros((480, 640, 3), np.uint8), 0.0, 0), 0.0, 1))
+    qtbot.waitUntil(lambda: view.frames_shown == 1)
+    view.set_faces((FaceResult(Box(600, 200, 40, 40), one_hot("happy")),), (640, 480))
+    colour = EMOTION_COLORS["happy"].name()
+    # the chip ends at the picture's right edge, so it starts far left of the box (x 600), not at it
+
+    def chip_columns() -> list[int]:
+        shot = view.grab().toImage()
+        return [x for x in range(500, 640) if any(shot.pixelColor(x, y).name() == colour for y in range(170, 200))]
+
+    qtbot.waitUntil(lambda: bool(chip_columns()) and min(chip_columns()) < 560 and max(chip_columns()) >= 636)
 
 
 def test_live_text_repaints_itself_without_laying_out_the_window_until_it_needs_more_lines(qtbot):

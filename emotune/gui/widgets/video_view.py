@@ -49,6 +49,19 @@ def to_qimage(image_bgr: np.ndarray) -> QImage:
     return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
 
 
+def label_chip(box: QRectF, width: float, height: float, picture: QRectF) -> QRectF:
+    """Where a face's label goes: above its box, else below it, else inside its top edge; always wholly on the
+    picture, so a face at the edge of the frame never has its label cut off."""
+    if box.top() - height - 2 >= picture.top():
+        top = box.top() - height - 2
+    elif box.bottom() + 2 + height <= picture.bottom():
+        top = box.bottom() + 2
+    else:
+        top = max(picture.top(), box.top()) + 2
+    left = min(max(box.left(), picture.left()), picture.right() - width)
+    return QRectF(max(left, picture.left()), min(top, picture.bottom() - height), width, height)
+
+
 class VideoView(QWidget):
     """GUI thread only."""
 
@@ -193,8 +206,7 @@ class VideoView(QWidget):
             p.setPen(QPen(color, 5 if main else 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(box, 6, 6)
-            top = box.top() - th - 2 if box.top() - th - 2 >= target.top() else box.bottom() + 2
-            chip = QRectF(box.left(), top, tw, th)
+            chip = label_chip(box, tw, th, target)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(chip, 4, 4)
