@@ -21,7 +21,8 @@ from emotune.appdirs import AppDirs
 from emotune.capture import VideoSource, list_cameras, open_source
 from emotune.gui import settings as keys
 from emotune.gui.crash import CrashReporter
-from emotune.gui.main_window import MainWindow, SourceSpec
+from emotune.gui.main_window import MainWindow
+from emotune.gui.presenters.source_presenter import SourceSpec
 from emotune.gui.services.interfaces import AnalysisService, MusicService
 from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
