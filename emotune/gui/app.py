@@ -115,7 +115,7 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     for runner in parts.runners:
         window.shutdown_hooks.append(runner.shutdown)
     if journal:
-        from emotune.gui.widgets.journal_view import JournalView
+        from emotune.gui.widgets.journal.view import JournalView
 
         parts.journal = engines.attach_journal(window, session, dirs, JournalView,
                                                enabled=settings.get(keys.JOURNAL_ENABLED))
