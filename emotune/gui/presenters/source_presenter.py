@@ -39,7 +39,7 @@ class SourcePresenter(QObject):
                  settings: Settings, tasks: TaskRunner, source_opener: Callable[[SourceSpec], VideoSource],
                  camera_probe: Callable[[], list[int]] | None) -> None:
         super().__init__(window)
-        self.window, self.controls, self.view, self.photo_bar, self.status = window, controls, view, photo_bar, status
+        self._window, self.controls, self.view, self.photo_bar, self.status = window, controls, view, photo_bar, status
         self.controller, self.session, self.settings, self.tasks = controller, session, settings, tasks
         self._source_opener, self._camera_probe = source_opener, camera_probe
         self._source: SourceSpec | None = None
@@ -122,14 +122,14 @@ class SourcePresenter(QObject):
     @Slot()
     def open_file_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a video or image", self._start_dir(),
+        path, _ = QFileDialog.getOpenFileName(self._window, "Open a video or image", self._start_dir(),
                                               f"Videos and images ({patterns});;All files (*)")
         self._open_chosen(path)
 
     @Slot()
     def open_folder_dialog(self) -> None:
         """A folder of photos: they are read one after the other (the README's promise)."""
-        self._open_chosen(QFileDialog.getExistingDirectory(self.window, "Open a folder of photos",
+        self._open_chosen(QFileDialog.getExistingDirectory(self._window, "Open a folder of photos",
                                                            self._start_dir()))
 
     def _start_dir(self) -> str:
