@@ -157,7 +157,7 @@ def test_file_open_reaches_a_folder_and_the_mood_override_is_in_a_menu(make_app,
     window = make_app().window
     opened = []
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path)))
-    monkeypatch.setattr(window, "start_source", opened.append)
+    monkeypatch.setattr(window.sources, "start_source", opened.append)   # the source panel opens it
     file_menu = window.menuBar().actions()[0].menu()
     folder = next(a for a in file_menu.actions() if "folder" in a.text().lower())
     folder.trigger()

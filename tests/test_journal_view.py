@@ -40,7 +40,7 @@ def make_view(qtbot):
     views = []
 
     def make(store, **kw):
-        from emotune.gui.widgets.journal_view import JournalView
+        from emotune.gui.widgets.journal.view import JournalView
 
         view = JournalView(store, **kw)
         qtbot.addWidget(view)
@@ -183,7 +183,7 @@ def test_export_is_off_when_the_journal_is(qtbot, make_view):
 
 
 def test_a_long_analysis_wraps_in_the_list_instead_of_being_cut(qtbot, day_store):
-    from emotune.gui.widgets.journal_entries import DayEntries, load_day_entries
+    from emotune.gui.widgets.journal.entries import DayEntries, load_day_entries
 
     entries = DayEntries()
     qtbot.addWidget(entries)

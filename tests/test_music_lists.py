@@ -219,7 +219,7 @@ def test_a_track_row_shows_ampersands_not_entities(qtbot):
 def test_the_window_shows_the_sentence_and_puts_the_details_in_its_tooltip(qtbot):
     from types import SimpleNamespace
 
-    from emotune.gui.main_window import MainWindow
+    from emotune.gui.presenters.session_presenter import SessionPresenter
     from emotune.gui.services.interfaces import TrackBatch
     from emotune.gui.widgets.track_list import TrackList
 
@@ -227,6 +227,6 @@ def test_the_window_shows_the_sentence_and_puts_the_details_in_its_tooltip(qtbot
     qtbot.addWidget(tracks)
     batch = TrackBatch((), "Few Spanish tracks fit an angry mood, so other languages are included.",
                        "offline catalog", detail="8 of 10 tracks are in other languages than Spanish.")
-    MainWindow._on_tracks(SimpleNamespace(tracks=tracks), batch)     # the window's own slot, on a real list
+    SessionPresenter._on_tracks(SimpleNamespace(tracks=tracks), batch)   # the window's slot, on a real list
     assert tracks.note.text() == batch.note
     assert tracks.note.toolTip() == "8 of 10 tracks are in other languages than Spanish."

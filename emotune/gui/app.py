@@ -21,7 +21,8 @@ from emotune.appdirs import AppDirs
 from emotune.capture import VideoSource, list_cameras, open_source
 from emotune.gui import settings as keys
 from emotune.gui.crash import CrashReporter
-from emotune.gui.main_window import MainWindow, SourceSpec
+from emotune.gui.main_window import MainWindow
+from emotune.gui.presenters.source_presenter import SourceSpec
 from emotune.gui.services.interfaces import AnalysisService, MusicService
 from emotune.gui.services.session import MoodSession
 from emotune.gui.settings import Settings
@@ -114,7 +115,7 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     for runner in parts.runners:
         window.shutdown_hooks.append(runner.shutdown)
     if journal:
-        from emotune.gui.widgets.journal_view import JournalView
+        from emotune.gui.widgets.journal.view import JournalView
 
         parts.journal = engines.attach_journal(window, session, dirs, JournalView,
                                                enabled=settings.get(keys.JOURNAL_ENABLED))

@@ -82,7 +82,7 @@ class MusicService(Protocol):
 
 
 class JournalPanel(Protocol):
-    """What the journal wiring needs of the Journal tab (gui.widgets.journal_view.JournalView is one): the
+    """What the journal wiring needs of the Journal tab (gui.widgets.journal.view.JournalView is one): the
     services never import widgets, so app.py builds the tab and hands its maker in."""
 
     store: Any

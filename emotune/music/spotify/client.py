@@ -21,20 +21,13 @@ import requests
 import spotipy
 from requests.adapters import HTTPAdapter
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
-from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from emotune.music.links import is_track_id, track_uri, track_url
 from emotune.music.spotify.auth import RedirectCatcher, SecureTokenCache, install_log_redaction
 from emotune.music.spotify.config import SpotifyConfig
-from emotune.music.spotify.errors import (
-    SpotifyAuthError,
-    SpotifyError,
-    SpotifyQuotaExceeded,
-    SpotifyRateLimited,
-    SpotifyRequestError,
-    SpotifyUnavailable,
-)
+from emotune.music.spotify.errors import SpotifyAuthError, SpotifyRateLimited, SpotifyRequestError, SpotifyUnavailable
+from emotune.music.spotify.translate import accounts_busy, api_error, is_quota, network_error, oauth_error, retry_after
 from emotune.music.track import Track
 
 log = logging.getLogger(__name__)
@@ -147,13 +140,13 @@ class SpotifyClient:
             try:
                 self._auth.get_access_token(code=code, check_cache=False)
             except SpotifyOauthError as exc:
-                if (busy := self._accounts_busy(exc)) is not None:
+                if (busy := accounts_busy(exc)) is not None:
                     raise busy from exc
                 raise SpotifyAuthError(f"Spotify did not accept the login ({exc.error or exc}).",
                                        "Check the Client ID and that the redirect URI in your Spotify app is "
                                        f"exactly {self.config.redirect_uri}") from exc
             except requests.RequestException as exc:
-                raise self._network_error(exc) from exc
+                raise network_error(exc, self.config.timeout_s) from exc
             self._market = None
         return self.me()
 
@@ -293,17 +286,17 @@ class SpotifyClient:
                     self._force_refresh()
                     refreshed = True
                     continue
-                if exc.http_status == 429 and not self._is_quota(exc):
-                    wait = self._retry_after(exc)
+                if exc.http_status == 429 and not is_quota(exc):
+                    wait = retry_after(exc)
                     if attempt < self.config.max_rate_retries and wait <= self.config.max_wait_s:
                         log.info("Spotify asked to wait %.0f s; waiting", wait)
                         self._sleep(wait)
                         continue
-                raise self._api_error(exc) from exc
+                raise api_error(exc) from exc
             except SpotifyOauthError as exc:
-                raise self._oauth_error(exc) from exc
+                raise oauth_error(exc) from exc
             except requests.RequestException as exc:
-                raise self._network_error(exc) from exc
+                raise network_error(exc, self.config.timeout_s) from exc
         raise SpotifyRateLimited("Spotify kept asking EmoTune to slow down.", "Try again in a minute.")
 
     def _force_refresh(self) -> None:
@@ -312,78 +305,6 @@ class SpotifyClient:
             with self._lock:
                 self._auth.refresh_access_token(token.get("refresh_token", ""))
         except SpotifyOauthError as exc:
-            raise self._oauth_error(exc) from exc
+            raise oauth_error(exc) from exc
         except requests.RequestException as exc:
-            raise self._network_error(exc) from exc
-
-    @staticmethod
-    def _retry_after(exc: SpotifyException) -> float:
-        try:
-            return max(0.0, float((exc.headers or {}).get("Retry-After", 1)))
-        except (TypeError, ValueError):
-            return 1.0
-
-    @staticmethod
-    def _is_quota(exc: SpotifyException) -> bool:
-        """QUOTA_EXCEEDED: waiting out Retry-After will not help, so it is never slept on."""
-        return "QUOTA_EXCEEDED" in f"{exc.reason or ''} {exc.msg or ''}".upper()
-
-    def _api_error(self, exc: SpotifyException) -> SpotifyError:
-        status = exc.http_status
-        if status == 429 and self._is_quota(exc):
-            return SpotifyQuotaExceeded(
-                "Your Spotify app has used up its request quota (QUOTA_EXCEEDED).",
-                "Spotify limits development-mode apps; try again later (often the next day).")
-        if status == 429:
-            wait = self._retry_after(exc)
-            minutes = f"{wait / 60:.0f} min" if wait >= 90 else f"{wait:.0f} s"
-            return SpotifyRateLimited(f"Spotify asks EmoTune to wait {minutes} before the next request.",
-                                      "Try again later.", retry_after_s=wait)
-        if status == 401:
-            return SpotifyAuthError("Spotify no longer accepts this login.", "Connect Spotify again in Settings.")
-        if status == 403:
-            return SpotifyRequestError(
-                "Spotify refused the request (403).",
-                "Check that your account is added under User Management of your Spotify app and that its owner "
-                "has Premium.", status=status)
-        if status >= 500:
-            return SpotifyUnavailable(f"Spotify had a server error ({status}).", "Try again in a few minutes.")
-        message = (exc.msg or "").split("\n")[-1].strip() or f"HTTP {status}"
-        return SpotifyRequestError(f"Spotify rejected the request: {message}.", "", status=status)
-
-    def _oauth_error(self, exc: SpotifyOauthError) -> SpotifyError:
-        """A failed token refresh: a refused login, or the accounts service being down or busy (the login
-        is still good then, and asking the user to connect again would be wrong)."""
-        busy = self._accounts_busy(exc)
-        if busy is not None:
-            return busy
-        return SpotifyAuthError(f"The Spotify login has expired or was revoked ({exc.error or 'oauth error'}).",
-                                "Connect Spotify again in Settings.")
-
-    @staticmethod
-    def _accounts_busy(exc: SpotifyOauthError) -> SpotifyError | None:
-        """SpotifyUnavailable or SpotifyRateLimited when the token endpoint answered 5xx or 429; None for a
-        real refusal (4xx). spotipy keeps the HTTP status only on the HTTPError it raised this from."""
-        response = getattr(exc.__context__, "response", None)
-        status = getattr(response, "status_code", 0) or 0
-        if status >= 500:
-            return SpotifyUnavailable(f"Spotify's login service is unavailable (server error {status}).",
-                                      "Your login is kept; try again in a few minutes.")
-        if status == 429:
-            try:
-                wait = max(0.0, float(response.headers.get("Retry-After", 0)))
-            except (TypeError, ValueError):
-                wait = 0.0
-            when = f"in {wait / 60:.0f} min" if wait >= 90 else "later"
-            return SpotifyRateLimited("Spotify's login service is busy and asks EmoTune to wait.",
-                                      f"Your login is kept; try again {when}.", retry_after_s=wait)
-        return None
-
-    def _network_error(self, exc: requests.RequestException) -> SpotifyUnavailable:
-        # with read retries at 0, urllib3 wraps a read timeout in MaxRetryError and requests makes that a
-        # ConnectionError: look at the reason to tell "slow" from "unreachable"
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError):
-            return SpotifyUnavailable(f"Spotify did not answer within {self.config.timeout_s:g} s.",
-                                      "Check your connection and try again.")
-        return SpotifyUnavailable("Cannot reach Spotify.", "Check your internet connection.")
+            raise network_error(exc, self.config.timeout_s) from exc

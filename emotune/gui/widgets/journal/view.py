@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 from emotune.core.emotions import index_of
 from emotune.core.errors import user_text
 from emotune.gui.style import MOOD_WORDS, label
-from emotune.gui.widgets.journal_chart import ChartBar, MoodChart, MoodLegend
-from emotune.gui.widgets.journal_entries import DayEntries, load_day_entries
+from emotune.gui.widgets.journal.chart import ChartBar, MoodChart, MoodLegend
+from emotune.gui.widgets.journal.entries import DayEntries, load_day_entries
 from emotune.gui.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class JournalData:
     week_bins: tuple
     liked: dict
     counts: dict
-    entries: tuple = ()      # the day's analyses with their tracks (journal_entries.DayEntry)
+    entries: tuple = ()      # the day's analyses with their tracks (entries.DayEntry)
 
 
 def load_journal_data(store, day: dt.date, today: dt.date) -> JournalData:
