@@ -35,7 +35,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 N_HISTORIES = int(os.environ.get("EMOTUNE_BENCH_QUALITY_N", "106"))
 OLD_COMMIT = "482ca84"

@@ -48,7 +48,8 @@ def build_menus(window: QMainWindow, controls: Controls, *, open_folder: Callabl
                          triggered=lambda: help_dialogs.show_how_it_works(window)),
                  QAction("&Keyboard shortcuts", window,
                          triggered=lambda: help_dialogs.show_shortcuts(window, acts.shortcuts)),
-                 QAction("&Where is my data?", window, triggered=lambda: help_dialogs.show_data(window, settings_path())),
+                 QAction("&Where is my data?", window,
+                         triggered=lambda: help_dialogs.show_data(window, settings_path())),
                  None, QAction("&About EmoTune", window, triggered=lambda: help_dialogs.show_about(window))]
     acts.shortcuts = [c.open_action, folder, c.start_action, c.capture_action, c.settings_action, fullscreen,
                       acts.help[0], quit_action]

@@ -50,7 +50,8 @@ def timeline(store, start: float | None = None, end: float | None = None) -> lis
             flat = {c: row.get(c, "") for c in CSV_COLUMNS}
             flat.update(record=_RECORD[table], time=_iso(ts), _ts=(ts, TABLES.index(table)))
             if table == "sessions":
-                flat.update(session_id=row["id"], source=row["source"], text=f"ended {_iso(row['ended_at'])}" if row["ended_at"] else "")
+                ended = f"ended {_iso(row['ended_at'])}" if row["ended_at"] else ""
+                flat.update(session_id=row["id"], source=row["source"], text=ended)
             elif table == "snapshots":
                 flat["mood"] = row["dominant"]
             elif table == "feedback":

@@ -72,8 +72,7 @@ def summarise(store, days: float = 7.0) -> JournalSummary:
         valence = arousal = 0.0
         shares = {}
     sessions = store.query("SELECT COUNT(*) FROM sessions WHERE started_at >= ?", (since,))[0][0]
-    liked = {mood: tuple(f"{t.title or t.track_id} — {t.artist.replace('; ', ', ')}" if t.artist else (t.title or t.track_id)
-                         for t in tracks)
+    liked = {mood: tuple(_song_line(t) for t in tracks)
              for mood, tracks in liked_by_mood(store, since, per_mood=5).items()}
     return JournalSummary(
         days=float(days), sessions=int(sessions), samples=samples, shares=shares,
@@ -82,3 +81,9 @@ def summarise(store, days: float = 7.0) -> JournalSummary:
                       for b in per_day),
         liked=liked,
     )
+
+
+def _song_line(track) -> str:
+    """"Title — Artist, Artist" (the catalog joins artists with '; ')."""
+    title = track.title or track.track_id
+    return f"{title} — {track.artist.replace('; ', ', ')}" if track.artist else title

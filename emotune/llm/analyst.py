@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.llm.fallback import fallback_analysis, mood_label, search_phrases, summary_text
-from emotune.llm.grounding import genres_named, measured_opening, music_word_problems, restates
+from emotune.llm.catalog_backing import PhraseCheck, backed, checked_phrases, with_named_genres
+from emotune.llm.fallback import fallback_analysis, mood_label, summary_text
+from emotune.llm.grounding import measured_opening, music_word_problems, restates
 from emotune.llm.model_files.model_locator import ModelFileError, locate_model
 from emotune.llm.prompt import (
-    EXAMPLE_PHRASES,
     EXAMPLE_SENTENCES,
     build_messages,
     example_key,
@@ -32,7 +32,7 @@ from emotune.llm.prompt import (
 )
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import Generation, LlamaEngine, ModelLoadError, Progress
-from emotune.llm.schema import MAX_GENRES, MAX_TOKENS, InvalidReply, build_schema, check_reply
+from emotune.llm.schema import MAX_TOKENS, InvalidReply, build_schema, check_reply
 from emotune.llm.stream import FieldStreamer
 from emotune.llm.targets import music_targets
 from emotune.llm.values import Analysis, AnalysisRequest
@@ -40,9 +40,6 @@ from emotune.llm.values import Analysis, AnalysisRequest
 log = logging.getLogger(__name__)
 
 TextSink = Callable[[str], None]     # the summary so far (whole text, not a delta)
-# (search phrase or genre, target valence 0..1) -> whether the catalog finds tracks for it on that side of
-# valence (emotune.music.lists.phrase_search.PhraseSearch.suits); None: no catalog to ask, every phrase is kept
-PhraseCheck = Callable[[str, float], bool]
 DEFAULT_TIME_BUDGET_S = 30.0         # a 7B model on a laptop CPU needs ~20 s for a reply; SmolLM2 ~2 s
 RETRY_HEAT = 0.3                     # the retry's extra temperature: another draw, not the same reply again
 _LOOP = re.compile(r"(.{1,8}?)\1{7,}$", re.DOTALL)   # a unit repeated 8+ times at the end: a looping model
@@ -198,8 +195,8 @@ class Analyst:
         def fallback(reason: str, cancelled: bool = False) -> Analysis:
             result = fallback_analysis(request, reason, model=model, cancelled=cancelled)
             if not cancelled and self.phrase_check is not None:   # the fixed rules' phrases the catalog backs
-                backed = self._backed(result.search_phrases, result.target_valence)
-                result = replace(result, search_phrases=backed or result.search_phrases)
+                kept = backed(self.phrase_check, result.search_phrases, result.target_valence)
+                result = replace(result, search_phrases=kept or result.search_phrases)
             if not cancelled:
                 _safe(on_text, result.summary)
             return result
@@ -287,18 +284,19 @@ class Analyst:
                 log.debug("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
                 continue
             targets = music_targets(s, request.goal)
-            picked = self._backed(checked.genres, targets.valence)
+            picked = backed(self.phrase_check, checked.genres, targets.valence)
             notes: tuple[str, ...] = ()
             if len(picked) < len(checked.genres):
                 notes += (f"genres the catalog does not back for this mood dropped: "
                           f"{', '.join(g for g in checked.genres if g not in picked)}",)
-            picked = self._with_named_genres(checked.summary, picked, genres, targets.valence)
+            picked = with_named_genres(self.phrase_check, checked.summary, picked, genres, targets.valence)
             if stray := music_word_problems(checked.summary, picked, request.preferred_genres, genres):
                 problems.append(stray[0])   # the words would not agree with the list shown beside them
                 log.debug("attempt %d invalid: %s", attempt, stray[0])
                 continue
             _safe(on_text, checked.summary)
-            phrases, more = self._checked_phrases(checked.search_phrases, request, label, targets.valence)
+            phrases, more = checked_phrases(self.phrase_check, checked.search_phrases, request, label,
+                                            targets.valence)
             notes += more
             return Analysis(
                 summary=checked.summary, mood=label, target_valence=targets.valence, target_energy=targets.energy,
@@ -307,62 +305,6 @@ class Analyst:
                 notes=checked.notes + notes,
             )
         return fallback("the model's replies were invalid twice: " + " / ".join(problems))
-
-    def _backed(self, items: Sequence[str], valence: float) -> tuple[str, ...]:
-        """The items the catalog finds tracks for on the target's side of valence (all without a check)."""
-        if self.phrase_check is None:
-            return tuple(items)
-        kept = []
-        for item in items:
-            try:
-                if self.phrase_check(item, valence):
-                    kept.append(item)
-            except Exception:  # noqa: BLE001 - a broken catalog check must not cost the analysis
-                log.exception("phrase check failed")
-                return tuple(items)
-        return tuple(kept)
-
-    def _with_named_genres(self, summary: str, picked: tuple[str, ...], offered: Sequence[str],
-                           valence: float) -> tuple[str, ...]:
-        """The result's genres, with the catalog genres the summary names put first when the catalog backs
-        them for the mood (the summary and the list then speak of the same music)."""
-        by_key = {g.lower(): g for g in offered}
-        named = [by_key[g] for g in genres_named(summary, offered) if g in by_key and by_key[g] not in picked]
-        return (tuple(self._backed(named, valence)) + picked)[:MAX_GENRES]
-
-    def _checked_phrases(self, proposed: Sequence[str], request: AnalysisRequest, label: str,
-                         valence: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The reply's search phrases that are its own (a small model copies its worked example's) and that
-        find catalog tracks on the target's side of valence ("lady in a ball gown" for a happy face finds
-        none); when none is left, the fixed rules' phrases for the measured mood."""
-        notes: list[str] = []
-        own = tuple(p for p in proposed if p.lower() not in EXAMPLE_PHRASES)
-        if len(own) < len(proposed):
-            notes.append("search phrases copied from the examples dropped")
-        searchable = tuple(p for p in own if searchable_phrase(p))
-        if len(searchable) < len(own):   # "dark and moderate": the prompt's words for the music, not a search
-            notes.append(f"search phrases nobody would type dropped: "
-                         f"{', '.join(p for p in own if p not in searchable)}")
-        own = searchable
-        kept = self._backed(own, valence)
-        if len(kept) < len(own):
-            notes.append(f"search phrases without catalog tracks for this mood dropped: "
-                         f"{', '.join(p for p in own if p not in kept)}")
-        if kept:
-            return kept, tuple(notes)
-        rules = search_phrases(request, label)
-        return self._backed(rules, valence) or rules, tuple(notes) + ("search phrases from the fixed rules",)
-
-
-_VAGUE = frozenset({"dark", "bright", "mellow", "calm", "energetic", "moderate", "light", "and", "music", "songs",
-                    "song", "tracks", "mood", "the", "a", "of", "to", "match", "lift", "gently", "chosen"})
-
-
-def searchable_phrase(phrase: str) -> bool:
-    """A phrase a person would type into a music search: at least two words, none twice ("night twilight
-    twilight"), and not only the prompt's words for the music's brightness and energy ("dark and moderate")."""
-    words = phrase.lower().split()
-    return len(words) >= 2 and len(set(words)) == len(words) and any(w not in _VAGUE for w in words)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:

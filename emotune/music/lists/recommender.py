@@ -28,7 +28,6 @@ from emotune.music.lists.mood_target import FEATURE_WEIGHTS, MoodTarget, mood_ta
 from emotune.music.lists.reasons import describe_notices, reason_for
 from emotune.music.lists.values import Recommendation, RecommendationRequest, RecommendationResult
 from emotune.music.songs import title_key
-from emotune.music.track import Track
 
 log = logging.getLogger(__name__)
 
