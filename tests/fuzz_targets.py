@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from hypothesis import strategies as st
 
+from cmyk_jpeg import bgr_to_cmyk, encode_cmyk_jpeg
+
 # ------------------------------------------------------------------------------------------------ strategies
 
 
@@ -80,10 +82,15 @@ def png_with_size(width: int, height: int, depth: int = 8, colour: int = 2) -> b
 
 @st.composite
 def odd_images(draw) -> tuple[str, bytes]:
-    """Valid images in every mode OpenCV writes: 1x1 to 64x64, 8 or 16 bit, grey, BGR or BGRA, in each format."""
+    """Valid images in every mode OpenCV writes (1x1 to 64x64, 8 or 16 bit, grey, BGR or BGRA, in each format),
+    and CMYK and YCCK JPEGs, which it cannot write (tests/cmyk_jpeg.py)."""
     w, h = draw(st.integers(1, 64)), draw(st.integers(1, 64))
     channels = draw(st.sampled_from([1, 3, 4]))
-    ext = draw(st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp"]))
+    ext = draw(st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp", "cmyk", "ycck"]))
+    if ext in ("cmyk", "ycck"):
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        cmyk = rng.integers(0, 255, size=(h, w, 4), endpoint=True).astype(np.uint8)
+        return ".jpg", encode_cmyk_jpeg(cmyk, quality=draw(st.integers(1, 100)), ycck=ext == "ycck")
     depth = np.uint16 if ext in (".png", ".tif") and draw(st.booleans()) else np.uint8
     if ext == ".jpg" and channels == 4:
         channels = 3
@@ -102,6 +109,12 @@ def seed_image(ext: str = ".png") -> bytes:
     image = np.zeros((48, 64, 3), np.uint8)
     cv2.circle(image, (32, 24), 16, (40, 180, 220), -1)
     return cv2.imencode(ext, image)[1].tobytes()
+
+
+def seed_cmyk_jpeg(ycck: bool = False) -> bytes:
+    """The seed image as a print-shop JPEG: 4 channels, Adobe marker (YCCK: colour-transformed)."""
+    image = cv2.imdecode(np.frombuffer(seed_image(), np.uint8), cv2.IMREAD_COLOR)
+    return encode_cmyk_jpeg(bgr_to_cmyk(image), ycck=ycck)
 
 
 def seed_video(folder: Path) -> bytes:
@@ -202,6 +215,7 @@ def image_inputs(_: Path) -> st.SearchStrategy:
     return st.one_of(
         st.tuples(st.sampled_from([".png", ".jpg"]), st.sampled_from([".png", ".jpg"]).flatmap(
             lambda ext: mutations(seed_image(ext)))),
+        st.tuples(st.just(".jpg"), st.booleans().flatmap(lambda ycck: mutations(seed_cmyk_jpeg(ycck)))),
         st.tuples(st.just(".png"), huge),
         odd_images(),
     )
@@ -482,7 +496,7 @@ def token_inputs(_: Path) -> st.SearchStrategy:
 TARGETS: tuple[Target, ...] = (
     Target("images", "capture.sources.read_image (and `emotune detect`)", "SourceUnavailable", image_inputs,
            check_image),
-    Target("images, valid odd modes", "read_image on 1-64 px, 8/16-bit, grey/BGR/BGRA, 5 formats", "(none)",
+    Target("images, valid odd modes", "read_image on 1-64 px, 8/16-bit, grey/BGR/BGRA/CMYK/YCCK, 5 formats", "(none)",
            lambda _: odd_images(), check_valid_image),
     Target("videos", "capture.sources.VideoFileSource", "SourceUnavailable", lambda f: mutations(seed_video(f)),
            check_video),

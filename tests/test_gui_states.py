@@ -11,6 +11,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from cmyk_jpeg import bgr_to_cmyk, encode_cmyk_jpeg
 from conftest import compose_frame, fer_test_faces
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
@@ -213,6 +214,19 @@ def test_the_window_header_agrees_with_the_main_face_on_a_one_face_video(make_ap
         assert "Mixed:" in window.mood.headline.text() and "sure" not in window.mood.detail.text()
     else:
         assert f"{blend.shares[0]:.0%} sure" in window.mood.detail.text()
+    qtbot.waitUntil(lambda: not parts.controller.is_capturing(), timeout=WAIT_MS)
+
+
+def test_a_cmyk_photo_is_read_and_its_faces_found(make_app, qtbot, tmp_path):
+    """A print-shop JPEG (CMYK, Adobe marker) is a photo like any other: read, its three faces found."""
+    photo = tmp_path / "print.jpg"
+    photo.write_bytes(encode_cmyk_jpeg(bgr_to_cmyk(cv2.imread(SAMPLE))))
+    parts = make_app()
+    parts.controller.start_models()
+    parts.window.start_source(str(photo))
+    qtbot.waitUntil(lambda: parts.window.view.message().startswith("Photo analysed.")
+                    and parts.session.latest is not None, timeout=WAIT_MS)
+    assert parts.session.latest.face_count == 3
     qtbot.waitUntil(lambda: not parts.controller.is_capturing(), timeout=WAIT_MS)
 
 
