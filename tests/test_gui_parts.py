@@ -338,6 +338,50 @@ def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):
     assert "missing" in proc.stderr
 
 
+@pytest.mark.slow
+def test_a_killed_self_test_leaves_no_files_behind(tmp_path):
+    """A self-test killed mid-run (a crash, a timeout) cannot clean up, so it must not have written anything: its
+    settings live in memory. The child is killed once its run is done and it saves its screenshot, to a named
+    pipe: opening it returns here when the child opens the other end (or when the child ended without)."""
+    temp, home = tmp_path / "tmp", tmp_path / "home"
+    temp.mkdir()
+    pipe = tmp_path / "shot.png"
+    os.mkfifo(pipe)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(temp), EMOTUNE_HOME=str(home))
+    child = subprocess.Popen([sys.executable, "-m", "emotune", "gui", "--self-test", "--screenshot", str(pipe)],
+                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ended = []
+
+    def open_the_pipe_if_the_child_ends() -> None:   # a writer that never blocks, so the open below returns
+        child.wait()
+        ended.append(os.open(pipe, os.O_RDWR))
+
+    watcher = threading.Thread(target=open_the_pipe_if_the_child_ends, daemon=True)
+    watcher.start()
+    try:
+        with open(pipe, "rb"):
+            reached = child.poll() is None
+            child.kill()
+    finally:
+        child.kill()
+        errors = child.communicate(timeout=60)[1]
+        watcher.join(timeout=60)
+        for fd in ended:
+            os.close(fd)
+    assert reached, f"the self-test ended before its screenshot: {errors[-2000:]}"
+    assert list(temp.iterdir()) == []
+    assert not list(home.rglob("settings.ini"))
+
+
+def test_settings_in_memory_read_back_what_was_set_and_have_no_file():
+    settings = Settings.in_memory()
+    assert settings.get(keys.LLM_SEED) == 0 and settings.path == ""
+    settings.set(keys.LLM_SEED, 7)
+    settings.set(keys.GENRES, ["pop", "rock"])
+    settings.sync()
+    assert settings.get(keys.LLM_SEED) == 7 and settings.get(keys.GENRES) == ("pop", "rock")
+
+
 def test_the_qt_binding_keeps_python_reference_counts(qtbot):
     """A window emits tens of signals and runs tens of slots a second for hours. PySide6 6.12.0 on Python 3.11
     drops a reference to True on every `emit` and to None on every slot call from C++ (it treats them as
