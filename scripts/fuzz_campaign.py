@@ -24,7 +24,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 # Examples per target at scale 1: the cheap readers get more, the ones that decode video or open SQLite fewer.
 EXAMPLES = {"images": 2000, "images, valid odd modes": 800, "videos": 600, "folders": 400, "mood-history JSON": 1500,
             "catalog CSV (import)": 800, "catalog CSV (build)": 800, ".emocat": 1500, "settings.ini": 1000,
-            "GGUF header": 1500, "journal database": 600, "Spotify token cache": 1000}
+            "GGUF header": 1500, "journal database": 600, "Spotify token cache": 1000,
+            "prompt-state file": 1500}
 
 
 def run_target(name: str, examples: int, seed: int) -> dict:

@@ -493,6 +493,47 @@ def token_inputs(_: Path) -> st.SearchStrategy:
     return st.one_of(text_mutations(seed_token()), fields.map(lambda d: json.dumps(d).encode()))
 
 
+PROMPT_STATE_IDENTITY = "/models/SmolLM2-135M-Instruct.Q4_1.gguf|100000000|1733300000000000000|2048|0.3.36"
+PROMPT_STATE_VOCAB = 49152
+
+
+def prompt_state(tokens, data: bytes, identity: str = PROMPT_STATE_IDENTITY) -> bytes:
+    from emotune.llm.runtime.prompt_state_file import PromptState, encode
+
+    return encode(identity, PromptState(tuple(tokens), data))
+
+
+def seed_prompt_state() -> bytes:
+    """A small state as EmoTune writes it: 40 tokens, 2 KB of (stand-in) llama.cpp state data."""
+    return prompt_state(range(1, 41), np.random.default_rng(26).bytes(2048))
+
+
+def check_prompt_state(data: bytes, folder: Path) -> str:
+    """The prompt-state file's check, before llama.cpp reads any of it: only an intact file, written for this
+    model, context size and build, within the context and the vocabulary, is read."""
+    from emotune.llm.runtime.prompt_state_file import PromptStateError, decode
+
+    try:
+        state = decode(data, PROMPT_STATE_IDENTITY, capacity=64, n_vocab=PROMPT_STATE_VOCAB, name="x.prompt-state")
+    except PromptStateError as exc:
+        assert str(exc).startswith("x.prompt-state "), str(exc)
+        return "PromptStateError"
+    assert prompt_state(state.tokens, state.data) == data     # read only as written, byte for byte
+    return "read"
+
+
+def prompt_state_inputs(_: Path) -> st.SearchStrategy:
+    tokens = st.lists(st.integers(-2**31, 2**31 - 1), max_size=80)
+    valid_tokens = st.lists(st.integers(0, PROMPT_STATE_VOCAB - 1), min_size=1, max_size=64)
+    return st.one_of(
+        mutations(seed_prompt_state()),
+        st.tuples(valid_tokens, st.binary(min_size=1, max_size=512)).map(lambda t: prompt_state(*t)),
+        st.tuples(tokens, st.binary(max_size=512)).map(lambda t: prompt_state(*t)),   # out of range, none, too many
+        st.tuples(st.text(max_size=60), st.binary(min_size=1, max_size=64)).map(   # another model, ctx or build
+            lambda t: prompt_state([1, 2, 3], t[1], identity=t[0])),
+    )
+
+
 TARGETS: tuple[Target, ...] = (
     Target("images", "capture.sources.read_image (and `emotune detect`)", "SourceUnavailable", image_inputs,
            check_image),
@@ -513,4 +554,6 @@ TARGETS: tuple[Target, ...] = (
            check_journal),
     Target("Spotify token cache", "music.spotify.auth.SecureTokenCache", "(none: log in again)", token_inputs,
            check_token),
+    Target("prompt-state file", "llm.runtime.prompt_state_file.decode (before llama.cpp reads it)",
+           "PromptStateError", prompt_state_inputs, check_prompt_state),
 )
