@@ -252,6 +252,25 @@ def test_an_expected_job_failure_is_one_log_line_and_a_bug_keeps_its_traceback(q
     assert bug.levelno == logging.ERROR and "Traceback" in bug.getMessage() and "ZeroDivisionError" in bug.getMessage()
 
 
+def test_a_language_model_that_cannot_be_loaded_is_one_log_line_not_a_traceback(qtbot, tmp_path, caplog):
+    """A damaged GGUF is the user's file, not a bug: the window says so, the log has one line."""
+    from emotune.gui.services.llm_service import ModelUnavailable, make_llm_analyst
+
+    gguf = tmp_path / "cut.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(60))
+    analyst = make_llm_analyst(str(gguf), tuple, model_dirs=[tmp_path])
+    runner = TaskRunner("llm", 1)
+    errors = []
+    with caplog.at_level(logging.WARNING, logger="emotune.gui.workers.tasks"):
+        runner.run(lambda report, cancel: analyst.load(report, cancel), on_error=errors.append)
+        qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert runner.shutdown(5000)
+    assert isinstance(errors[0], ModelUnavailable) and "cut.gguf" in str(errors[0])
+    [line] = [r for r in caplog.records if r.name == "emotune.gui.workers.tasks"]
+    assert line.levelno == logging.WARNING and line.exc_info is None and "Traceback" not in line.getMessage()
+    assert line.getMessage() == f"job llm-job failed: {errors[0]}"
+
+
 def test_uncaught_errors_in_threads_are_logged_without_a_dialog_under_tests(caplog):
     reporter = CrashReporter().install()
     try:
