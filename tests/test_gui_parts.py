@@ -366,7 +366,8 @@ def test_a_killed_self_test_leaves_no_files_behind(tmp_path):
     temp.mkdir()
     pipe = tmp_path / "shot.png"
     os.mkfifo(pipe)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(temp), EMOTUNE_HOME=str(home))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(temp), EMOTUNE_HOME=str(home),
+               EMOTUNE_RESOURCES=str(_resources_without_gguf(tmp_path)))   # no language model: sooner there
     child = subprocess.Popen([sys.executable, "-m", "emotune", "gui", "--self-test", "--screenshot", str(pipe)],
                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ended = []
