@@ -11,7 +11,7 @@ from emotune.capture.sources import read_image
 from cmyk_jpeg import bgr_to_cmyk, encode_cmyk_jpeg
 from emotune.resources import asset_path
 from emotune.vision import BlazeFaceDetector
-from fuzz_targets import png_with_size
+from fuzz_inputs import png_with_size
 
 
 def write_video(path, n=10, fps=10.0, size=(160, 120)):

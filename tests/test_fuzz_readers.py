@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_targets import CSV_SEED, TARGETS, Target, check_journal, seed_catalog, seed_journal
+from fuzz_inputs import CSV_SEED, seed_catalog, seed_journal
+from fuzz_targets import TARGETS, Target, check_journal
 
 EXAMPLES = {"videos": 15, "journal database": 20, "folders": 15}
 

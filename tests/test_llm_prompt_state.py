@@ -16,7 +16,7 @@ from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import LlamaEngine
 from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, decode, encode
 from emotune.resources import models_dir
-from fuzz_targets import PROMPT_STATE_IDENTITY, seed_prompt_state
+from fuzz_inputs import PROMPT_STATE_IDENTITY, seed_prompt_state
 
 TEXT = b"You read moods from faces and suggest music. Keep it short and kind."
 
