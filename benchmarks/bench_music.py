@@ -169,7 +169,7 @@ def old_catalog_file(folder: Path) -> tuple[Path, str]:
 
 STARTUP_RUNS = int(os.environ.get("BENCH_MUSIC_STARTUP_RUNS", "4"))
 STARTUP = """
-import json, os, sys, tempfile, time
+import json, os, shutil, sys, tempfile, time
 home = tempfile.mkdtemp()
 os.environ.update(QT_QPA_PLATFORM="offscreen", EMOTUNE_HOME=home, EMOTUNE_NO_CRASH_DIALOG="1")
 from emotune.gui.app import build, make_qapplication
@@ -185,6 +185,8 @@ t1 = time.perf_counter()
 batch = parts.session.music.recommend(MoodSnapshot.manual_mood("sad"), "match", settings.preferences(), None, False)
 t2 = time.perf_counter()
 print(json.dumps({"window": (t1 - t0) * 1000, "first_list": (t2 - t1) * 1000, "tracks": len(batch.tracks)}))
+sys.stdout.flush()
+shutil.rmtree(home, ignore_errors=True)   # os._exit skips every clean-up, and Qt then writes nothing more
 os._exit(0)
 """
 

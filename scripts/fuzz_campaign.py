@@ -24,7 +24,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 # Examples per target at scale 1: the cheap readers get more, the ones that decode video or open SQLite fewer.
 EXAMPLES = {"images": 2000, "images, valid odd modes": 800, "videos": 600, "folders": 400, "mood-history JSON": 1500,
             "catalog CSV (import)": 800, "catalog CSV (build)": 800, ".emocat": 1500, "settings.ini": 1000,
-            "GGUF header": 1500, "journal database": 600, "Spotify token cache": 1000}
+            "GGUF header": 1500, "journal database": 600, "Spotify token cache": 1000,
+            "prompt-state file": 1500}
 
 
 def run_target(name: str, examples: int, seed: int) -> dict:
@@ -77,16 +78,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_target(args.target, args.examples, args.seed)))
         return 0
 
+    with tempfile.TemporaryDirectory(prefix="emotune-fuzz-") as home:
+        return _campaign(args.scale, args.seed, home)
+
+
+def _campaign(scale: float, seed: int, home: str) -> int:
+    """Every target in a child process of its own, with `home` as EmoTune's data folder; prints the table."""
     import os
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               QT_QPA_PLATFORM="offscreen", EMOTUNE_HOME=tempfile.mkdtemp(prefix="emotune-fuzz-"))
+               QT_QPA_PLATFORM="offscreen", EMOTUNE_HOME=home)
     rows, total, failed = [], 0, 0
     for name, examples in EXAMPLES.items():
-        n = max(1, round(examples * args.scale))
+        n = max(1, round(examples * scale))
         t0 = time.perf_counter()
         child = subprocess.run([sys.executable, __file__, "--target", name, "--examples", str(n),
-                                "--seed", str(args.seed)], capture_output=True, text=True, errors="replace", env=env,
+                                "--seed", str(seed)], capture_output=True, text=True, errors="replace", env=env,
                                cwd=ROOT)
         seconds = time.perf_counter() - t0
         if child.returncode != 0 or not child.stdout.strip():

@@ -4,163 +4,26 @@ file of that kind, random bytes, odd but valid variants) and what the reader mus
 The rule for every reader: it returns something usable (and then it is used, so a reader cannot hand back a
 time bomb) or raises its one documented error type with a message. Any other exception, a hang or a crash of
 the process is a failure. tests/test_fuzz_readers.py runs each target with a few examples; the campaign
-(scripts/fuzz_campaign.py) runs thousands and writes docs/bad-input.md's figures.
+(scripts/fuzz_campaign.py) runs thousands and writes docs/bad-input.md's figures. The inputs and seed files
+are in fuzz_inputs.py.
 """
 from __future__ import annotations
 
 import io
 import json
 import shutil
-import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
 from hypothesis import strategies as st
 
-# ------------------------------------------------------------------------------------------------ strategies
-
-
-def mutations(seed: bytes) -> st.SearchStrategy[bytes]:
-    """A real file damaged the ways files get damaged: cut short, bytes flipped, a run zeroed, the magic
-    replaced, garbage appended, emptied; and plain random bytes."""
-    n = max(1, len(seed))
-
-    def flip(edits: list[tuple[int, int]]) -> bytes:
-        data = bytearray(seed)
-        for pos, value in edits:
-            if data:
-                data[pos % len(data)] = value
-        return bytes(data)
-
-    return st.one_of(
-        st.integers(0, len(seed)).map(lambda k: seed[:k]),
-        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 255)), min_size=1, max_size=24).map(flip),
-        st.tuples(st.integers(0, n - 1), st.integers(1, 4096)).map(
-            lambda t: seed[:t[0]] + bytes(min(t[1], len(seed) - t[0])) + seed[t[0] + t[1]:]),
-        st.binary(min_size=4, max_size=4).map(lambda m: m + seed[4:]),
-        st.binary(min_size=1, max_size=2048).map(lambda tail: seed + tail),
-        st.just(b""),
-        st.binary(max_size=4096),
-    )
-
-
-def text_mutations(seed: str) -> st.SearchStrategy[bytes]:
-    """A text file damaged, or saved in another encoding, or random text."""
-    encodings = st.sampled_from(["utf-16", "utf-32", "latin-1", "cp1252", "utf-8-sig", "shift_jis"])
-    return st.one_of(
-        mutations(seed.encode("utf-8")),
-        encodings.map(lambda enc: seed.encode(enc, errors="replace")),
-        st.text(max_size=2000).map(lambda t: t.encode("utf-8", errors="surrogatepass")),
-        st.integers(0, len(seed)).map(lambda k: seed[:k].encode("utf-8")),
-    )
-
-
-def json_values(max_leaves: int = 30) -> st.SearchStrategy:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30))
-    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=6),
-                                                         st.dictionaries(st.text(max_size=12), inner, max_size=6)),
-                        max_leaves=max_leaves)
-
-
-def png_with_size(width: int, height: int, depth: int = 8, colour: int = 2) -> bytes:
-    """A PNG whose header claims `width` x `height` and whose data is one empty row: what a damaged or hostile
-    file with "huge dimensions" looks like to a decoder."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
-
-
-@st.composite
-def odd_images(draw) -> tuple[str, bytes]:
-    """Valid images in every mode OpenCV writes: 1x1 to 64x64, 8 or 16 bit, grey, BGR or BGRA, in each format."""
-    w, h = draw(st.integers(1, 64)), draw(st.integers(1, 64))
-    channels = draw(st.sampled_from([1, 3, 4]))
-    ext = draw(st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".webp"]))
-    depth = np.uint16 if ext in (".png", ".tif") and draw(st.booleans()) else np.uint8
-    if ext == ".jpg" and channels == 4:
-        channels = 3
-    top = 65535 if depth is np.uint16 else 255
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    image = rng.integers(0, top, size=(h, w, channels), endpoint=True).astype(depth)
-    ok, data = cv2.imencode(ext, image)
-    assert ok
-    return ext, data.tobytes()
-
-
-# ----------------------------------------------------------------------------------------------- the seeds
-
-
-def seed_image(ext: str = ".png") -> bytes:
-    image = np.zeros((48, 64, 3), np.uint8)
-    cv2.circle(image, (32, 24), 16, (40, 180, 220), -1)
-    return cv2.imencode(ext, image)[1].tobytes()
-
-
-def seed_video(folder: Path) -> bytes:
-    path = folder / "seed.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (32, 24))
-    for i in range(4):
-        writer.write(np.full((24, 32, 3), 40 * i, np.uint8))
-    writer.release()
-    return path.read_bytes()
-
-
-def seed_history() -> str:
-    from emotune.core.history import MoodHistory
-    from emotune.core.mood import MoodSnapshot
-
-    snaps = [MoodSnapshot.manual_mood(m) for m in ("happy", "sad", "neutral")]
-    return json.dumps(MoodHistory(snaps, max_age_s=float("inf")).to_json())
-
-
-CSV_SEED = ("track_id,track_name,track_artist,track_album_name,track_album_release_date,track_popularity,"
-            "playlist_genre,playlist_subgenre,valence,energy,danceability,tempo\n"
-            "6rqhFgbbKwnb9MLmUQDhG6,Blue Evening,Ana Ruiz,Night Songs,2019-06-01,55,pop,indie poptimism,0.31,0.42,"
-            "0.5,96.0\n"
-            "0VjIjW4GlUZAMYd2vXMi3b,Blinding Lights,The Weeknd,After Hours,2020-03-20,91,r&b,new jack swing,0.33,0.73,"
-            "0.51,171.0\n"
-            "4uLU6hMCjMI75M1A2tKUQC,Übermut,Jörg & Søren,Café,8/16/24,NA,latin,reggaeton,0.9,0.8,0.7,120\n")
-
-
-def seed_catalog() -> bytes:
-    from emotune.music.catalog import Catalog
-    from emotune.music.catalog_build.sources import read_csv_text
-
-    return Catalog.from_tracks(read_csv_text(CSV_SEED), source="seed").to_bytes(compress=False)
-
-
-SETTINGS_SEED = ("[capture]\ncamera_index=0\nlast_source=/home/me/clip.mp4\n[inference]\ninterval_ms=200\n"
-                 "[llm]\ntime_budget_s=30\nseed=1\n[music]\ngenres=pop, rock\nlanguages=en\nno_explicit=true\n"
-                 "mode=match\n[spotify]\nredirect_port=8888\n[ui]\ngeometry=@ByteArray(\\x1\\xd9\\xd0\\xcb)\n")
-
-
-def seed_gguf() -> bytes:
-    """A small, complete GGUF v3: two metadata keys and one F32 tensor of 8 values."""
-    def s(text: str) -> bytes:
-        raw = text.encode()
-        return struct.pack("<Q", len(raw)) + raw
-
-    kv = s("general.architecture") + struct.pack("<I", 8) + s("llama")
-    kv += s("llama.context_length") + struct.pack("<I", 4) + struct.pack("<I", 2048)
-    tensor = s("token_embd.weight") + struct.pack("<I", 1) + struct.pack("<Q", 8) + struct.pack("<I", 0)
-    tensor += struct.pack("<Q", 0)
-    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + kv + tensor
-    head += bytes(-len(head) % 32)
-    return head + np.arange(8, dtype=np.float32).tobytes()
-
-
-def seed_token() -> str:
-    return json.dumps({"access_token": "BQ-test", "token_type": "Bearer", "expires_in": 3600,
-                       "expires_at": 1_900_000_000, "refresh_token": "AQ-test", "scope": "user-read-private"})
-
+from fuzz_inputs import (CSV_SEED, PROMPT_STATE_IDENTITY, PROMPT_STATE_VOCAB, SETTINGS_SEED, json_values, mutations,
+                         odd_images, png_with_size, prompt_state, seed_catalog, seed_cmyk_jpeg, seed_gguf,
+                         seed_history, seed_image, seed_journal, seed_prompt_state, seed_token, seed_video,
+                         text_mutations)
 
 # -------------------------------------------------------------------------------------------------- checks
 
@@ -202,6 +65,7 @@ def image_inputs(_: Path) -> st.SearchStrategy:
     return st.one_of(
         st.tuples(st.sampled_from([".png", ".jpg"]), st.sampled_from([".png", ".jpg"]).flatmap(
             lambda ext: mutations(seed_image(ext)))),
+        st.tuples(st.just(".jpg"), st.booleans().flatmap(lambda ycck: mutations(seed_cmyk_jpeg(ycck)))),
         st.tuples(st.just(".png"), huge),
         odd_images(),
     )
@@ -435,25 +299,6 @@ def check_journal(data: bytes, folder: Path) -> str:
         shutil.rmtree(home, ignore_errors=True)
 
 
-_JOURNAL_SEED: list[bytes] = []
-
-
-def seed_journal() -> bytes:
-    if not _JOURNAL_SEED:
-        from emotune.appdirs import AppDirs
-        from emotune.core.mood import MoodSnapshot
-        from emotune.journal import JournalStore
-
-        with tempfile.TemporaryDirectory() as tmp:
-            with JournalStore.open(AppDirs.under(Path(tmp))) as store:
-                sid = store.start_session("seed")
-                for mood in ("happy", "sad", "neutral"):
-                    store.record_snapshot(MoodSnapshot.manual_mood(mood), sid)
-                store.record_feedback("6rqhFgbbKwnb9MLmUQDhG6", "Ana Ruiz", "sad", "like", title="Blue Evening")
-            _JOURNAL_SEED.append((Path(tmp) / "data" / "journal.sqlite3").read_bytes())
-    return _JOURNAL_SEED[0]
-
-
 def journal_inputs(_: Path) -> st.SearchStrategy:
     return mutations(seed_journal())
 
@@ -479,10 +324,36 @@ def token_inputs(_: Path) -> st.SearchStrategy:
     return st.one_of(text_mutations(seed_token()), fields.map(lambda d: json.dumps(d).encode()))
 
 
+def check_prompt_state(data: bytes, folder: Path) -> str:
+    """The prompt-state file's check, before llama.cpp reads any of it: only an intact file, written for this
+    model, context size and build, within the context and the vocabulary, is read."""
+    from emotune.llm.runtime.prompt_state_file import PromptStateError, decode
+
+    try:
+        state = decode(data, PROMPT_STATE_IDENTITY, capacity=64, n_vocab=PROMPT_STATE_VOCAB, name="x.prompt-state")
+    except PromptStateError as exc:
+        assert str(exc).startswith("x.prompt-state "), str(exc)
+        return "PromptStateError"
+    assert prompt_state(state.tokens, state.data) == data     # read only as written, byte for byte
+    return "read"
+
+
+def prompt_state_inputs(_: Path) -> st.SearchStrategy:
+    tokens = st.lists(st.integers(-2**31, 2**31 - 1), max_size=80)
+    valid_tokens = st.lists(st.integers(0, PROMPT_STATE_VOCAB - 1), min_size=1, max_size=64)
+    return st.one_of(
+        mutations(seed_prompt_state()),
+        st.tuples(valid_tokens, st.binary(min_size=1, max_size=512)).map(lambda t: prompt_state(*t)),
+        st.tuples(tokens, st.binary(max_size=512)).map(lambda t: prompt_state(*t)),   # out of range, none, too many
+        st.tuples(st.text(max_size=60), st.binary(min_size=1, max_size=64)).map(   # another model, ctx or build
+            lambda t: prompt_state([1, 2, 3], t[1], identity=t[0])),
+    )
+
+
 TARGETS: tuple[Target, ...] = (
     Target("images", "capture.sources.read_image (and `emotune detect`)", "SourceUnavailable", image_inputs,
            check_image),
-    Target("images, valid odd modes", "read_image on 1-64 px, 8/16-bit, grey/BGR/BGRA, 5 formats", "(none)",
+    Target("images, valid odd modes", "read_image on 1-64 px, 8/16-bit, grey/BGR/BGRA/CMYK/YCCK, 5 formats", "(none)",
            lambda _: odd_images(), check_valid_image),
     Target("videos", "capture.sources.VideoFileSource", "SourceUnavailable", lambda f: mutations(seed_video(f)),
            check_video),
@@ -499,4 +370,6 @@ TARGETS: tuple[Target, ...] = (
            check_journal),
     Target("Spotify token cache", "music.spotify.auth.SecureTokenCache", "(none: log in again)", token_inputs,
            check_token),
+    Target("prompt-state file", "llm.runtime.prompt_state_file.decode (before llama.cpp reads it)",
+           "PromptStateError", prompt_state_inputs, check_prompt_state),
 )

@@ -8,7 +8,10 @@ import pytest
 from emotune.capture import (CameraSource, ImageSource, SourceLost, SourceUnavailable, VideoFileSource,
                              open_source)
 from emotune.capture.sources import read_image
-from fuzz_targets import png_with_size
+from cmyk_jpeg import bgr_to_cmyk, encode_cmyk_jpeg
+from emotune.resources import asset_path
+from emotune.vision import BlazeFaceDetector
+from fuzz_inputs import png_with_size
 
 
 def write_video(path, n=10, fps=10.0, size=(160, 120)):
@@ -140,6 +143,22 @@ def test_odd_but_valid_images_read_as_bgr(tmp_path):
         assert read.dtype == np.uint8 and read.shape == image.shape[:2] + (3,), name
     assert read_image(tmp_path / "sixteen.png")[0, 0].tolist() == [0, 0, 200]
     assert read_image(tmp_path / "alpha.png")[0, 0].tolist() == [0, 0, 200]
+
+
+@pytest.mark.parametrize("ycck", [False, True], ids=["cmyk", "ycck"])
+def test_a_cmyk_jpeg_reads_as_its_colours_and_its_faces_are_found(tmp_path, ycck):
+    """A print-shop JPEG (4 channels, Adobe marker; YCCK as Photoshop saves it) is converted to BGR, not refused."""
+    colours = np.zeros((48, 64, 3), np.uint8)
+    colours[:, :32] = (40, 160, 220)                          # orange, then blue (BGR)
+    colours[:, 32:] = (200, 90, 30)
+    (tmp_path / "colours.jpg").write_bytes(encode_cmyk_jpeg(bgr_to_cmyk(colours), ycck=ycck))
+    read = read_image(tmp_path / "colours.jpg")
+    assert read.dtype == np.uint8 and read.shape == (48, 64, 3)
+    assert np.abs(read[8:40, 4:28].astype(int) - (40, 160, 220)).max() <= 6
+    assert np.abs(read[8:40, 36:60].astype(int) - (200, 90, 30)).max() <= 6
+    photo = cv2.imread(str(asset_path("sample_faces.jpg")))
+    (tmp_path / "faces.jpg").write_bytes(encode_cmyk_jpeg(bgr_to_cmyk(photo), ycck=ycck))
+    assert len(BlazeFaceDetector().detect(read_image(tmp_path / "faces.jpg"))) == 3
 
 
 def test_unreadable_images_say_why(tmp_path):

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from cmyk_jpeg import bgr_to_cmyk, encode_cmyk_jpeg
 from conftest import compose_frame, fer_test_faces
 from emotune.core.emotions import EMOTIONS
 from emotune.resources import asset_path
@@ -95,7 +96,7 @@ def test_table_output_is_readable(tmp_path):
 
 def test_bad_files_in_a_batch_get_their_own_error_and_the_batch_goes_on(tmp_path, fer_dir):
     """One JSON line per input, in order; an error for each unreadable file, no traceback; the photos after
-    them (and the odd but valid modes: 16-bit, alpha, tiny) are read, both faces found."""
+    them (and the odd but valid modes: 16-bit, alpha, CMYK, YCCK, tiny) are read, both faces found."""
     faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p, _ in fer_test_faces(fer_dir, 1)[3:5]]
     two = compose_frame(faces)
     good = tmp_path / "two.png"
@@ -108,11 +109,13 @@ def test_bad_files_in_a_batch_get_their_own_error_and_the_batch_goes_on(tmp_path
         "tiny.png": cv2.imencode(".png", np.full((1, 1, 3), 200, np.uint8))[1].tobytes(),
         "sixteen.png": cv2.imencode(".png", two.astype(np.uint16) * 257)[1].tobytes(),
         "alpha.png": cv2.imencode(".png", cv2.cvtColor(two, cv2.COLOR_BGR2BGRA))[1].tobytes(),
+        "cmyk.jpg": encode_cmyk_jpeg(bgr_to_cmyk(two)),
+        "ycck.jpg": encode_cmyk_jpeg(bgr_to_cmyk(two), ycck=True),
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     order = ["empty.jpg", "text.jpg", "truncated.png", "missing.jpg", "tiny.png", "sixteen.png", "alpha.png",
-             "two.png"]
+             "cmyk.jpg", "ycck.jpg", "two.png"]
     out = emotune("detect", "--json", *(str(tmp_path / n) for n in order), cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
@@ -124,7 +127,7 @@ def test_bad_files_in_a_batch_get_their_own_error_and_the_batch_goes_on(tmp_path
     assert by_name["missing.jpg"]["error"] == "file not found"
     assert all(by_name[n]["faces"] == [] for n in ("empty.jpg", "text.jpg", "truncated.png", "missing.jpg"))
     assert by_name["tiny.png"]["error"] is None and by_name["tiny.png"]["faces"] == []
-    for name in ("sixteen.png", "alpha.png", "two.png"):
+    for name in ("sixteen.png", "alpha.png", "cmyk.jpg", "ycck.jpg", "two.png"):
         assert by_name[name]["error"] is None and len(by_name[name]["faces"]) == 2, (name, by_name[name])
     assert "Traceback" not in out.stderr
     assert [line.split(": ")[1] for line in out.stderr.splitlines() if line.startswith("emotune detect:")] == \

@@ -288,6 +288,25 @@ def test_an_expected_job_failure_is_one_log_line_and_a_bug_keeps_its_traceback(q
     assert bug.levelno == logging.ERROR and "Traceback" in bug.getMessage() and "ZeroDivisionError" in bug.getMessage()
 
 
+def test_a_language_model_that_cannot_be_loaded_is_one_log_line_not_a_traceback(qtbot, tmp_path, caplog):
+    """A damaged GGUF is the user's file, not a bug: the window says so, the log has one line."""
+    from emotune.gui.services.llm_service import ModelUnavailable, make_llm_analyst
+
+    gguf = tmp_path / "cut.gguf"
+    gguf.write_bytes(b"GGUF" + bytes(60))
+    analyst = make_llm_analyst(str(gguf), tuple, model_dirs=[tmp_path])
+    runner = TaskRunner("llm", 1)
+    errors = []
+    with caplog.at_level(logging.WARNING, logger="emotune.gui.workers.tasks"):
+        runner.run(lambda report, cancel: analyst.load(report, cancel), on_error=errors.append)
+        qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert runner.shutdown(5000)
+    assert isinstance(errors[0], ModelUnavailable) and "cut.gguf" in str(errors[0])
+    [line] = [r for r in caplog.records if r.name == "emotune.gui.workers.tasks"]
+    assert line.levelno == logging.WARNING and line.exc_info is None and "Traceback" not in line.getMessage()
+    assert line.getMessage() == f"job llm-job failed: {errors[0]}"
+
+
 def test_uncaught_errors_in_threads_are_logged_without_a_dialog_under_tests(caplog):
     reporter = CrashReporter().install()
     try:
@@ -372,6 +391,51 @@ def test_self_test_exits_non_zero_and_says_what_is_missing(tmp_path):
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not summary["ok"] and "missing" in summary["error"]
     assert "missing" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_self_test_leaves_no_files_behind(tmp_path):
+    """A self-test killed mid-run (a crash, a timeout) cannot clean up, so it must not have written anything: its
+    settings live in memory. The child is killed once its run is done and it saves its screenshot, to a named
+    pipe: opening it returns here when the child opens the other end (or when the child ended without)."""
+    temp, home = tmp_path / "tmp", tmp_path / "home"
+    temp.mkdir()
+    pipe = tmp_path / "shot.png"
+    os.mkfifo(pipe)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(temp), EMOTUNE_HOME=str(home),
+               EMOTUNE_RESOURCES=str(_resources_without_gguf(tmp_path)))   # no language model: sooner there
+    child = subprocess.Popen([sys.executable, "-m", "emotune", "gui", "--self-test", "--screenshot", str(pipe)],
+                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ended = []
+
+    def open_the_pipe_if_the_child_ends() -> None:   # a writer that never blocks, so the open below returns
+        child.wait()
+        ended.append(os.open(pipe, os.O_RDWR))
+
+    watcher = threading.Thread(target=open_the_pipe_if_the_child_ends, daemon=True)
+    watcher.start()
+    try:
+        with open(pipe, "rb"):
+            reached = child.poll() is None
+            child.kill()
+    finally:
+        child.kill()
+        errors = child.communicate(timeout=60)[1]
+        watcher.join(timeout=60)
+        for fd in ended:
+            os.close(fd)
+    assert reached, f"the self-test ended before its screenshot: {errors[-2000:]}"
+    assert list(temp.iterdir()) == []
+    assert not list(home.rglob("settings.ini"))
+
+
+def test_settings_in_memory_read_back_what_was_set_and_have_no_file():
+    settings = Settings.in_memory()
+    assert settings.get(keys.LLM_SEED) == 0 and settings.path == ""
+    settings.set(keys.LLM_SEED, 7)
+    settings.set(keys.GENRES, ["pop", "rock"])
+    settings.sync()
+    assert settings.get(keys.LLM_SEED) == 7 and settings.get(keys.GENRES) == ("pop", "rock")
 
 
 def test_the_qt_binding_keeps_python_reference_counts(qtbot):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -78,26 +77,25 @@ def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: 
     if not path.exists():
         raise SelfTestFailure(f"the sample {path} is missing: reinstall EmoTune (assets/{SAMPLE})")
     app = make_qapplication()
-    with tempfile.TemporaryDirectory(prefix="emotune-selftest-") as tmp:
-        settings = Settings.at(Path(tmp) / "settings.ini")
-        # the self-test checks that the model writes the analysis, not how fast: on a busy machine it may take
-        # longer than the app's 30 s budget, so it gets as long as the self-test itself
-        settings.set(keys.LLM_TIME_BUDGET_S, int(timeout_s))
-        settings.set(keys.LLM_SEED, SELF_TEST_SEED)   # the sample's mood gets the same words every run
+    settings = Settings.in_memory()     # the user's settings untouched, and no file left even if the run is killed
+    # the self-test checks that the model writes the analysis, not how fast: on a busy machine it may take
+    # longer than the app's 30 s budget, so it gets as long as the self-test itself
+    settings.set(keys.LLM_TIME_BUDGET_S, int(timeout_s))
+    settings.set(keys.LLM_SEED, SELF_TEST_SEED)   # the sample's mood gets the same words every run
 
-        def opener(spec):
-            p = Path(str(spec))
-            return ImageSource([p], seconds_per_image=1e6, fps=10.0, loop=True) if p.is_file() and \
-                p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else open_source(spec, loop=True)
+    def opener(spec):
+        p = Path(str(spec))
+        return ImageSource([p], seconds_per_image=1e6, fps=10.0, loop=True) if p.is_file() and \
+            p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") else open_source(spec, loop=True)
 
-        parts = build(settings, source_opener=opener, camera_probe=None, journal=False)
-        try:
-            return _drive(app, parts, path, timeout_s, screenshot, t_start)
-        finally:
-            parts.shutdown()
-            leftover = parts.threads_running()
-            if leftover:
-                raise SelfTestFailure(f"threads still running after shutdown: {leftover}")
+    parts = build(settings, source_opener=opener, camera_probe=None, journal=False)
+    try:
+        return _drive(app, parts, path, timeout_s, screenshot, t_start)
+    finally:
+        parts.shutdown()
+        leftover = parts.threads_running()
+        if leftover:
+            raise SelfTestFailure(f"threads still running after shutdown: {leftover}")
 
 
 def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:

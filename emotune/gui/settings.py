@@ -96,11 +96,36 @@ def _convert(key: Key, value: Any) -> Any:
         return default
 
 
+class _MemoryStore:
+    """The four QSettings calls Settings makes, kept in a dict: settings that never touch the disk."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def value(self, name: str) -> Any:
+        return self._values.get(name)
+
+    def setValue(self, name: str, value: Any) -> None:  # noqa: N802 (QSettings' name)
+        self._values[name] = value
+
+    def sync(self) -> None:
+        pass
+
+    def fileName(self) -> str:  # noqa: N802
+        return ""
+
+
 class Settings:
     """Typed access to a QSettings. Used from the GUI thread only."""
 
-    def __init__(self, qsettings: QSettings) -> None:
+    def __init__(self, qsettings: QSettings | _MemoryStore) -> None:
         self._q = qsettings
+
+    @classmethod
+    def in_memory(cls) -> Settings:
+        """Settings kept only in this process (the self-test): a run that is killed leaves no file behind, where
+        a temporary folder would stay (QSettings writes the file as soon as the event loop runs)."""
+        return cls(_MemoryStore())
 
     @classmethod
     def at(cls, path: str | Path) -> Settings:

@@ -127,6 +127,8 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
         try:
             result = conn.execute("PRAGMA quick_check").fetchall()
             version = version_of(conn)
+            if result == [("ok",)]:
+                _name_every_column(conn)
         except sqlite3.DatabaseError as exc:
             err = translate(exc, path, "check the mood journal")
             if isinstance(err, (JournalLockedError, JournalReadOnlyError)):
@@ -140,6 +142,15 @@ def _inspect(path: Path, busy_timeout_s: float) -> None:
             raise _Unusable(f"v{version}", f"journal format {version}; this version reads up to {SCHEMA_VERSION}")
     finally:
         conn.close()
+
+
+def _name_every_column(conn: sqlite3.Connection) -> None:
+    """A damaged byte can turn a column name into invalid UTF-8 (SQLite takes any byte over 127 as part of a
+    name, so the schema still parses and passes its check), and then every query that lists that table's
+    columns raises UnicodeDecodeError in Python: caught here, at open, as damage."""
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        quoted = table.replace('"', '""')
+        conn.execute(f'SELECT * FROM "{quoted}" LIMIT 0').close()
 
 
 def move_aside(path: Path, kind: str) -> Path:

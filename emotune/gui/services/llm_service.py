@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Callable, Sequence
 
+from emotune.core.errors import UserFacingError
 from emotune.gui.services.interfaces import AnalysisRequest, AnalysisView
 
 log = logging.getLogger(__name__)
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 CHOOSE_HINT = "Choose another .gguf file in Settings → Language model file."
 
 
-class ModelUnavailable(RuntimeError):
-    """The language model cannot be used; the text says why and how to fix it."""
+class ModelUnavailable(UserFacingError):
+    """The language model cannot be used; the text says why and how to fix it. Expected (a missing or damaged
+    GGUF is the user's file, not a bug), so its job logs one line, not a traceback (workers/tasks.py)."""
 
 
 class LlmAnalyst:

@@ -3,14 +3,16 @@
 Every analysis starts with the same ~1,000 tokens (instructions, the catalog's genres, three worked examples).
 Evaluating them takes ~10 s with SmolLM2-135M on one core of a small machine, and minutes with a 7B model;
 `Analyst.warm_up` does it once per run. This file keeps llama.cpp's state for those tokens (the tokens and
-their KV entries, via llama_state_seq_save_file: ~24 KB a token with SmolLM2) in the user's cache folder, so
+their KV entries, via llama_state_seq_get_data: ~24 KB a token with SmolLM2) in the user's cache folder, so
 the next run restores it in a fraction of a second. It holds the fixed prompt and a neutral sample request
 only, never a measurement of the user.
 
 The file name carries what makes a state reusable: the model file (path, size, modification time), the
-context size and the llama-cpp-python version. Anything else that changed (a new genre list, new
-instructions) shows up as tokens that no longer match: llama.cpp then evaluates from the first difference
-and the warm-up writes the file again.
+context size and the llama-cpp-python version; the file's header holds it too, so a state renamed or copied
+from another model is refused. Anything else that changed (a new genre list, new instructions) shows up as
+tokens that no longer match: llama.cpp then evaluates from the first difference and the warm-up writes the
+file again. The file is checked whole (prompt_state_file.py) before llama.cpp reads any of it: a damaged one is
+logged as one line, the prompt evaluated again and the file replaced.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ import os
 import re
 from pathlib import Path
 
-from emotune.private_files import private_dir, private_file
+from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, decode, encode
+from emotune.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +33,19 @@ SUFFIX = ".prompt-state"
 KEEP = 3                      # states kept in the folder (several models in turn), the most recently used
 
 
-def cache_file(cache_dir: Path, model_path: Path, n_ctx: int) -> Path:
-    """Where the prompt state for this model file, context size and llama.cpp build lives."""
+def identity(model_path: Path | str, n_ctx: int) -> str:
+    """What a state is valid for: this model file (path, size, modification time), context size and build."""
     import llama_cpp
 
     model_path = Path(model_path).resolve()
     stat = model_path.stat()
-    key = f"{model_path}|{stat.st_size}|{stat.st_mtime_ns}|{n_ctx}|{llama_cpp.__version__}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(cache_dir) / f"{model_path.stem}-{digest}{SUFFIX}"
+    return f"{model_path}|{stat.st_size}|{stat.st_mtime_ns}|{n_ctx}|{llama_cpp.__version__}"
+
+
+def cache_file(cache_dir: Path, model_path: Path, n_ctx: int) -> Path:
+    """Where the prompt state for this model file, context size and llama.cpp build lives."""
+    digest = hashlib.sha256(identity(model_path, n_ctx).encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"{Path(model_path).resolve().stem}-{digest}{SUFFIX}"
 
 
 def save(llama, path: Path) -> bool:
@@ -48,16 +55,20 @@ def save(llama, path: Path) -> bool:
 
     path = Path(path)
     count = int(llama.n_tokens)
-    if count == 0:
+    size = int(llama_cpp.llama_state_seq_get_size(llama.ctx, 0)) if count else 0
+    if size == 0:
         return False
-    tokens = (llama_cpp.llama_token * count)(*llama.input_ids[:count].tolist())
+    buf = (ctypes.c_uint8 * size)()
+    written = int(llama_cpp.llama_state_seq_get_data(llama.ctx, buf, size, 0))
     partial = path.with_name(path.name + ".partial")
     try:
+        if not 0 < written <= size:
+            raise OSError("llama.cpp gave no state")
+        state = PromptState(tuple(llama.input_ids[:count].tolist()), bytes(buf)[:written])
+        blob = encode(identity(llama.model_path, llama.n_ctx()), state)
         private_dir(path.parent)
-        private_file(partial)   # owner-only before llama.cpp writes the state (it holds the prompt's text)
-        written = llama_cpp.llama_state_seq_save_file(llama.ctx, os.fsencode(partial), 0, tokens, count)
-        if not written:
-            raise OSError("llama.cpp wrote nothing")
+        with open_private(partial, "wb") as fh:   # owner-only from its first byte (it holds the prompt's text)
+            fh.write(blob)
         os.replace(partial, path)
     except OSError as exc:
         log.warning("prompt state not saved to %s: %s", path, exc)
@@ -85,27 +96,43 @@ def _prune(kept: Path) -> None:
         state.unlink(missing_ok=True)
 
 
+def read(path: Path, llama) -> PromptState:
+    """The state in `path` if it is intact and written for `llama`'s model file, context size and build;
+    PromptStateError saying why otherwise (a file that cannot be read included)."""
+    path = Path(path)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise PromptStateError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+    return decode(blob, identity(llama.model_path, llama.n_ctx()), capacity=llama.n_ctx(), n_vocab=llama.n_vocab(),
+                  name=path.name)
+
+
 def restore(llama, path: Path) -> int:
     """Loads a state written by `save` into `llama` (which must hold nothing evaluated yet); returns how many
-    tokens it holds, or 0 when the file is missing or unusable (damaged, another model or build). The next
-    generation then evaluates only what differs from those tokens."""
+    tokens it holds, or 0 when the file is missing or unusable (damaged, another model or build: one log
+    line). The next generation then evaluates only what differs from those tokens."""
     import llama_cpp
 
     path = Path(path)
     if not path.is_file():
         return 0
-    capacity = llama.n_ctx()
-    tokens = (llama_cpp.llama_token * capacity)()
-    count = ctypes.c_size_t(0)
-    loaded = llama_cpp.llama_state_seq_load_file(llama.ctx, os.fsencode(path), 0, tokens, capacity,
-                                                 ctypes.byref(count))
-    if not loaded or not 0 < count.value <= capacity:
-        log.warning("prompt state %s is unusable; the prompt is evaluated again", path.name)
-        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llama.ctx), -1, 0, -1)
+    try:
+        state = read(path, llama)
+    except PromptStateError as exc:
+        log.warning("%s; the prompt is evaluated again", exc)
+        return 0
+    memory = llama_cpp.llama_get_memory(llama.ctx)
+    llama_cpp.llama_memory_seq_rm(memory, -1, 0, -1)
+    buf = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
+    if int(llama_cpp.llama_state_seq_set_data(llama.ctx, buf, len(state.data), 0)) != len(state.data):
+        log.warning("prompt state %s was not taken by llama.cpp; the prompt is evaluated again", path.name)
+        llama_cpp.llama_memory_seq_rm(memory, -1, 0, -1)
         return 0
     with contextlib.suppress(OSError):
         os.utime(path)            # most recently used: pruned last
-    llama.input_ids[: count.value] = tokens[: count.value]
-    llama.n_tokens = count.value
+    count = len(state.tokens)
+    llama.input_ids[:count] = state.tokens
+    llama.n_tokens = count
     llama._requires_eval = True   # no logits yet: the next generation evaluates at least one token
-    return count.value
+    return count
