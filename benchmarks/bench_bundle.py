@@ -214,7 +214,8 @@ def main() -> None:
     for label, bv, vv, unit in rows:
         print(f"{label:34} {_fmt(bv, unit):>12} {_fmt(vv, unit):>12} {_ratio(bv, vv):>12}")
     print("('self-test: models ready' counts from the self-test's own start, after the imports; the first frame is\n"
-          " classified right after the emotion model is ready, so 'emotion model ready' is the first-classified-frame time)")
+          " classified right after the emotion model is ready, so 'emotion model ready' is the first-classified-frame"
+          " time)")
 
 
 def _ms(value: float | None) -> float | None:

@@ -1,5 +1,6 @@
 """What the running window costs: process CPU seconds per second of a 30 fps 640×480 video (three faces
-panning; and one real face drifting over a grey wall), at default settings, with the frames shown and classified per second, for the app as it is now
+panning; and one real face drifting over a grey wall), at default settings, with the frames shown and
+classified per second, for the app as it is now
 (BlazeFace + the emotion model through ONNX Runtime) and as it was (the Haar cascade with whole-frame
 equalisation + the compiled TensorFlow path), side by side in one process. The new row runs first, before
 TensorFlow is ever imported; the language model is loaded and idle in both rows, as in the window at rest.
@@ -89,7 +90,8 @@ def main() -> None:
         print(f"{r['name']:<44} {r['cpu_per_s']:>8.3f} {r['source_fps']:>8.1f} {r['view_fps']:>8.1f} "
               f"{r['classified_fps']:>12.1f} {r['ready_s']:>8.1f}")
     print(f"CPU s/s: process CPU time (all threads) per second of wall time; now/before: 3 faces "
-          f"{rows[0]['cpu_per_s'] / rows[2]['cpu_per_s']:.2f}, 1 face {rows[1]['cpu_per_s'] / rows[3]['cpu_per_s']:.2f}; "
+          f"{rows[0]['cpu_per_s'] / rows[2]['cpu_per_s']:.2f}, "
+          f"1 face {rows[1]['cpu_per_s'] / rows[3]['cpu_per_s']:.2f}; "
           "ready: window start to the third classified frame and the analysis engine loaded")
 
 

@@ -55,8 +55,10 @@ def test_v1_database_migrates_with_its_rows(dirs):
     conn.execute("INSERT INTO sessions (started_at, source) VALUES (1000, 'camera 0')")
     conn.execute(f"INSERT INTO snapshots (session_id, ts, dominant, confidence, valence, arousal, face_count, "
                  f"{', '.join(EMOTIONS)}) VALUES (1, 1001, 'sad', 0.7, -0.5, -0.3, 1, 0, 0, 0, 0, 0.7, 0, 0.3)")
-    conn.execute("INSERT INTO feedback (ts, track_id, artist, mood, kind) VALUES (1002, 'abc', 'Adele', ' Sad', 'like')")
-    conn.execute("INSERT INTO tracks_shown (ts, track_id, title, artist, mood) VALUES (1002, 'abc', 'Hello', 'Adele', 'SAD')")
+    conn.execute("INSERT INTO feedback (ts, track_id, artist, mood, kind) "
+                 "VALUES (1002, 'abc', 'Adele', ' Sad', 'like')")
+    conn.execute("INSERT INTO tracks_shown (ts, track_id, title, artist, mood) "
+                 "VALUES (1002, 'abc', 'Hello', 'Adele', 'SAD')")
     conn.close()
 
     with JournalStore.open(dirs) as s:

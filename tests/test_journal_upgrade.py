@@ -58,7 +58,8 @@ def _previous_release_folder(root: Path) -> AppDirs:
     conn.execute("INSERT INTO analyses (session_id, ts, text) VALUES (1, 1100, 'A quiet, low afternoon.')")
     conn.execute("INSERT INTO tracks_shown (session_id, ts, track_id, title, artist, mood) "
                  "VALUES (1, 1101, 'trk1', 'Hello', 'Adele', 'Sad')")
-    conn.execute("INSERT INTO feedback (ts, track_id, artist, mood, kind) VALUES (1102, 'trk1', 'Adele', 'Sad', 'like')")
+    conn.execute("INSERT INTO feedback (ts, track_id, artist, mood, kind) "
+                 "VALUES (1102, 'trk1', 'Adele', 'Sad', 'like')")
     conn.close()                                          # a clean close, as the previous release did at exit
     return dirs
 

@@ -80,7 +80,8 @@ def test_delete_everything_asks_first(qtbot, store, make_view):
 
 def test_delete_range_uses_the_dialog_and_keeps_other_days(qtbot, store, make_view):
     first = TODAY - dt.timedelta(days=12)
-    view = make_view(store, confirm=lambda *a: True, ask_range=lambda parent, today: (first, TODAY - dt.timedelta(days=1)))
+    view = make_view(store, confirm=lambda *a: True,
+                     ask_range=lambda parent, today: (first, TODAY - dt.timedelta(days=1)))
     with qtbot.waitSignal(view.deleted, timeout=10_000):
         view.delete_range_btn.click()
     assert store.counts()["snapshots"] == 5               # 3 and 10 days ago gone; today and 40 days ago kept
