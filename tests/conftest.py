@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,38 @@ def classifier():
     clf = default_classifier()
     clf.load()
     return clf
+
+
+@pytest.fixture(scope="session")
+def window_prompt_state(tmp_path_factory) -> Path | None:
+    """A folder holding the window's evaluated fixed prompt (instructions, the built-in catalog's genres, a
+    worked example), made once per session by the app's own load and warm-up (emotune.llm.runtime.prompt_cache);
+    None without the default GGUF. Evaluating it is the costliest step of a fresh model on a small machine, so
+    tests about something else than that first evaluation start from it, as the app's second run does
+    (`with_prompt_state`); the first-run path keeps its own tests (the self-tests, test_privacy)."""
+    from emotune.appdirs import AppDirs
+    from emotune.gui.services.engines import make_analyst, make_music
+    from emotune.gui.settings import Settings
+    from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
+    from emotune.resources import models_dir
+
+    if not (models_dir() / DEFAULT_MODEL_NAME).is_file():
+        return None
+    root = tmp_path_factory.mktemp("window-prompt-state")
+    dirs = AppDirs.under(root / "home").ensure()
+    prefs = Settings.at(root / "settings.ini").preferences()
+    music = make_music(prefs, dirs)
+    service = make_analyst(prefs, dirs, genres=music.genres)
+    assert service.load(lambda message: None) == DEFAULT_MODEL_NAME
+    service.close()
+    states = dirs.cache / "llm"
+    assert len(list(states.iterdir())) == 1, list(states.iterdir())
+    return states
+
+
+def with_prompt_state(home: Path, states: Path | None) -> Path:
+    """Puts the session's evaluated window prompt (`window_prompt_state`) where the app run with EMOTUNE_HOME
+    `home` looks for it, as if an earlier run had left it there."""
+    if states is not None:
+        shutil.copytree(states, home / "cache" / "llm", dirs_exist_ok=True)
+    return home

@@ -11,6 +11,7 @@ import threading
 import pytest
 import requests
 
+from conftest import with_prompt_state
 from emotune.appdirs import AppDirs
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
@@ -55,9 +56,10 @@ def capture(parts, qtbot):
     return blocker.args[0]
 
 
-def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot):
+def test_catalog_tracks_and_the_local_llm_stream_into_the_window(make_app, qtbot, dirs, window_prompt_state):
     if not GGUF.is_file():
         pytest.skip(f"the default GGUF is not at {GGUF} (make install fetches it)")
+    with_prompt_state(dirs.cache.parent, window_prompt_state)    # an earlier run's evaluated prompt, restored
     parts = make_app()
     assert isinstance(parts.session.music, CatalogMusic)
     assert parts.window.status.network.text().endswith("Offline: music from the built-in catalog")

@@ -40,11 +40,30 @@ def gguf() -> Path:
 
 
 @pytest.fixture(scope="module")
-def analyst(gguf) -> Analyst:
-    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S)
+def prompt_states(tmp_path_factory) -> Path:
+    """The folder where the module's analyst kept its evaluated fixed prompt (see `analyst`)."""
+    return tmp_path_factory.mktemp("prompt-states")
+
+
+@pytest.fixture(scope="module")
+def analyst(gguf, prompt_states) -> Analyst:
+    """The module's model, warmed up once: its evaluated fixed prompt (~1,000 tokens, the costliest step of a
+    fresh model on a small machine) is also kept in `prompt_states`, so that tests about something else than
+    that evaluation start a fresh model from it (`saved_prompt`) instead of evaluating it again."""
+    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S, prompt_cache_dir=prompt_states)
     assert analyst.load(), analyst.error
+    assert analyst.warm_up(GENRES) and analyst.prompt_restored == 0
     yield analyst
     analyst.engine.close()
+
+
+@pytest.fixture
+def saved_prompt(analyst, gguf, prompt_states) -> Path:
+    """The module analyst's evaluated fixed prompt (instructions, GENRES and the neutral worked example), as
+    the prompt cache wrote it."""
+    path = prompt_cache.cache_file(prompt_states, gguf, analyst.engine.n_ctx)
+    assert path.stat().st_size > 1_000_000
+    return path
 
 
 def _assert_valid(result, request, llm: bool = True) -> None:
@@ -116,13 +135,10 @@ def test_the_evaluated_prompt_is_kept_for_the_next_run(gguf, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not a state file"])
-def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, damage):
-    analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path, time_budget_s=BUDGET_S)
-    path = prompt_cache.cache_file(tmp_path, gguf, analyst.engine.n_ctx)
-    assert analyst.warm_up(GENRES) and path.stat().st_size > 1_000_000
-    data = path.read_bytes()
+def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, damage, saved_prompt):
+    path = prompt_cache.cache_file(tmp_path, gguf, context_size())   # a state warm_up wrote, then damaged
+    data = saved_prompt.read_bytes()
     path.write_bytes(data[: len(data) // 3] if damage == "truncated" else b"GGUF" + bytes(5000))
-    analyst.engine.close()
     request = varied_requests(2, seed=4)[1]
     restored = []
     for _ in range(2):   # the next run evaluates the prompt and replaces the file; the run after restores it
@@ -157,12 +173,14 @@ def test_every_reply_opens_with_the_measured_sentence(analyst):
     """The model writes the summary's second sentence, which its grammar starts with the time of day, with the
     worked example (first reply) and without it (retry); llama.cpp accepts the grammar and the reply parses.
     The analysis puts the measured first sentence (grounding.measured_opening) before it."""
-    for request in varied_requests(4, seed=13):
-        then = time_anchor(request.time_of_day)
-        for with_example in (True, False):
+    requests = varied_requests(4, seed=13)
+    for with_example in (True, False):      # in this order, each prompt shares the longest evaluated prefix
+        for request in requests:
+            then = time_anchor(request.time_of_day)
             gen = analyst.engine.generate(build_messages(request, with_example=with_example),
                                           schema=build_schema(GENRES, then, model_first=False),
-                                          max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED)
+                                          max_tokens=MAX_TOKENS, sink=lambda piece: True, seed=SEED,
+                                          prefix_key=example_key(request, with_example))
             summary = json.loads(gen.text)["summary"]
             assert summary.startswith(f"{then} ") and summary.endswith(".") and summary.count(".") == 1
             assert len(measured_opening(request.summary)) + 1 + len(summary) <= SUMMARY_MAX_CHARS
@@ -174,12 +192,14 @@ def test_every_reply_opens_with_the_measured_sentence(analyst):
     assert result.summary.startswith(measured_opening(request.summary))
 
 
-def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
+def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf, saved_prompt):
     """Grammar-last sampling (sampling.py) must not change what the grammar allows: greedy decoding gives
-    the same text as llama-cpp-python's stock grammar-first chain, and sampled replies still parse."""
+    the same text as llama-cpp-python's stock grammar-first chain, and sampled replies still parse. Both
+    models start from the same evaluated fixed prompt."""
     from emotune.llm.runtime.engine import LlamaEngine
 
     engines = [LlamaEngine(gguf, n_ctx=context_size(), llama_kwargs={"grammar_last": last}) for last in (True, False)]
+    assert all(engine.restore_prompt(saved_prompt) > 300 for engine in engines)
     request = varied_requests(3, seed=5)[2]
     messages, schema = build_messages(request), build_schema(GENRES, reply_start(request), model_first=False)
     greedy = [e.generate(messages, schema=schema, max_tokens=120, sink=lambda p: True, temperature=0.0)
@@ -197,17 +217,26 @@ def test_grammar_last_sampling_keeps_the_grammar_and_the_choices(gguf):
         engine.close()
 
 
-def test_results_are_schema_valid_over_varied_histories(analyst):
-    """Six varied histories (seed pinned, so always the same replies): the model answers every one itself,
-    each reply passing the checks, and what is shown is only checked text: the measured first sentence at
-    once, then the whole summary once it is valid."""
+@pytest.fixture(scope="module")
+def varied_runs(analyst) -> list[tuple]:
+    """The module analyst's analyses of six varied histories (seed pinned, so always the same replies): for
+    each, the request, the result, what was shown while it was made, and the model's last reply. Made once,
+    read by the tests about them."""
+    runs = []
     for request in varied_requests(6, seed=11):
         shown: list[str] = []
         result = analyst.analyze(request, on_text=shown.append)
+        runs.append((request, result, shown, analyst.last_generation.text))
+    return runs
+
+
+def test_results_are_schema_valid_over_varied_histories(varied_runs):
+    """Six varied histories: the model answers every one itself, each reply passing the checks, and what is
+    shown is only checked text: the measured first sentence at once, then the whole summary once it is valid."""
+    for request, result, shown, reply in varied_runs:
         _assert_valid(result, request)
         assert not result.cancelled and result.model == DEFAULT_MODEL_NAME
         assert shown == [measured_opening(request.summary), result.summary]
-        reply = analyst.last_generation.text
         checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day,
                               liked=request.preferred_genres, examples=EXAMPLE_SENTENCES,
                               opening=measured_opening(request.summary) if result.source == "llm" else "",
@@ -250,23 +279,24 @@ def test_a_mood_set_by_hand_gets_the_models_reading(analyst, emotion):
     assert "measured" not in result.summary and "%" not in result.summary
 
 
-def test_phrases_and_genres_the_catalog_does_not_back_are_dropped(gguf):
+def test_phrases_and_genres_the_catalog_does_not_back_are_dropped(analyst):
     """The model's search phrases and genres are proposals: a catalog check that backs none of them leaves
     the fixed rules' phrases for the measured mood and no genre, each with a note."""
     asked: list[tuple[str, float]] = []
-    strict = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S,
-                                phrase_check=lambda phrase, v: asked.append((phrase, v)) and False)
+    strict = Analyst(analyst.engine, seed=SEED, time_budget_s=BUDGET_S,
+                     phrase_check=lambda phrase, v: asked.append((phrase, v)) and False)
     request, result = _first_llm_result(strict, varied_requests(6, seed=2))
     assert result.genres == () and result.search_phrases and asked
     assert {v for _, v in asked} == {music_targets(request.summary, request.goal).valence}
     assert any("fixed rules" in note for note in result.notes)
-    strict.engine.close()
 
 
-def test_each_worked_examples_evaluated_prompt_is_kept_and_put_back(gguf):
+def test_each_worked_examples_evaluated_prompt_is_kept_and_put_back(gguf, saved_prompt):
     """Requests whose main emotions alternate: the second time an example comes, its evaluated prefix is put
-    back (prefix_states.py) instead of evaluated again, and the reply is the model's own as before."""
+    back (prefix_states.py) instead of evaluated again, and the reply is the model's own as before. (The
+    model starts from the evaluated instructions, as after a warm-up, and holds no prefix yet.)"""
     analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S)
+    assert analyst.engine.restore_prompt(saved_prompt) > 300 and analyst.engine.prefixes.restored == 0
     requests = varied_requests(14, seed=21)
     a = requests[0]
     b = next(r for r in requests if example_key(r) != example_key(a))
@@ -290,12 +320,13 @@ def _first_llm_result(analyst, requests, shown: list[str] | None = None):
     pytest.fail("the model's replies fell back for every request")
 
 
-def test_only_checked_text_is_shown(analyst):
+def test_only_checked_text_is_shown(varied_runs):
     """The window shows nothing unchecked: the measured first sentence at once, the model's sentence only once
-    the whole reply has passed the checks (a rejected reply used to stream before it was replaced)."""
-    shown: list[str] = []
-    request, result = _first_llm_result(analyst, varied_requests(6, seed=2), shown)
-    assert shown == [measured_opening(request.summary), result.summary]
+    the whole reply has passed the checks (a rejected reply used to stream before it was replaced). Read from
+    the varied histories' analyses, each of which the model wrote."""
+    for request, result, shown, _ in varied_runs:
+        assert result.source in ("llm", "llm-retry"), result.reason
+        assert shown == [measured_opening(request.summary), result.summary]
 
 
 def test_cancel_stops_a_running_generation(analyst):
@@ -380,12 +411,11 @@ def test_cancel_and_time_budget_stop_the_prompt_evaluation_too(gguf, caplog):
     analyst.engine.close()
 
 
-def test_retry_then_fallback_when_replies_stay_invalid(gguf):
+def test_retry_then_fallback_when_replies_stay_invalid(analyst):
     """With too few tokens the JSON cannot close: one retry, then the fallback says why."""
-    tight = Analyst.for_model(gguf, seed=SEED, max_tokens=12)
+    tight = Analyst(analyst.engine, seed=SEED, max_tokens=12)
     result = tight.analyze(varied_requests(1, seed=6)[0])
     assert result.source == "fallback" and "invalid twice" in result.reason and "token limit" in result.reason
-    tight.engine.close()
 
 
 def _broken_files(gguf: Path, folder: Path) -> dict[str, tuple[Path, str]]:
