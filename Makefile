@@ -14,8 +14,11 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAM
 run: install
 	$(BIN)/emotune-gui
 
+# Two pytest workers, each taking whole test files (a file's model is loaded once, in one worker): on a 2-core
+# machine beside two busy processes the suite gets twice the CPU share of one process. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks
