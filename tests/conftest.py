@@ -33,6 +33,18 @@ def _require(path: Path, what: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def gguf() -> Path:
+    """The default language model (the real GGUF the app ships); its tests skip, saying how, when it is absent."""
+    from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
+    from emotune.resources import models_dir
+
+    path = models_dir() / DEFAULT_MODEL_NAME
+    if not path.exists():
+        pytest.skip(f"{path} missing: run `make install` to fetch the default model")
+    return path
+
+
+@pytest.fixture(scope="session")
 def fer_dir() -> Path:
     """The FER2013 image folders (../shared/datasets/fer2013); tests that need them skip with a reason."""
     return _require(FER_DIR, "FER2013 data")

@@ -22,21 +22,12 @@ from emotune.llm.runtime import prompt_cache
 from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
 from emotune.llm.values import MOOD_LABELS, SOURCES
-from emotune.resources import models_dir
 
 pytestmark = pytest.mark.slow
 SEED = 1234
 # these tests require the model's own reply; the app's 30 s budget would hand it to the fallback on a busy
 # machine (the budget itself is tested with a fake clock)
 BUDGET_S = 900.0
-
-
-@pytest.fixture(scope="module")
-def gguf() -> Path:
-    path = models_dir() / DEFAULT_MODEL_NAME
-    if not path.exists():
-        pytest.skip(f"{path} missing: run `make install` to fetch the default model")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -11,22 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import LlamaEngine
 from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, decode, encode
-from emotune.resources import models_dir
 from fuzz_inputs import PROMPT_STATE_IDENTITY, seed_prompt_state
 
 TEXT = b"You read moods from faces and suggest music. Keep it short and kind."
-
-
-@pytest.fixture(scope="module")
-def gguf() -> Path:
-    path = models_dir() / DEFAULT_MODEL_NAME
-    if not path.exists():
-        pytest.skip(f"{path} missing: run `make install` to fetch the default model")
-    return path
 
 
 @pytest.fixture
