@@ -198,7 +198,7 @@ def _start_from(model, path: str) -> None:
         raise ValueError(f"the model to start from, {path}, does not exist")
     start = keras.models.load_model(path, compile=False)
     weights = start.get_weights()
-    if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+    if start.input_shape != model.input_shape or [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
         raise ValueError(f"{path} is another architecture or input size than this run's; it cannot be its start")
     model.set_weights(weights)
 
