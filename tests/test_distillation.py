@@ -1,6 +1,6 @@
 """Issue 22's CPU distillation: the trainer's soft targets (a · teacher + (1 − a) · one-hot, the mirror's row
 when the augmentation flips a face, a teacher file of other data refused), the fine-tune's starting weights and
-the domain augmentation (sharpen, low-resolution detour, JPEG)."""
+the domain augmentation (sharpen, low-resolution detour, JPEG, contrast stretch)."""
 from __future__ import annotations
 
 import json
@@ -173,7 +173,8 @@ def test_the_domain_augmentation_sharpens_softens_and_recompresses_as_configured
     sharp = augment_batch(x, np.random.default_rng(1), replace(still, sharpen_p=1.0))
     low = augment_batch(x, np.random.default_rng(1), replace(still, lowres_p=1.0))
     jpeg = augment_batch(x, np.random.default_rng(1), replace(still, jpeg_p=1.0))
-    assert _sharpness(sharp) > 1.5 * _sharpness(x)
+    stretched = augment_batch(x, np.random.default_rng(1), replace(still, stretch_p=1.0))
+    assert x.std() * 1.1 < stretched.std() and _sharpness(sharp) > 1.2 * _sharpness(x)
     assert _sharpness(low) < 0.8 * _sharpness(x)
     assert not np.array_equal(jpeg, x) and np.abs(jpeg.astype(int) - x).mean() < 10
 
@@ -182,7 +183,7 @@ def test_the_domain_augmentation_does_not_depend_on_the_thread_count(monkeypatch
     import emotune.training.augment as augment
 
     x = _faces(1100)
-    cfg = AugmentConfig(sharpen_p=0.3, lowres_p=0.3, jpeg_p=0.3)
+    cfg = AugmentConfig(sharpen_p=0.3, lowres_p=0.3, jpeg_p=0.3, stretch_p=0.3)
     monkeypatch.setattr(augment, "_workers", lambda: 4)
     threaded = augment_batch(x, np.random.default_rng(3), cfg)
     monkeypatch.setattr(augment, "_workers", lambda: 1)
@@ -193,4 +194,4 @@ def test_the_distill_preset_fine_tunes_the_shipped_model_on_its_committed_soft_t
     cfg = preset("distill")
     assert Path(cfg.soft_targets).name == "teacher_soft.npz" and Path(cfg.init_weights).name == "emotion_cnn.keras"
     assert (cfg.arch, cfg.input_size) == ("resnet18_w16", 40) and 0.5 <= cfg.soft_weight <= 0.7
-    assert cfg.augment.sharpen_p > 0 and cfg.augment.lowres_p > 0 and cfg.augment.jpeg_p > 0
+    assert min(cfg.augment.sharpen_p, cfg.augment.lowres_p, cfg.augment.jpeg_p, cfg.augment.stretch_p) > 0

@@ -26,9 +26,12 @@ class AugmentConfig:
     erase_p: float = 0.25      # probability of erasing a random patch (hands, glasses, occlusion)
     # The app's domain (issue 22): its crops are shrunk from large, sharp photos or upscaled from small webcam
     # faces and re-compressed by cameras; FER2013's are soft 48 px web JPEGs. All 0 = off (older recipes).
-    sharpen_p: float = 0.0     # probability of an unsharp mask (a crop shrunk from a big sharp face)
-    lowres_p: float = 0.0      # probability of a detour through 35-70 % of the side (a small, upscaled face)
+    # Ranges measured (docs/model.md): real crops are up to twice as sharp as FER2013's (Laplacian variance),
+    # CMU's tiny faces softer, and real colour photos turned grey have ~1.5x FER2013's contrast (pixel std).
+    sharpen_p: float = 0.0     # probability of an unsharp mask, amount 0.2-0.6 (a crop shrunk from a big sharp face)
+    lowres_p: float = 0.0      # probability of a detour through 70-90 % of the side (a small, upscaled face)
     jpeg_p: float = 0.0        # probability of JPEG re-compression at quality 30-90 (camera/web compression)
+    stretch_p: float = 0.0     # probability of a contrast stretch x1.1-1.6 around the mean (grey from colour photos)
 
 
 def _workers() -> int:
@@ -46,6 +49,7 @@ class _DomainDraws:
     sharpen: np.ndarray   # unsharp-mask amount
     lowres: np.ndarray    # side fraction of the detour
     jpeg: np.ndarray      # JPEG quality
+    stretch: np.ndarray   # contrast factor (applied with the photometric jitter)
 
     @classmethod
     def draw(cls, rng: np.random.Generator, n: int, cfg: AugmentConfig) -> _DomainDraws:
@@ -55,7 +59,8 @@ class _DomainDraws:
             values = np.zeros(n)
             values[on] = rng.uniform(lo, hi, int(on.sum()))
             return values
-        return cls(pick(cfg.sharpen_p, 0.5, 1.5), pick(cfg.lowres_p, 0.35, 0.7), pick(cfg.jpeg_p, 30, 90))
+        return cls(pick(cfg.sharpen_p, 0.2, 0.6), pick(cfg.lowres_p, 0.7, 0.9), pick(cfg.jpeg_p, 30, 90),
+                   pick(cfg.stretch_p, 1.1, 1.6))
 
     def apply(self, img: np.ndarray, i: int) -> np.ndarray:
         s = img.shape[0]
@@ -114,7 +119,8 @@ def augment_batch_with_flips(x: np.ndarray, rng: np.random.Generator,
     for i in range(n):
         mats[i] = cv2.getRotationMatrix2D(centre, float(angle[i]), float(zoom[i]))
     mats[:, :, 2] += shifts
-    domain = _DomainDraws.draw(rng, n, cfg) if cfg.sharpen_p or cfg.lowres_p or cfg.jpeg_p else None
+    domain = (_DomainDraws.draw(rng, n, cfg) if cfg.sharpen_p or cfg.lowres_p or cfg.jpeg_p or cfg.stretch_p
+              else None)
     workers = min(_workers(), max(1, n // 512))
     if workers > 1:
         bounds = np.linspace(0, n, workers + 1).astype(int)
@@ -129,6 +135,8 @@ def augment_batch_with_flips(x: np.ndarray, rng: np.random.Generator,
     mean = f.mean(axis=(1, 2, 3), keepdims=True)
     contrast = rng.uniform(1 - cfg.contrast, 1 + cfg.contrast, (n, 1, 1, 1)).astype(np.float32)
     bright = rng.uniform(-cfg.brightness, cfg.brightness, (n, 1, 1, 1)).astype(np.float32)
+    if domain is not None:
+        contrast = contrast * np.where(domain.stretch > 0, domain.stretch, 1.0).astype(np.float32)[:, None, None, None]
     f = (f - mean) * contrast + mean + bright
     noisy = rng.random(n) < cfg.noise_p
     if noisy.any():

@@ -62,9 +62,10 @@ class TrainConfig:
 LIGHT_AUGMENT = AugmentConfig(rotate=10.0, brightness=0.2, contrast=0.25, gamma=0.25, blur_p=0.1, noise_p=0.1,
                               erase_p=0.15)
 
-# The full webcam jitter plus the app's domain: crops shrunk from big sharp photos (sharpened), small faces
-# upscaled (a low-resolution detour) and camera/web compression (JPEG), each on a quarter of the faces.
-DOMAIN_AUGMENT = AugmentConfig(sharpen_p=0.25, lowres_p=0.25, jpeg_p=0.25)
+# The full webcam jitter plus the app's domain, each on a sixth to a third of the faces: crops shrunk from big sharp
+# photos (sharpened), small faces upscaled (a low-resolution detour), camera/web compression (JPEG), and the
+# higher contrast of grey faces from colour photos (a stretch).
+DOMAIN_AUGMENT = AugmentConfig(sharpen_p=0.25, lowres_p=0.15, jpeg_p=0.25, stretch_p=0.3)
 
 PRESETS: dict[str, TrainConfig] = {
     # A first model fast (~10 min under TensorFlow here, estimated from step times); with the full
