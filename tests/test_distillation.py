@@ -195,3 +195,24 @@ def test_the_distill_preset_fine_tunes_the_shipped_model_on_its_committed_soft_t
     assert Path(cfg.soft_targets).name == "teacher_soft.npz" and Path(cfg.init_weights).name == "emotion_cnn.keras"
     assert (cfg.arch, cfg.input_size) == ("resnet18_w16", 40) and 0.5 <= cfg.soft_weight <= 0.7
     assert min(cfg.augment.sharpen_p, cfg.augment.lowres_p, cfg.augment.jpeg_p, cfg.augment.stretch_p) > 0
+
+
+def test_a_distillation_run_resumes_from_its_committed_files_with_its_teacher(tmp_path):
+    import shutil
+
+    from emotune.training.trainer import read_state, train
+    from tests.test_training import _interrupted_after_one_epoch
+
+    data = _data()
+    npz = _teacher(tmp_path, data.train.y)
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=8, warmup_epochs=0.0, augment=FLIP_ONLY,
+                      soft_targets=str(npz), soft_weight=0.6, seed=3)
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
+    shutil.copytree(tmp_path / "run", tmp_path / "committed", ignore=shutil.ignore_patterns("*.keras"))
+    train(data, TrainConfig(arch="tiny", input_size=24), tmp_path / "committed", resume=True, verbose=0)
+    state = read_state(tmp_path / "committed")
+    assert state["epochs_done"] == 2 and state["config"]["soft_targets"] == str(npz)
+    assert state["config"]["soft_weight"] == 0.6
+    npz.with_suffix(".json").write_text(json.dumps({"data_sha256": "another"}))
+    with pytest.raises(SoftTargetError, match="other FER2013 data"):   # a replaced teacher file is caught too
+        train(data, cfg, tmp_path / "committed", resume=True, verbose=0)
