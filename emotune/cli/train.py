@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--soft-targets", help="a teacher's teacher_soft.npz (scripts/teacher_soft_targets.py) to distil "
                                           "from; 'none' trains on the labels alone")
-    p.add_argument("--soft-weight", type=float, help="the teacher's share of each target, 0 to 1 (the preset's: 0.6 in distill)")
+    p.add_argument("--soft-weight", type=float,
+                   help="the teacher's share of each target, 0 to 1 (the preset's: 0.6 in distill)")
     p.add_argument("--init-weights", help="a .keras model of the same architecture to start from (fine-tuning)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run)
