@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train the emotion CNN on FER2013",
                               description="Train the emotion CNN on FER2013 (image folders or fer2013.csv).")
     p.add_argument("--data", required=True, type=Path, help="FER2013 folder (train/, test/) or fer2013.csv")
-    p.add_argument("--preset", default="cpu", help="recipe: quick, cpu, campaign, gpu or smoke (default cpu)")
+    p.add_argument("--preset", default="cpu",
+                   help="recipe: quick, cpu, campaign, distill, gpu or smoke (default cpu)")
     p.add_argument("--run-dir", type=Path, default=None, help="checkpoint folder (default runs/<preset>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     p.add_argument("--export", type=Path, default=None,
@@ -32,6 +33,11 @@ def register(subparsers) -> None:
                    help="class weights (median/count)^P: 0 off (the shipped model), 1 fully balanced")
     p.add_argument("--max-train", type=int, help="use only this many training faces (smoke runs)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--soft-targets", help="a teacher's teacher_soft.npz (scripts/teacher_soft_targets.py) to distil "
+                                          "from; 'none' trains on the labels alone")
+    p.add_argument("--soft-weight", type=float,
+                   help="the teacher's share of each target, 0 to 1 (the preset's: 0.6 in distill)")
+    p.add_argument("--init-weights", help="a .keras model of the same architecture to start from (fine-tuning)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run)
 
@@ -45,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         cfg = preset(args.preset).with_overrides(
             arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
             optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
-            class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed)
+            class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
+            soft_targets="" if args.soft_targets == "none" else args.soft_targets, soft_weight=args.soft_weight,
+            init_weights=args.init_weights)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
     except (ValueError, DatasetError, OSError) as exc:
         print(f"emotune train: {exc}", file=sys.stderr)
@@ -58,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                        on_epoch=None if args.quiet else lambda row: print(
                            f"epoch {row['epoch']}: train acc {row['accuracy']:.3f}, val acc "
                            f"{row['val_accuracy']:.3f} ({row['seconds']:.0f}s)", flush=True))
-    except ResumeError as exc:
+    except (ResumeError, ValueError) as exc:  # ValueError: an unusable teacher file or starting model
         print(f"emotune train: {exc}", file=sys.stderr)
         return 2
     print(f"best PublicTest accuracy {result.best_val_accuracy:.2%} after {result.epochs_done} epochs: "
@@ -77,7 +85,7 @@ def _command_line(args: argparse.Namespace) -> str:
     """The `emotune train` call that reproduces this run, for the model card."""
     parts = ["emotune", "train", "--data", str(args.data), "--preset", args.preset]
     for flag in ("arch", "epochs", "batch_size", "learning_rate", "optimizer", "mixup_alpha", "label_smoothing",
-                 "max_train", "seed"):
+                 "max_train", "seed", "soft_targets", "soft_weight", "init_weights"):
         value = getattr(args, flag)
         if value is not None:
             name = {"learning_rate": "lr", "mixup_alpha": "mixup"}.get(flag, flag).replace("_", "-")

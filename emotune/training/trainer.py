@@ -25,10 +25,11 @@ from typing import Callable
 import numpy as np
 
 from emotune.core.emotions import EMOTIONS, N_EMOTIONS
-from emotune.training.augment import augment_batch, mixup
+from emotune.training.augment import augment_batch_with_flips, mixup
 from emotune.training.config import TrainConfig
 from emotune.training.curve import plot, write_csv
 from emotune.training.data import FerData
+from emotune.training.soft_targets import SoftTargets, load_soft_targets
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,19 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
     return model
 
 
+def _start_from(model, path: str) -> None:
+    """Puts the weights of the .keras model at `path` into `model` (a fine-tune's starting point)."""
+    import keras
+
+    if not Path(path).is_file():
+        raise ValueError(f"the model to start from, {path}, does not exist")
+    start = keras.models.load_model(path, compile=False)
+    weights = start.get_weights()
+    if start.input_shape != model.input_shape or [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+        raise ValueError(f"{path} is another architecture or input size than this run's; it cannot be its start")
+    model.set_weights(weights)
+
+
 def _keep_best(model, run_dir: Path, state: dict, epoch: int, weights: str) -> None:
     """The model as it is now becomes the best checkpoint; `state` records which epoch and which weights
     ("last" or the "ema" average) it is."""
@@ -234,13 +248,19 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         keras.utils.set_random_seed(cfg.seed)
         model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
         compile_model(model, cfg, _steps_per_epoch(data, cfg))
+        if cfg.init_weights:
+            _start_from(model, cfg.init_weights)
         start, history, best_acc = 0, [], -1.0
         state = {"config": cfg.to_dict(), "data_sha256": data.sha256, "data_source": data.source,
                  "backend": keras.backend.backend(), "params": int(model.count_params())}
     x_train, y_train = data.train.x, data.train.y
+    soft: SoftTargets | None = None
+    if cfg.soft_targets:
+        soft = load_soft_targets(cfg.soft_targets, cfg.soft_weight, data.sha256, y_train)
     if cfg.max_train:
-        sub = np.random.default_rng(cfg.seed).permutation(len(y_train))[:cfg.max_train]
-        x_train, y_train = x_train[np.sort(sub)], y_train[np.sort(sub)]
+        sub = np.sort(np.random.default_rng(cfg.seed).permutation(len(y_train))[:cfg.max_train])
+        x_train, y_train = x_train[sub], y_train[sub]
+        soft = soft.subset(sub) if soft else None
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
     x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
@@ -251,8 +271,8 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch stream: a resumed epoch sees the same data
         keras.utils.set_random_seed(cfg.seed + epoch)
         order = epoch_indices(y_train, cfg, rng)
-        xb = augment_batch(x_train[order], rng, cfg.augment)
-        yb = eye[y_train[order]]
+        xb, flips = augment_batch_with_flips(x_train[order], rng, cfg.augment)
+        yb = soft.targets(y_train, order, flips) if soft else eye[y_train[order]]
         sw = weights[y_train[order]]
         if cfg.mixup_alpha > 0:
             xb, yb = mixup(xb, yb, rng, cfg.mixup_alpha)

@@ -1,0 +1,135 @@
+"""Issue 22's distillation campaign, scored side by side with its teacher (the shipped model): for each epoch's
+weights in the campaign folder, FER2013 PublicTest (plain and flip TTA) and faces-crossdomain through the app's
+path (BlazeFace, the card's crop, flip TTA): accuracy, non-neutral faces called neutral, neutral recall, recall
+per label. Cross-domain figures are given for the model alone (no bias) and with the shipped card's
+temperature and logit bias (what the app would do before the bias is refitted). PrivateTest is scored only
+with --private, for the one candidate that would ship.
+
+The detector and the crop do not depend on the model, so the crops are found once and kept in
+runs/cache/crossdomain_crops.npz.
+
+Run: `PYTHONPATH=$PWD python scripts/distill_report.py [--run-dir models/distill/campaign] [--private N]`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "runs" / "cache" / "crossdomain_crops.npz"
+
+
+def crossdomain_crops(margin: float, size: int) -> tuple[np.ndarray, np.ndarray, list]:
+    """The app's crop of the largest face of each faces-crossdomain photo ((n, s, s, 1) uint8, zeros where
+    no face was found), which photos had a face, and the photos."""
+    from benchmarks.crossdomain import load_photos
+    from emotune.capture.sources import read_image
+    from emotune.inference.preprocessing import prepare_faces
+    from emotune.vision.factory import default_detector
+
+    photos = load_photos()
+    if CACHE.is_file():
+        with np.load(CACHE) as z:
+            if float(z["margin"]) == margin and int(z["size"]) == size and len(z["found"]) == len(photos):
+                return z["crops"], z["found"], photos
+    detector = default_detector()
+    crops = np.zeros((len(photos), size, size, 1), np.uint8)
+    found = np.zeros(len(photos), bool)
+    for i, photo in enumerate(photos):
+        image = read_image(photo.path)
+        faces = detector.detect_faces(image) if hasattr(detector, "detect_faces") else None
+        boxes = [f.box for f in faces] if faces is not None else detector.detect(image)
+        if boxes:
+            crops[i] = prepare_faces(image, boxes[:1], size, margin)[0]
+            found[i] = True
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(CACHE, crops=crops, found=found, margin=margin, size=size)
+    return crops, found, photos
+
+
+def probs(model, x: np.ndarray, tta: bool) -> np.ndarray:
+    """The model's probabilities, averaged with the mirror image's under TTA (as the app's classifiers do)."""
+    p = model.predict(x.astype(np.float32), batch_size=256, verbose=0)
+    return (p + model.predict(x[:, :, ::-1].astype(np.float32), batch_size=256, verbose=0)) / 2.0 if tta else p
+
+
+def row(name: str, model, data, crops, found, photos, card: dict) -> dict:
+    from benchmarks.crossdomain import score
+    from emotune.inference.calibrated import calibrate
+
+    out = {"model": name}
+    for tta in (False, True):
+        out["public_flip" if tta else "public_plain"] = float((probs(model, data.val.x, tta).argmax(1)
+                                                               == data.val.y).mean())
+    p = probs(model, crops, True)
+    labels = [ph.label for ph in photos]
+    for key, bias in (("alone", np.zeros(7)), ("card_bias", np.asarray(card["logit_bias"], float))):
+        pred = np.where(found, calibrate(p, card["temperature"], bias).argmax(1), -1)
+        s = score(labels, pred)
+        out[key] = {"acc": s.accuracy, "non_neutral_called_neutral": s.neutral_false_alarm,
+                    "neutral_recall": s.neutral_recall, "recall": s.recall}
+    return out
+
+
+def format_row(r: dict) -> str:
+    a, b = r["alone"], r["card_bias"]
+    rec = " ".join(f"{k[:3]} {v:.2f}" for k, v in a["recall"].items())
+    return (f"{r['model']:<14} PublicTest {r['public_plain']:.2%} / {r['public_flip']:.2%} flip | cross, alone: "
+            f"acc {a['acc']:.3f}, non-neutral→neutral {a['non_neutral_called_neutral']:.1%}, neutral recall "
+            f"{a['neutral_recall']:.3f} ({rec}) | with the card's bias: acc {b['acc']:.3f}, "
+            f"{b['non_neutral_called_neutral']:.1%}, {b['neutral_recall']:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import keras
+
+    from benchmarks.detection_set import fer_dir
+    from emotune.training.config import TrainConfig, preset
+    from emotune.training.data import load_fer
+    from emotune.training.models import build_model
+    from emotune.training.trainer import _read_weights, read_state
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--run-dir", type=Path, default=ROOT / "models" / "distill" / "campaign")
+    p.add_argument("--weights", nargs="*", type=Path, help="weight files to score (default: last.weights.npz)")
+    p.add_argument("--private", type=Path, help="also score PrivateTest for this one weight file (once!)")
+    p.add_argument("--json", type=Path, help="append the rows here as JSON lines")
+    args = p.parse_args(argv)
+
+    card = json.loads((ROOT / "models" / "emotion_cnn.json").read_text())
+    state = read_state(args.run_dir)
+    cfg = TrainConfig.from_dict(state["config"]) if state else preset("distill")
+    data = load_fer(fer_dir(), cfg.input_size, ROOT / "runs" / "cache")
+    crops, found, photos = crossdomain_crops(float(card["margin"]), cfg.input_size)
+    rows = []
+    teacher = keras.models.load_model(ROOT / "models" / "emotion_cnn.keras", compile=False)
+    rows.append(row("teacher", teacher, data, crops, found, photos, card))
+    print(format_row(rows[-1]), flush=True)
+    student = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    default = [args.run_dir / "last.weights.npz"] if (args.run_dir / "last.weights.npz").is_file() else []
+    for path in default if args.weights is None else args.weights:
+        student.set_weights(_read_weights(path))
+        rows.append(row(path.name, student, data, crops, found, photos, card))
+        print(format_row(rows[-1]), flush=True)
+    if args.private:
+        for name, model in (("teacher", teacher), (args.private.name, student)):
+            if model is student:
+                student.set_weights(_read_weights(args.private))
+            plain = float((probs(model, data.test.x, False).argmax(1) == data.test.y).mean())
+            flip = float((probs(model, data.test.x, True).argmax(1) == data.test.y).mean())
+            print(f"PrivateTest {name}: {plain:.2%} plain, {flip:.2%} flip (model alone, no bias)")
+            rows.append({"model": name, "private_plain": plain, "private_flip": flip})
+    if args.json:
+        with open(args.json, "a") as fh:
+            for r in rows:
+                fh.write(json.dumps(r) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
