@@ -271,14 +271,18 @@ def test_bundle_self_test_passes_without_a_console(tmp_path):
 @needs_bundle
 def test_the_bundle_connects_nowhere(tmp_path):
     """The built app under strace (tests/test_privacy.py's check, from outside the process): its whole self-test
-    makes no connect or sendto to anything but a local socket or loopback, native code included."""
+    makes no connect or sendto to anything but a local socket or loopback, native code included.
+
+    The bundle's self-test opens no socket at all, so an empty trace would not show that strace followed it:
+    the trace also records file opens, and must hold llama.cpp's own (native) open of the GGUF."""
     from test_privacy import outside_connections, strace_prefix
 
     trace = tmp_path / "strace.txt"
-    result = _self_test({}, tmp_path / "home", prefix=tuple(strace_prefix(trace)))
+    result = _self_test({}, tmp_path / "home", prefix=tuple(strace_prefix(trace, also=("openat",))))
     assert result.returncode == 0, result.stdout + (result.stderr or "")[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]).get("ok") is True
-    assert trace.stat().st_size > 0, "strace recorded nothing"
+    opened = [line for line in trace.read_text(errors="replace").splitlines() if "openat(" in line]
+    assert any(".gguf" in line and "= -1" not in line for line in opened), f"strace saw {len(opened)} opens, no GGUF"
     assert outside_connections(trace) == [], outside_connections(trace)
 
 

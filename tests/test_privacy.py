@@ -45,15 +45,16 @@ sys.exit(rc)
 """
 
 
-def strace_prefix(trace: Path) -> list[str]:
-    """strace on every thread and child, connect/sendto/sendmsg only. Required on Linux (scripts/system-deps.sh
-    installs it); elsewhere the test skips, since the check is a Linux tool."""
+def strace_prefix(trace: Path, also: tuple[str, ...] = ()) -> list[str]:
+    """strace on every thread and child, connect/sendto/sendmsg (and the syscalls in `also`) only. Required on
+    Linux (scripts/system-deps.sh installs it); elsewhere the test skips, since the check is a Linux tool."""
     exe = shutil.which("strace")
     if exe is None:
         if sys.platform.startswith("linux"):
             pytest.fail("strace is not installed: run scripts/system-deps.sh (apt-get install strace)")
         pytest.skip("strace is Linux-only")
-    return [exe, "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-e", "signal=none", "-o", str(trace)]
+    calls = ",".join(("connect", "sendto", "sendmsg", *also))
+    return [exe, "-f", "-qq", "-e", f"trace={calls}", "-e", "signal=none", "-o", str(trace)]
 
 
 _ADDRESS = re.compile(r"sa_family=(AF_\w+)(?:.*?inet_addr\(\"([^\"]+)\"\)|.*?inet_pton\(AF_INET6, \"([^\"]+)\")?")
