@@ -2,7 +2,9 @@
 weights in the campaign folder, FER2013 PublicTest (plain and flip TTA) and faces-crossdomain through the app's
 path (BlazeFace, the card's crop, flip TTA): accuracy, non-neutral faces called neutral, neutral recall, recall
 per label. Cross-domain figures are given for the model alone (no bias) and with the shipped card's
-temperature and logit bias (what the app would do before the bias is refitted). PrivateTest is scored only
+temperature and logit bias (what the app would do before the bias is refitted); with --prior-correct also with
+the students' target prior taken back to the label frequencies (log(label share) − log(target share), from the
+Training data alone: soft targets with another class balance, such as FER+'s, move the prior the model learns). PrivateTest is scored only
 with --private, for the one candidate that would ship.
 
 The detector and the crop do not depend on the model, so the crops are found once and kept in
@@ -58,7 +60,18 @@ def probs(model, x: np.ndarray, tta: bool) -> np.ndarray:
     return (p + model.predict(x[:, :, ::-1].astype(np.float32), batch_size=256, verbose=0)) / 2.0 if tta else p
 
 
-def row(name: str, model, data, crops, found, photos, card: dict) -> dict:
+def prior_correction(cfg, labels: np.ndarray) -> np.ndarray:
+    """The logit bias that takes a soft-target run's training prior back to the label frequencies."""
+    label_share = np.bincount(labels, minlength=7) / len(labels)
+    if not cfg.soft_targets:
+        return np.zeros(7)
+    with np.load(ROOT / cfg.soft_targets) as z:
+        soft_share = z["probs"][:, 0].astype(np.float64).mean(0)
+    target_share = cfg.soft_weight * soft_share + (1.0 - cfg.soft_weight) * label_share
+    return np.log(label_share) - np.log(target_share)
+
+
+def row(name: str, model, data, crops, found, photos, card: dict, prior_fix: np.ndarray | None = None) -> dict:
     from benchmarks.crossdomain import score
     from emotune.inference.calibrated import calibrate
 
@@ -68,7 +81,8 @@ def row(name: str, model, data, crops, found, photos, card: dict) -> dict:
                                                                == data.val.y).mean())
     p = probs(model, crops, True)
     labels = [ph.label for ph in photos]
-    for key, bias in (("alone", np.zeros(7)), ("card_bias", np.asarray(card["logit_bias"], float))):
+    biases = [("alone", np.zeros(7)), ("card_bias", np.asarray(card["logit_bias"], float))]
+    for key, bias in biases + ([("prior_fix", prior_fix)] if prior_fix is not None else []):
         pred = np.where(found, calibrate(p, card["temperature"], bias).argmax(1), -1)
         s = score(labels, pred)
         out[key] = {"acc": s.accuracy, "non_neutral_called_neutral": s.neutral_false_alarm,
@@ -82,7 +96,10 @@ def format_row(r: dict) -> str:
     return (f"{r['model']:<14} PublicTest {r['public_plain']:.2%} / {r['public_flip']:.2%} flip | cross, alone: "
             f"acc {a['acc']:.3f}, non-neutral→neutral {a['non_neutral_called_neutral']:.1%}, neutral recall "
             f"{a['neutral_recall']:.3f} ({rec}) | with the card's bias: acc {b['acc']:.3f}, "
-            f"{b['non_neutral_called_neutral']:.1%}, {b['neutral_recall']:.3f}")
+            f"{b['non_neutral_called_neutral']:.1%}, {b['neutral_recall']:.3f}" + (
+                f" | prior-corrected: acc {r['prior_fix']['acc']:.3f}, "
+                f"{r['prior_fix']['non_neutral_called_neutral']:.1%}, {r['prior_fix']['neutral_recall']:.3f}"
+                if "prior_fix" in r else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", nargs="*", type=Path, help="weight files to score (default: last.weights.npz)")
     p.add_argument("--private", type=Path, help="also score PrivateTest for this one weight file (once!)")
     p.add_argument("--json", type=Path, help="append the rows here as JSON lines")
+    p.add_argument("--prior-correct", action="store_true",
+                   help="also score the students with their soft targets' prior taken back to the label shares")
     args = p.parse_args(argv)
 
     card = json.loads((ROOT / "models" / "emotion_cnn.json").read_text())
@@ -114,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     default = [args.run_dir / "last.weights.npz"] if (args.run_dir / "last.weights.npz").is_file() else []
     for path in default if args.weights is None else args.weights:
         student.set_weights(_read_weights(path))
-        rows.append(row(path.name, student, data, crops, found, photos, card))
+        fix = prior_correction(cfg, data.train.y) if args.prior_correct else None
+        rows.append(row(path.name, student, data, crops, found, photos, card, fix))
         print(format_row(rows[-1]), flush=True)
     if args.private:
         for name, model in (("teacher", teacher), (args.private.name, student)):

@@ -1,6 +1,7 @@
 """Issue 22's CPU distillation: the trainer's soft targets (a · teacher + (1 − a) · one-hot, the mirror's row
 when the augmentation flips a face, a teacher file of other data refused), the fine-tune's starting weights and
-the domain augmentation (sharpen, low-resolution detour, JPEG, contrast stretch)."""
+the domain augmentation (sharpen, low-resolution detour, JPEG, contrast stretch); the committed FER+ soft
+targets (vote shares, accepted by the same checks)."""
 from __future__ import annotations
 
 import json
@@ -216,3 +217,56 @@ def test_a_distillation_run_resumes_from_its_committed_files_with_its_teacher(tm
     npz.with_suffix(".json").write_text(json.dumps({"data_sha256": "another"}))
     with pytest.raises(SoftTargetError, match="other FER2013 data"):   # a replaced teacher file is caught too
         train(data, cfg, tmp_path / "committed", resume=True, verbose=0)
+
+
+FERPLUS = Path(__file__).resolve().parents[1] / "models" / "distill" / "ferplus_soft.npz"
+TEACHER = FERPLUS.with_name("teacher_soft.npz")
+# Training faces (load_fer order) with their fer2013new.csv row and its votes: neutral, happiness, surprise,
+# sadness, anger, disgust, fear, contempt, unknown, NF (read from github:microsoft/FERPlus at ae2128a).
+KNOWN_FERPLUS_ROWS = {
+    0: (11756, (2, 0, 0, 1, 7, 0, 0, 0, 0, 0)),
+    11: (6642, (1, 0, 1, 0, 3, 0, 2, 0, 3, 0)),
+    5000: (18661, (6, 0, 0, 0, 4, 0, 0, 0, 0, 0)),
+    28708: (11466, (1, 0, 8, 0, 0, 0, 1, 0, 0, 0)),
+}
+
+
+def test_ferplus_votes_become_shares_of_our_emotions_without_contempt_unknown_or_not_a_face():
+    from emotune.training.ferplus import vote_shares
+
+    votes = np.array([[2, 0, 0, 1, 7, 0, 0, 0, 0, 0],    # anger 7, neutral 2, sadness 1
+                      [1, 0, 1, 0, 3, 0, 2, 0, 3, 0],    # 3 unknown votes dropped: 7 left
+                      [0, 0, 0, 0, 0, 0, 0, 5, 3, 2]])   # only contempt / unknown / not a face: the label stays
+    rows, has_vote = vote_shares(votes, np.array([0, 0, 1]))
+    np.testing.assert_allclose(rows[0], [0.7, 0, 0, 0, 0.1, 0, 0.2])
+    np.testing.assert_allclose(rows[1], np.array([3, 0, 2, 0, 0, 1, 1]) / 7)
+    np.testing.assert_array_equal(rows[2], np.eye(7)[1])
+    assert has_vote.tolist() == [True, True, False]
+
+
+def test_the_ferplus_file_is_accepted_by_the_trainers_checks_like_the_teachers():
+    meta = json.loads(TEACHER.with_suffix(".json").read_text())
+    with np.load(TEACHER) as z:
+        labels = z["y"].astype(np.int64)
+    soft = load_soft_targets(FERPLUS, 0.6, meta["data_sha256"], labels)
+    assert soft.rows.shape == (len(labels), 2, 7) and soft.weight == 0.6
+    np.testing.assert_allclose(soft.rows.sum(2), 1.0, atol=2e-3)
+    np.testing.assert_array_equal(soft.rows[:, 0], soft.rows[:, 1])   # the mirror got the same votes
+    card = json.loads(FERPLUS.with_suffix(".json").read_text())
+    assert card["match"]["matched"] > 0.99 * len(labels) and card["match"]["median_rmse"] < 3
+    assert {s["commit"][:7] for s in card["sources"]} == {"ae2128a", "95c0755"}
+
+
+def test_known_ferplus_rows_are_their_vote_shares_and_faces_without_a_match_keep_their_label():
+    from emotune.training.ferplus import vote_shares
+
+    with np.load(FERPLUS) as z:
+        probs, rows, labels = z["probs"].astype(np.float32), z["ferplus_row"], z["y"].astype(np.int64)
+    for face, (row, votes) in KNOWN_FERPLUS_ROWS.items():
+        assert rows[face] == row
+        expected, _ = vote_shares(np.array([votes]), labels[face:face + 1])
+        np.testing.assert_allclose(probs[face, 0], expected[0], atol=1e-3)
+        assert abs(probs[face, 0].sum() - 1.0) < 2e-3
+    unmatched = rows < 0
+    assert 0 < unmatched.sum() < 0.01 * len(rows)
+    np.testing.assert_array_equal(probs[unmatched, 0], np.eye(7, dtype=np.float32)[labels[unmatched]])
