@@ -4,8 +4,8 @@ path (BlazeFace, the card's crop, flip TTA): accuracy, non-neutral faces called 
 per label. Cross-domain figures are given for the model alone (no bias) and with the shipped card's
 temperature and logit bias (what the app would do before the bias is refitted); with --prior-correct also with
 the students' target prior taken back to the label frequencies (log(label share) − log(target share), from the
-Training data alone: soft targets with another class balance, such as FER+'s, move the prior the model learns). PrivateTest is scored only
-with --private, for the one candidate that would ship.
+Training data alone: soft targets with another class balance, such as FER+'s, move the prior the model learns).
+PrivateTest is scored only with --private, for the one candidate that would ship.
 
 The detector and the crop do not depend on the model, so the crops are found once and kept in
 runs/cache/crossdomain_crops.npz.

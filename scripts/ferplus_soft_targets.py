@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         "sources": [
             {"repo": "github:microsoft/FERPlus", "commit": git(args.ferplus_git, "rev-parse", "HEAD").decode().strip(),
              "file": "fer2013new.csv", "licence": "MIT (its LICENSE.md)", "use": "vote counts per image name"},
-            {"repo": "github:tessav/crowd-emotion", "commit": git(args.images_git, "rev-parse", "HEAD").decode().strip(),
+            {"repo": "github:tessav/crowd-emotion",
+             "commit": git(args.images_git, "rev-parse", "HEAD").decode().strip(),
              "file": "data/FER2013{Train,Valid,Test}/*.png",
              "licence": "MIT (its LICENSE.md, FERPlus's)", "use": "the FER+ pictures under their names, for the join"},
         ],
