@@ -15,7 +15,7 @@ from emotune.appdirs import AppDirs
 from emotune.core.mood import MoodSnapshot
 from emotune.journal import JournalStore
 
-TODAY = dt.date.today()
+TODAY = dt.date.today()   # fixed at collection: every view below is handed this day, so a run across midnight holds
 
 
 def at(day: dt.date, hour: float) -> float:
@@ -42,6 +42,7 @@ def make_view(qtbot):
     def make(store, **kw):
         from emotune.gui.widgets.journal.view import JournalView
 
+        kw.setdefault("today", lambda: TODAY)
         view = JournalView(store, **kw)
         qtbot.addWidget(view)
         views.append(view)
