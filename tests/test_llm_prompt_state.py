@@ -5,15 +5,18 @@ replaced by the next save. The file check itself is fuzzed in test_fuzz_readers.
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from pathlib import Path
 
+import llama_cpp
 import numpy as np
 import pytest
 
 from emotune.llm.runtime import prompt_cache
 from emotune.llm.runtime.engine import LlamaEngine
-from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, decode, encode
+from emotune.llm.runtime.prompt_state_file import (LLAMA_CPP_MAGIC, MAGIC, PromptState, PromptStateError, decode,
+                                                   encode)
 from fuzz_inputs import PROMPT_STATE_IDENTITY, seed_prompt_state
 
 TEXT = b"You read moods from faces and suggest music. Keep it short and kind."
@@ -55,7 +58,6 @@ DAMAGE = {
     "cut short": (lambda d: d[: len(d) // 3], "is cut short"),
     "zeroed": (lambda d: d[:200] + bytes(4096) + d[4296:], "is damaged (its checksum does not match)"),
     "one byte of the state flipped": (lambda d: _flip(d, len(d) - 100), "is damaged (its checksum does not match)"),
-    "llama.cpp's own format": (lambda d: b"ggsq" + struct.pack("<I", 2) + d[8:], "is not an EmoTune prompt state"),
     "empty": (lambda d: b"", "is cut short (0 bytes)"),
     "random bytes": (lambda d: np.random.default_rng(5).bytes(len(d)), "is not an EmoTune prompt state"),
 }
@@ -86,16 +88,46 @@ def test_a_bad_prompt_state_is_logged_as_one_line_evaluated_again_and_replaced(g
         again.close()
 
 
-def test_a_state_of_another_context_size_is_refused(gguf, saved, caplog):
+def test_a_state_of_another_context_size_is_refused_as_routine(gguf, saved, caplog):
     path, _, _ = saved
     engine = LlamaEngine(gguf, n_threads=1, n_ctx=1024)
     try:
-        with caplog.at_level(logging.WARNING, logger="emotune.llm.runtime.prompt_cache"):
+        with caplog.at_level(logging.INFO, logger="emotune.llm.runtime.prompt_cache"):
             assert engine.restore_prompt(path) == 0
     finally:
         engine.close()
     assert caplog.messages == [f"{path.name} was written for another model file, context size or llama.cpp build;"
                                " the prompt is evaluated again"]
+    assert [r.levelno for r in caplog.records] == [logging.INFO]      # a change of model is not damage
+
+
+def test_a_state_saved_by_an_earlier_emotune_is_replaced_without_a_warning(gguf, saved, tmp_path, caplog):
+    """Before its own format EmoTune kept llama.cpp's state file as it is; after an upgrade that file is
+    recognised, evaluated again and replaced, with an info line rather than a warning about damage."""
+    path, tokens, _ = saved
+    engine = LlamaEngine(gguf, n_threads=1)
+    engine.load()
+    try:
+        engine._llama.eval(list(tokens))
+        old = tmp_path / "old.bin"
+        assert llama_cpp.llama_state_seq_save_file(engine._llama.ctx, os.fsencode(old), 0,
+                                                   (llama_cpp.llama_token * len(tokens))(*tokens), len(tokens))
+    finally:
+        engine.close()
+    path.write_bytes(old.read_bytes())
+    assert path.read_bytes()[:4] == LLAMA_CPP_MAGIC
+    engine = LlamaEngine(gguf, n_threads=1)
+    try:
+        with caplog.at_level(logging.INFO, logger="emotune.llm.runtime.prompt_cache"):
+            assert engine.restore_prompt(path) == 0
+        assert caplog.messages == [f"{path.name} was saved by an earlier version of EmoTune; the prompt is evaluated"
+                                   " again"]
+        assert [r.levelno for r in caplog.records] == [logging.INFO]
+        engine._llama.eval(list(tokens))
+        assert engine.save_prompt(path)
+    finally:
+        engine.close()
+    assert path.read_bytes()[:8] == MAGIC
 
 
 def test_a_prompt_state_file_says_what_is_wrong_with_it():

@@ -24,7 +24,7 @@ import os
 import re
 from pathlib import Path
 
-from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, decode, encode
+from emotune.llm.runtime.prompt_state_file import PromptState, PromptStateError, StalePromptState, decode, encode
 from emotune.private_files import open_private, private_dir
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,9 @@ def restore(llama, path: Path) -> int:
         return 0
     try:
         state = read(path, llama)
-    except PromptStateError as exc:
-        log.warning("%s; the prompt is evaluated again", exc)
+    except PromptStateError as exc:      # stale after an upgrade or a model change: routine; otherwise damage
+        log.log(logging.INFO if isinstance(exc, StalePromptState) else logging.WARNING,
+                "%s; the prompt is evaluated again", exc)
         return 0
     memory = llama_cpp.llama_get_memory(llama.ctx)
     llama_cpp.llama_memory_seq_rm(memory, -1, 0, -1)

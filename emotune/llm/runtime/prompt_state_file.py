@@ -18,12 +18,18 @@ import numpy as np
 
 MAGIC = b"EmoTuneP"
 VERSION = 1
+LLAMA_CPP_MAGIC = struct.pack("<I", 0x67677371)   # 'ggsq': llama.cpp's own file, which EmoTune wrote before VERSION 1
 # magic, format version, SHA-256 of the identity, token count, data length, SHA-256 of tokens + data
 _HEADER = struct.Struct("<8sI32sIQ32s")
 
 
 class PromptStateError(ValueError):
     """A prompt-state file that cannot be used; the message names the file and says why."""
+
+
+class StalePromptState(PromptStateError):
+    """An intact file that belongs to an earlier EmoTune or to another model, context size or build: expected
+    after an upgrade or a change of model, not damage."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,14 @@ def decode(blob: bytes, identity: str, capacity: int, n_vocab: int, name: str = 
     if len(blob) < _HEADER.size:
         raise PromptStateError(f"{name} is cut short ({len(blob)} bytes)")
     magic, version, owner, count, size, checksum = _HEADER.unpack_from(blob)
+    if blob.startswith(LLAMA_CPP_MAGIC):
+        raise StalePromptState(f"{name} was saved by an earlier version of EmoTune")
     if magic != MAGIC:
         raise PromptStateError(f"{name} is not an EmoTune prompt state")
     if version != VERSION:
-        raise PromptStateError(f"{name} has format {version}, which this version of EmoTune does not read")
+        raise StalePromptState(f"{name} has format {version}, which this version of EmoTune does not read")
     if owner != _digest(identity):
-        raise PromptStateError(f"{name} was written for another model file, context size or llama.cpp build")
+        raise StalePromptState(f"{name} was written for another model file, context size or llama.cpp build")
     if not 0 < count <= capacity:
         raise PromptStateError(f"{name} holds {count} tokens, not 1 to {capacity} (the context size)")
     if size == 0:
