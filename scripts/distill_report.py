@@ -7,6 +7,10 @@ the students' target prior taken back to the label frequencies (log(label share)
 Training data alone: soft targets with another class balance, such as FER+'s, move the prior the model learns).
 PrivateTest is scored only with --private, for the one candidate that would ship.
 
+With --soup each weight file is also averaged with the shipped model's weights (a "model soup": free at
+inference), with the batch-norm statistics re-estimated on Training pictures for the averaged weights; with
+--ensemble the two models' probabilities are averaged (twice the cost a face: a teacher, not a model to ship).
+
 The detector and the crop do not depend on the model, so the crops are found once and kept in
 runs/cache/crossdomain_crops.npz.
 
@@ -90,6 +94,36 @@ def row(name: str, model, data, crops, found, photos, card: dict, prior_fix: np.
     return out
 
 
+class Ensemble:
+    """Two models as one: their probabilities averaged (the `predict` that `probs` calls)."""
+
+    def __init__(self, *models) -> None:
+        self.models = models
+
+    def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
+        return sum(m.predict(x, batch_size=batch_size, verbose=verbose) for m in self.models) / len(self.models)
+
+
+def reestimate_batch_norm(model, x: np.ndarray, batches: int = 60, batch_size: int = 256, seed: int = 0) -> None:
+    """Batch-norm running statistics measured afresh for `model`'s weights on random Training pictures (each
+    mirrored at random): averaged weights do not match averaged statistics. Momentum 0.9 for the pass, so
+    after 60 batches the old statistics weigh 0.9^60 ≈ 0.2 %."""
+    import keras
+
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [layer.momentum for layer in layers]
+    for layer in layers:
+        layer.momentum = 0.9
+    rng = np.random.default_rng(seed)
+    for _ in range(batches):
+        pick = x[rng.choice(len(x), batch_size, replace=False)].astype(np.float32)
+        flip = rng.random(batch_size) < 0.5
+        pick[flip] = pick[flip][:, :, ::-1]
+        model(pick, training=True)
+    for layer, momentum in zip(layers, saved):
+        layer.momentum = momentum
+
+
 def format_row(r: dict) -> str:
     a, b = r["alone"], r["card_bias"]
     rec = " ".join(f"{k[:3]} {v:.2f}" for k, v in a["recall"].items())
@@ -116,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", nargs="*", type=Path, help="weight files to score (default: last.weights.npz)")
     p.add_argument("--private", type=Path, help="also score PrivateTest for this one weight file (once!)")
     p.add_argument("--json", type=Path, help="append the rows here as JSON lines")
+    p.add_argument("--soup", action="store_true", help="also score each weight file averaged with the shipped model")
+    p.add_argument("--ensemble", action="store_true",
+                   help="also score each weight file's probabilities averaged with the shipped model's")
     p.add_argument("--prior-correct", action="store_true",
                    help="also score the students with their soft targets' prior taken back to the label shares")
     args = p.parse_args(argv)
@@ -136,6 +173,18 @@ def main(argv: list[str] | None = None) -> int:
         fix = prior_correction(cfg, data.train.y) if args.prior_correct else None
         rows.append(row(path.name, student, data, crops, found, photos, card, fix))
         print(format_row(rows[-1]), flush=True)
+        if args.ensemble:
+            rows.append(row(f"ensemble({path.stem})", Ensemble(teacher, student), data, crops, found, photos, card))
+            print(format_row(rows[-1]), flush=True)
+        if args.soup:
+            soup = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+            soup.set_weights([(a + b) / 2 for a, b in zip(teacher.get_weights(), _read_weights(path))])
+            rows.append(row(f"soup({path.stem})", soup, data, crops, found, photos, card))
+            print(format_row(rows[-1]), flush=True)
+            reestimate_batch_norm(soup, data.train.x)
+            rows.append(row(f"soup({path.stem}), BN re-estimated", soup, data, crops, found, photos, card))
+            print(format_row(rows[-1]), flush=True)
+            np.savez(args.run_dir / f"soup-{path.stem}.weights.npz", *soup.get_weights())
     if args.private:
         for name, model in (("teacher", teacher), (args.private.name, student)):
             if model is student:
