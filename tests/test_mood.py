@@ -1,10 +1,12 @@
 """Mood smoothing properties: spikes do not flip the mood, sustained changes do, tracks follow faces."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from emotune.core.emotions import EMOTIONS, index_of, one_hot, valence_arousal
+from emotune.core.emotions import EMOTIONS, index_of, one_hot, signed, valence_arousal
 from emotune.core.history import MoodHistory
 from emotune.core.mood import MoodSmoother, MoodSnapshot
 from emotune.core.types import Box, FaceResult
@@ -77,6 +79,16 @@ def test_valence_arousal_follow_the_circumplex():
     assert valence_arousal(one_hot("happy"))[0] > 0.5
     assert valence_arousal(one_hot("sad"))[0] < -0.5
     assert valence_arousal(one_hot("sad"))[1] < 0 < valence_arousal(one_hot("angry"))[1]
+
+
+def test_a_balanced_mood_reads_plus_zero_never_minus_zero():
+    """A mixed mood's valence is often a hair below zero; the panel, the journal and the prompt show '+0.00'."""
+    from emotune.gui.widgets.mood_panel import va_text
+
+    assert [signed(v) for v in (-0.003, 0.0, -0.0, 0.004, -0.005001, 0.456)] == \
+        ["+0.00", "+0.00", "+0.00", "+0.00", "-0.01", "+0.46"]
+    tiny = dataclasses.replace(MoodSnapshot.manual_mood("neutral"), valence=-0.003, arousal=-0.0001)
+    assert va_text(tiny, tiny.blend()).startswith("Valence +0.00 · Arousal +0.00 — ")
 
 
 def test_snapshot_and_history_round_trip_json(tmp_path):

@@ -59,6 +59,12 @@ def valence_arousal(distribution: Sequence[float] | np.ndarray) -> tuple[float, 
     return float(v), float(a)
 
 
+def signed(value: float) -> str:
+    """A valence or arousal as people read it: signed, two decimals, and "+0.00" where a tiny negative
+    would print "-0.00"."""
+    return f"{round(float(value), 2) + 0.0:+.2f}"
+
+
 def one_hot(emotion: str) -> np.ndarray:
     """A distribution that puts all weight on one emotion (manual mood overrides use it)."""
     vec = np.zeros(N_EMOTIONS)

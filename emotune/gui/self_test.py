@@ -98,6 +98,30 @@ def _run(source: str | None, timeout_s: float, screenshot: str | None, t_start: 
             raise SelfTestFailure(f"threads still running after shutdown: {leftover}")
 
 
+def _settle(predicate: Callable[[], bool], timeout_s: float) -> None:
+    """Runs the Qt event loop until `predicate` holds or `timeout_s` passes (then goes on: only cosmetic)."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        _wait(predicate, timeout_s, "the window to settle", lambda: None if time.monotonic() < deadline else "late")
+    except SelfTestFailure:
+        pass
+
+
+def _rows_laid_out(window) -> bool:
+    """True when every visible track row is as tall as its wrapped text needs at its width."""
+    from emotune.gui.widgets.track_list import TrackRow
+
+    for row in window.findChildren(TrackRow):
+        layout = row.layout()
+        if not row.isVisible() or layout is None:
+            continue
+        need = layout.totalHeightForWidth(row.width()) if layout.hasHeightForWidth() else \
+            row.minimumSizeHint().height()
+        if row.height() < need:
+            return False
+    return True
+
+
 def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
     from emotune.gui.services.session import NO_LANGUAGE_MODEL
 
@@ -139,8 +163,8 @@ def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_s
     if not batches[-1].tracks:
         raise SelfTestFailure(f"the recommender returned no tracks: {batches[-1].note}")
     _wait(lambda: window.view.frames_shown > 0, 10, "a frame in the view", failure)
-    if screenshot:
-        app.processEvents()
+    if screenshot:   # a list that just arrived wraps its text over a few layout passes: grab it laid out
+        _settle(lambda: _rows_laid_out(window), 3.0)
         window.grab().save(screenshot)
     last = outputs[-1].result
     classified = [o for o in outputs if o.result.timings.faces_classified]

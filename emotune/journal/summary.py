@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from emotune.core.emotions import EMOTIONS, valence_arousal
+from emotune.core.emotions import EMOTIONS, signed, valence_arousal
 from emotune.journal.queries import liked_by_mood, mood_by_day
 
 
@@ -48,10 +48,10 @@ class JournalSummary:
         if self.samples:
             top = sorted(self.shares.items(), key=lambda kv: -kv[1])[:3]
             lines.append(f"Last {n} days ({self.sessions} sessions): mostly "
-                         + ", ".join(f"{e} {p:.0%}" for e, p in top) + f"; mean valence {self.valence:+.2f}.")
+                         + ", ".join(f"{e} {p:.0%}" for e, p in top) + f"; mean valence {signed(self.valence)}.")
             if len(self.per_day) >= 2:
                 first, last = self.per_day[0], self.per_day[-1]
-                lines.append(f"Valence went from {first.valence:+.2f} ({first.day}) to {last.valence:+.2f} "
+                lines.append(f"Valence went from {signed(first.valence)} ({first.day}) to {signed(last.valence)} "
                              f"({last.day}); latest day mostly {last.dominant}.")
         for mood, tracks in self.liked.items():
             lines.append(f"Liked when {mood}: " + "; ".join(tracks[:3]) + ".")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from emotune.core.emotions import signed
 from emotune.core.history import MoodSummary
 from emotune.llm.grounding import changed, sentences
 from emotune.llm.schema import GENRE_MAX_CHARS, MAX_GENRES, MAX_PHRASES
@@ -194,7 +195,7 @@ def phase_words(s: MoodSummary) -> str:
 
 def journal_line(days: tuple[JournalDay, ...]) -> str:
     """The user's journal of earlier days in one line (present only when the user allowed it)."""
-    facts = "; ".join(f"{d.when} mostly {d.dominant} {d.share * 100:.0f}%, valence {d.valence:+.2f}" for d in days)
+    facts = "; ".join(f"{d.when} mostly {d.dominant} {d.share * 100:.0f}%, valence {signed(d.valence)}" for d in days)
     return f"Mood journal, earlier days: {facts}."
 
 

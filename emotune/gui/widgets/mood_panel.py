@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from emotune.core.emotions import signed
 from emotune.core.mood import MoodBlend, MoodSnapshot
 from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va, label
 from emotune.gui.widgets.live_text import LiveText
@@ -46,7 +47,7 @@ def va_text(mood: MoodSnapshot, blend: MoodBlend) -> str:
     words = describe_va(mood.valence, mood.arousal)
     if blend.mixed and abs(mood.valence) <= 0.15:
         words = words.replace("neither pleasant nor unpleasant", "pleasant and unpleasant feelings mixed")
-    return f"Valence {mood.valence:+.2f} · Arousal {mood.arousal:+.2f} — {words}"
+    return f"Valence {signed(mood.valence)} · Arousal {signed(mood.arousal)} — {words}"
 
 
 class MoodPanel(QWidget):

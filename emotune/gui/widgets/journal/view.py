@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from emotune.core.emotions import index_of
+from emotune.core.emotions import index_of, signed
 from emotune.core.errors import user_text
 from emotune.gui.style import MOOD_WORDS, label
 from emotune.gui.widgets.journal.chart import ChartBar, MoodChart, MoodLegend
@@ -94,7 +94,7 @@ def _count(n: int, one: str, many: str = "") -> str:
 
 def _tip(when: str, b) -> str:
     return (f"{when}\n{MOOD_WORDS[b.dominant]} ({b.distribution[index_of(b.dominant)]:.0%})\n"
-            f"valence {b.valence:+.2f} · {b.count} samples")
+            f"valence {signed(b.valence)} · {b.count} samples")
 
 
 def _ask_confirm(parent: QWidget, title: str, text: str) -> bool:
