@@ -2,7 +2,7 @@
 
 Flow: grounded prompt → streamed, schema-constrained reply that goes on from a first sentence our code writes
 from the measurement (the summary reaches `on_text` as it is typed) → validate and repair → on an invalid
-reply one retry with another seed, without the worked example → else the deterministic fallback. A newer
+reply one retry with another seed and the same worked example → else the deterministic fallback. A newer
 `analyze` call cancels the running one; a time budget ends a slow generation cleanly, prompt evaluation included.
 Qt-free: the GUI calls `load` and `analyze` from a worker thread and passes results on by signals.
 """

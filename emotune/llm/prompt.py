@@ -226,11 +226,9 @@ def system_message(request: AnalysisRequest) -> str:
     return f"{SYSTEM}\n{listed}"
 
 
-def example_key(request: AnalysisRequest, with_example: bool = True) -> str:
-    """Which worked example the request gets: the one for its main emotion ("sad"); "none" without one. Also
-    the engine's key for the prompt prefix it keeps evaluated."""
-    if not with_example:
-        return "none"
+def example_key(request: AnalysisRequest) -> str:
+    """Which worked example the request gets: the one for its main emotion ("sad"). Also the engine's key for
+    the prompt prefix it keeps evaluated."""
     if request.summary.manual:
         return HAND_SET
     top = top_emotion(request.summary)
@@ -242,11 +240,10 @@ def example_for(request: AnalysisRequest) -> tuple[str, dict]:
     return EXAMPLES[example_key(request)].messages()
 
 
-def build_messages(request: AnalysisRequest, with_example: bool = True) -> list[dict[str, str]]:
-    """Chat messages for create_chat_completion; the model's own chat template formats them. Without the
-    example (the retry: a small model copies what it sees, and the grammar already gives the form)."""
-    messages = [{"role": "system", "content": system_message(request)}]
-    if with_example:
-        user, reply = example_for(request)
-        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(reply)}]
-    return messages + [{"role": "user", "content": describe_measurements(request)}]
+def build_messages(request: AnalysisRequest) -> list[dict[str, str]]:
+    """Chat messages for create_chat_completion; the model's own chat template formats them. Every request,
+    the retry included, gets the worked example for its main emotion: without it SmolLM2 drifts from the form."""
+    user, reply = example_for(request)
+    return [{"role": "system", "content": system_message(request)},
+            {"role": "user", "content": user}, {"role": "assistant", "content": json.dumps(reply)},
+            {"role": "user", "content": describe_measurements(request)}]
