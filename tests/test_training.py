@@ -273,9 +273,10 @@ def test_train_and_eval_commands_end_to_end(tiny_csv, tmp_path, capsys, monkeypa
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "models" / "m.keras"
     assert main(["train", "--data", str(tiny_csv), "--preset", "smoke", "--epochs", "1", "--quiet",
-                 "--class-weight-power", "0", "--export", str(out)]) == 0
+                 "--class-weight-power", "0", "--augment", "domain", "--export", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["training"]["config"]["class_weight_power"] == 0.0   # a flag overrides the preset's recipe
+    assert card["training"]["config"]["augment"]["jpeg_p"] == 0.25    # --augment domain: the real-photo domain
     assert card["classes"] == list(EMOTIONS) and card["input_size"] == 48 and card["params"] > 0
     assert {"accuracy", "accuracy_tta", "per_class_recall_tta", "ece_before_temperature"} <= set(card["test"])
     assert card["training"]["command"].startswith("emotune train") and card["data"]["sha256"]

@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--class-weight-power", type=float,
                    help="class weights (median/count)^P: 0 off (the shipped model), 1 fully balanced")
+    p.add_argument("--augment", choices=("webcam", "light", "domain"),
+                   help="the augmentation: webcam jitter, a lighter one, or webcam plus the real-photo domain "
+                        "(default: the preset's)")
     p.add_argument("--max-train", type=int, help="use only this many training faces (smoke runs)")
     p.add_argument("--seed", type=int)
     p.add_argument("--soft-targets", help="a teacher's teacher_soft.npz (scripts/teacher_soft_targets.py) to distil "
@@ -43,7 +46,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from emotune.training.config import preset
+    from emotune.training.config import AUGMENTS, preset
     from emotune.training.data import DatasetError, load_fer
     from emotune.training.trainer import ResumeError, train
 
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
             class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
             soft_targets="" if args.soft_targets == "none" else args.soft_targets, soft_weight=args.soft_weight,
-            init_weights=args.init_weights)
+            init_weights=args.init_weights, augment=AUGMENTS[args.augment] if args.augment else None)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
     except (ValueError, DatasetError, OSError) as exc:
         print(f"emotune train: {exc}", file=sys.stderr)

@@ -67,6 +67,9 @@ LIGHT_AUGMENT = AugmentConfig(rotate=10.0, brightness=0.2, contrast=0.25, gamma=
 # higher contrast of grey faces from colour photos (a stretch).
 DOMAIN_AUGMENT = AugmentConfig(sharpen_p=0.25, lowres_p=0.15, jpeg_p=0.25, stretch_p=0.3)
 
+# `emotune train --augment NAME`: the augmentations by name, whatever the preset's own.
+AUGMENTS: dict[str, AugmentConfig] = {"webcam": AugmentConfig(), "light": LIGHT_AUGMENT, "domain": DOMAIN_AUGMENT}
+
 PRESETS: dict[str, TrainConfig] = {
     # A first model fast (~10 min under TensorFlow here, estimated from step times); with the full
     # augmentation a net this small learns slowly (an aborted run: 27% PublicTest after 3 epochs).
