@@ -12,7 +12,7 @@ import pytest
 from emotune.core.emotions import EMOTIONS
 from emotune.core.history import MoodHistory
 from emotune.core.mood import MoodSnapshot
-from emotune.core.window_shape import WindowShape, describe, span_words
+from emotune.core.window_shape import WindowShape, describe, last_span_words, span_words
 from emotune.llm.grounding import coverage_problems, echo_problems, grounding_problems, measured_opening
 from emotune.llm.prompt import describe_measurements
 from emotune.llm.schema import InvalidReply, check_reply
@@ -54,10 +54,12 @@ def test_a_window_that_changed_is_told_as_phases_with_real_spans():
 def test_a_steady_window_and_a_short_photo_keep_their_real_spans():
     steady = history(lambda x: dist(sad=0.7, neutral=0.3), 120, step_s=2.0).summary()
     assert not steady.shape.changed and [p.emotion for p in steady.shape.phases] == ["sad"]
-    assert "about 2 minutes" in measured_opening(steady)
+    assert "over the last 2 minutes" in measured_opening(steady)
     photo = history(lambda x: dist(happy=0.9), 3).summary()
     assert photo.shape.duration_s == 3.0
-    assert measured_opening(photo).startswith("You looked mostly happy for 3 seconds")
+    assert measured_opening(photo).startswith("You looked mostly happy over the last 3 seconds")
+    assert [last_span_words(s) for s in (1, 40, 70, 150)] == \
+        ["the last second", "the last 40 seconds", "the last minute", "the last 2 minutes"]
     assert span_words(3) == "3 seconds" and span_words(1) == "1 second" and span_words(40) == "about 40 seconds"
     assert grounding_problems(measured_opening(photo), photo, "morning") == []
 

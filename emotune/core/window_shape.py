@@ -148,12 +148,12 @@ def span_words(seconds: float) -> str:
     return f"about {round(seconds / 60)} minutes"
 
 
-def _last(seconds: float) -> str:
-    """"over the last minute", "over the last 40 seconds": how the end of a window is named."""
+def last_span_words(seconds: float) -> str:
+    """"the last minute", "the last 40 seconds": how the end of a window is named ("over the last minute")."""
     if 50 <= seconds < 90:
         return "the last minute"
     words = span_words(seconds).replace("about ", "")
-    return f"the last {words}"
+    return "the last second" if words == "1 second" else f"the last {words}"
 
 
 def describe(shape: WindowShape, hand_set: str = "") -> str:
@@ -174,4 +174,4 @@ def describe(shape: WindowShape, hand_set: str = "") -> str:
     middle = f", then {look(shape.phases[1].emotion)}" if len(shape.phases) == 3 else ""
     how = "more and more " if shape.rising(last.emotion) else ""
     return (f"You looked {look(first.emotion)} at first{middle}, then {how}{look(last.emotion)} "
-            f"over {_last(last.duration_s)}.")
+            f"over {last_span_words(last.duration_s)}.")

@@ -9,7 +9,7 @@ import re
 from typing import Sequence
 
 from emotune.core.history import MoodSummary
-from emotune.core.window_shape import describe
+from emotune.core.window_shape import describe, last_span_words
 from emotune.llm.values import LOOKED, JournalDay, second_emotion, span_words, top_emotion
 
 # Words that name each FER emotion in a summary (the mood labels and common forms).
@@ -312,7 +312,9 @@ def measured_opening(measured: MoodSummary) -> str:
       at first, then more and more angry over the last minute." (the smoother's trend sees only its last
       seconds and called such a window steady);
     - otherwise the main emotion, the second one when it held at least SECOND_SHARE, the real span and the
-      trend: "You looked mostly sad for about 2 minutes, at times neutral, and your mood is steady."."""
+      trend: "You looked mostly sad over the last 2 minutes, at times neutral, and your mood is steady." ("over
+      the last": the span ends now and is the captured window's at most, while the mood panel's "held" counts
+      from whenever the emotion took the lead, so "for 10 seconds" beside "held 65 s" read as a contradiction)."""
     if measured.manual:
         return f"You set your mood to {measured.dominant}."
     if changed(measured):
@@ -320,8 +322,8 @@ def measured_opening(measured: MoodSummary) -> str:
     top = top_emotion(measured)
     second = second_emotion(measured)
     also = f", at times {LOOKED.get(second[0], second[0])}" if second else ""
-    span = span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
-    return f"You looked mostly {LOOKED.get(top, top)} for {span}{also}, and your mood is {measured.trend}."
+    span = last_span_words(measured.dominant_held_s if measured.dominant == top else measured.duration_s)
+    return f"You looked mostly {LOOKED.get(top, top)} over {span}{also}, and your mood is {measured.trend}."
 
 
 def changed(measured: MoodSummary) -> bool:

@@ -76,13 +76,13 @@ EXAMPLES: dict[str, Example] = {
     "happy": Example(
         "Main emotion: happy (64%), held for about 3 minutes.\nMood trend: rising.\n"
         "Time of day: afternoon.\nLiked genres: funk.\nGoal: match the mood.\nChosen music: bright and calm.",
-        "You looked mostly happy for about 3 minutes, and your mood is rising. This afternoon, "
+        "You looked mostly happy over the last 3 minutes, and your mood is rising. This afternoon, "
         "bright and calm songs keep that good feeling going.",
         ("sunny funk grooves", "upbeat dance hits"), ("funk", "dance")),
     "sad": Example(
         "Main emotion: sad (51%), held for about 70 seconds.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: lift the mood gently.\nChosen music: mellow and calm.",
-        "You looked mostly sad for about 70 seconds, and your mood is falling. Tonight, mellow and "
+        "You looked mostly sad over the last minute, and your mood is falling. Tonight, mellow and "
         "calm songs can meet that feeling first, then lift it slowly.",
         ("gentle hopeful songs", "warm acoustic comfort"), ("acoustic", "soul")),
     # chosen music the calm, steady neutral faces do not get ("mellow and moderate"): with their own words in
@@ -90,31 +90,31 @@ EXAMPLES: dict[str, Example] = {
     "neutral": Example(
         "Main emotion: neutral (71%), held for about 4 minutes.\nMood trend: steady.\n"
         "Time of day: morning.\nLiked genres: indie, folk.\nGoal: match the mood.\nChosen music: mellow and calm.",
-        "You looked mostly neutral for about 4 minutes, and your mood is steady. This morning, "
+        "You looked mostly neutral over the last 4 minutes, and your mood is steady. This morning, "
         "mellow and calm songs can ease you into the day.",
         ("quiet indie morning", "laid back folk"), ("indie", "folk")),
     "angry": Example(
         "Main emotion: angry (52%), held for about 40 seconds.\nMood trend: steady.\n"
         "Time of day: evening.\nLiked genres: rock.\nGoal: lift the mood gently.\nChosen music: mellow and moderate.",
-        "You looked mostly angry for about 40 seconds, and your mood is steady. This evening, mellow "
+        "You looked mostly angry over the last 40 seconds, and your mood is steady. This evening, mellow "
         "and moderate songs can let the tension out slowly.",
         ("mellow rock ballads", "calm after the storm"), ("rock", "blues")),
     "fear": Example(
         "Main emotion: fear (45%), held for about 2 minutes.\nMood trend: falling.\nTime of day: night.\n"
         "Goal: match the mood.\nChosen music: dark and moderate.",
-        "You looked mostly afraid for about 2 minutes, and your mood is falling. Tonight, dark and "
+        "You looked mostly afraid over the last 2 minutes, and your mood is falling. Tonight, dark and "
         "moderate songs can hold a restless mind.",
         ("soothing night piano", "calm ambient"), ("piano", "ambient")),
     "surprise": Example(
         "Main emotion: surprise (40%), held for about 20 seconds.\nMood trend: rising.\n"
         "Time of day: morning.\nLiked genres: electronic.\nGoal: match the mood.\nChosen music: mellow and moderate.",
-        "You looked mostly surprised for about 20 seconds, and your mood is rising. This morning, "
+        "You looked mostly surprised over the last 20 seconds, and your mood is rising. This morning, "
         "mellow and moderate songs fit that spark.",
         ("bright electronic beats", "fresh upbeat tracks"), ("electronic", "dance")),
     "disgust": Example(
         "Main emotion: disgust (38%), held for about 50 seconds.\nMood trend: steady.\n"
         "Time of day: afternoon.\nGoal: lift the mood gently.\nChosen music: mellow and calm.",
-        "You looked mostly disgusted for about 50 seconds, and your mood is steady. This afternoon, "
+        "You looked mostly disgusted over the last minute, and your mood is steady. This afternoon, "
         "mellow and calm songs can clear the air.",
         ("warm soul grooves", "feel good classics"), ("soul", "funk")),
     # a mood set by hand: no share, span, trend or second emotion to tell, and the first sentence says so
