@@ -164,6 +164,39 @@ def test_a_fine_tune_starts_from_the_given_models_weights(tmp_path):
     keras.backend.clear_session()
 
 
+def test_a_second_cycle_starts_from_a_runs_weight_file(tmp_path):
+    """`--init-weights models/teacher2/last.weights.npz`: a finished run's weights start a new cosine cycle."""
+    import keras
+
+    from emotune.training.models import build_model
+    from emotune.training.trainer import _save_atomic, _start_from
+
+    start = build_model("tiny", 24, 0.2)
+    _save_atomic(start, tmp_path / "last.weights.npz")
+    fresh = build_model("tiny", 24, 0.2)
+    _start_from(fresh, str(tmp_path / "last.weights.npz"))
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), start.get_weights()))
+    with pytest.raises(ValueError, match="another architecture or input size"):
+        _start_from(build_model("small", 24, 0.2), str(tmp_path / "last.weights.npz"))
+    keras.backend.clear_session()
+
+
+def test_the_cards_command_repeats_every_recipe_flag_given():
+    import argparse
+
+    from emotune.cli.train import _command_line
+
+    args = argparse.Namespace(data=Path("fer"), preset="campaign", arch=None, epochs=24, batch_size=None,
+                              learning_rate=0.02, optimizer=None, mixup_alpha=None, label_smoothing=None,
+                              class_weight_power=0.0, warmup_epochs=0.0, augment="domain", max_train=None, seed=8,
+                              soft_targets=None, soft_weight=None, init_weights="models/teacher2/last.weights.npz",
+                              run_dir=Path("models/teacher2-cycle2"), export=Path("out.keras"))
+    assert _command_line(args) == (
+        "emotune train --data fer --preset campaign --epochs 24 --lr 0.02 --class-weight-power 0.0 --warmup 0.0 "
+        "--augment domain --seed 8 --init-weights models/teacher2/last.weights.npz --run-dir models/teacher2-cycle2 "
+        "--export out.keras")
+
+
 def _sharpness(x: np.ndarray) -> float:
     return float(np.mean([cv2.Laplacian(f[:, :, 0].astype(np.float32), cv2.CV_32F).var() for f in x]))
 

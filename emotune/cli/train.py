@@ -40,7 +40,10 @@ def register(subparsers) -> None:
                                           "from; 'none' trains on the labels alone")
     p.add_argument("--soft-weight", type=float,
                    help="the teacher's share of each target, 0 to 1 (the preset's: 0.6 in distill)")
-    p.add_argument("--init-weights", help="a .keras model of the same architecture to start from (fine-tuning)")
+    p.add_argument("--warmup", type=float, dest="warmup_epochs",
+                   help="epochs of linear learning-rate warm-up (0 for a second cycle from trained weights)")
+    p.add_argument("--init-weights", help="a .keras model, or a run's .weights.npz, of the same architecture to "
+                                          "start from (a fine-tune or a second cycle)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run)
 
@@ -55,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
             optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
             class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
+            warmup_epochs=args.warmup_epochs,
             soft_targets="" if args.soft_targets == "none" else args.soft_targets, soft_weight=args.soft_weight,
             init_weights=args.init_weights, augment=AUGMENTS[args.augment] if args.augment else None)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
@@ -88,10 +92,12 @@ def _command_line(args: argparse.Namespace) -> str:
     """The `emotune train` call that reproduces this run, for the model card."""
     parts = ["emotune", "train", "--data", str(args.data), "--preset", args.preset]
     for flag in ("arch", "epochs", "batch_size", "learning_rate", "optimizer", "mixup_alpha", "label_smoothing",
-                 "max_train", "seed", "soft_targets", "soft_weight", "init_weights"):
+                 "class_weight_power", "warmup_epochs", "augment", "max_train", "seed", "soft_targets",
+                 "soft_weight", "init_weights"):
         value = getattr(args, flag)
         if value is not None:
-            name = {"learning_rate": "lr", "mixup_alpha": "mixup"}.get(flag, flag).replace("_", "-")
+            name = {"learning_rate": "lr", "mixup_alpha": "mixup", "warmup_epochs": "warmup"}.get(flag, flag)
+            name = name.replace("_", "-")
             parts += [f"--{name}", str(value)]
     if args.run_dir:
         parts += ["--run-dir", str(args.run_dir)]

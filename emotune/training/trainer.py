@@ -191,14 +191,21 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
 
 
 def _start_from(model, path: str) -> None:
-    """Puts the weights of the .keras model at `path` into `model` (a fine-tune's starting point)."""
-    import keras
-
+    """Puts the weights at `path` into `model` (a fine-tune's or a second cycle's starting point): a .keras model,
+    or a run's .weights.npz (last, best or ema), which must be of this run's architecture and input size."""
     if not Path(path).is_file():
         raise ValueError(f"the model to start from, {path}, does not exist")
-    start = keras.models.load_model(path, compile=False)
-    weights = start.get_weights()
-    if start.input_shape != model.input_shape or [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+    if str(path).endswith(".npz"):
+        weights = _read_weights(Path(path))
+        fits = [w.shape for w in weights] == [w.shape for w in model.get_weights()]
+    else:
+        import keras
+
+        start = keras.models.load_model(path, compile=False)
+        weights = start.get_weights()
+        fits = start.input_shape == model.input_shape and [w.shape for w in weights] == [
+            w.shape for w in model.get_weights()]
+    if not fits:
         raise ValueError(f"{path} is another architecture or input size than this run's; it cannot be its start")
     model.set_weights(weights)
 
