@@ -89,6 +89,24 @@ def test_export_follows_the_model_and_the_runtime_follows_the_card(tmp_path):
     np.testing.assert_allclose(clf.predict_prepared(faces), calibrated / calibrated.sum(1, keepdims=True), atol=1e-4)
 
 
+def test_only_a_card_that_claims_another_input_size_is_warned_about(tmp_path, caplog):
+    """A model read without a card (a teacher, an export's check) takes its own input size silently; a card
+    that names another size is worth a warning."""
+    import logging
+    import shutil
+
+    caplog.set_level(logging.WARNING, logger="emotune.inference.calibrated")
+    cardless = OnnxEmotionClassifier(model_path("emotion_cnn.onnx"), card_path=False, tta=False)
+    cardless.load()
+    assert cardless.input_size == 40 and "card says input" not in caplog.text
+    onnx = shutil.copy(model_path("emotion_cnn.onnx"), tmp_path / "m.onnx")
+    card = json.loads(model_path("emotion_cnn.json").read_text())
+    (tmp_path / "m.json").write_text(json.dumps({**card, "input_size": 48}))
+    claimed = OnnxEmotionClassifier(onnx, tta=False)
+    claimed.load()
+    assert claimed.input_size == 40 and "card says input 48, model takes 40" in caplog.text
+
+
 def test_missing_onnx_model_says_what_to_do(tmp_path):
     with pytest.raises(ModelUnavailable, match="missing.*emotune train"):
         OnnxEmotionClassifier(tmp_path / "nope.onnx").load()

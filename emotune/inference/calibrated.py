@@ -93,9 +93,9 @@ class CalibratedClassifier:
             card = self.card = self._read_card()
             tta = bool(self._tta_override) if self._tta_override is not None else card["tta"] == "flip"
             run, size = self._open(tta)
-            if card["input_size"] != size:
+            if card["input_size"] != size and self.card_path is not None and self.card_path.is_file():
                 log.warning("card says input %s, model takes %s: using the model's", card["input_size"], size)
-                card["input_size"] = size
+            card["input_size"] = size
             self.input_size, self.tta = size, tta
             self.temperature = float(card["temperature"])
             bias = self._bias_override if self._bias_override is not None else card["logit_bias"]
