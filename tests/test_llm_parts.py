@@ -116,6 +116,14 @@ def test_grounding_rejects_what_was_not_measured():
     other_trend = {"rising": "falling", "falling": "rising", "steady": "rising"}[s.trend]
     assert grounding_problems(f"You looked mostly angry and your mood is {s.trend}.", s, when) == []
     assert "but it is" in grounding_problems(f"You looked angry this {other_time}.", s, when)[0]
+    dawn, dusk = "songs can ease you into the day.", "songs can ease you into the night."
+    assert grounding_problems(f"You looked mostly angry and your mood is {s.trend}. This morning, {dawn}", s,
+                              "morning") == []
+    assert grounding_problems(f"You looked mostly angry and your mood is {s.trend}. Tonight, {dusk}", s, "night") == []
+    assert grounding_problems(f"You looked mostly angry and your mood is {s.trend}. Tonight, {dawn}", s, "night") == [
+        "summary says 'into the day' but it is night"]
+    assert ["summary says 'into the night' but it is afternoon"] == grounding_problems(
+        f"You looked angry. This afternoon, {dusk}", s, "afternoon")
     assert "mood is" in grounding_problems(f"You looked angry, and your mood is {other_trend}.", s, when)[0]
     assert "main emotion" in grounding_problems("You seem to be doing fine.", s, when)[0]
     rare = min(s.shares, key=s.shares.get)

@@ -24,6 +24,13 @@ EMOTION_WORDS: dict[str, tuple[str, ...]] = {
 }
 _TIMES = {"morning": ("morning",), "afternoon": ("afternoon",), "evening": ("evening",),
           "night": ("night", "tonight", "late")}
+# Phrases that belong to some times of day only: a small model copies "ease you into the day" from the morning
+# example into a night's summary, after a correct "Tonight,". The afternoon is let pass ("into the day" is odd
+# there, not wrong): rejected, the model wrote it again on the retry and the user got the plain summary instead.
+_TIME_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("into the day", "the day ahead", "start the day", "start your day", "wake you up"): ("morning", "afternoon"),
+    ("into the night", "through the night", "before bed", "off to sleep"): ("evening", "night"),
+}
 _UP = ("rising", "lifting", "higher than", "better than", "brighter than", "improving", "picking up")
 _DOWN = ("falling", "dipping", "lower than", "worse than", "sinking", "declining")
 _REPEAT = re.compile(r"(\b\w.{3,40}?)(?:\W+\1\b){2,}")   # the same words three times in a row
@@ -72,6 +79,10 @@ def grounding_problems(summary_text: str, measured: MoodSummary, time_of_day: st
     wrong_times = [t for t, words in _TIMES.items() if t != time_of_day and _has(text, words)]
     if wrong_times and not _has(text, _TIMES.get(time_of_day, ())):
         problems.append(f"summary says {wrong_times[0]} but it is {time_of_day}")
+    for phrases, times in _TIME_PHRASES.items():
+        said = [w for w in phrases if _has(text, (w,))]
+        if said and time_of_day not in times:
+            problems.append(f"summary says '{said[0]}' but it is {time_of_day}")
     if measured.trend != "falling" and _has(text, _DOWN):
         problems.append(f"summary says the mood is falling but it is {measured.trend}")
     if measured.trend != "rising" and _has(text, _UP):
