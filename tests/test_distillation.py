@@ -178,6 +178,10 @@ def test_a_second_cycle_starts_from_a_runs_weight_file(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), start.get_weights()))
     with pytest.raises(ValueError, match="another architecture or input size"):
         _start_from(build_model("small", 24, 0.2), str(tmp_path / "last.weights.npz"))
+    (tmp_path / "state.json").write_text(json.dumps({"config": {"input_size": 24}}))
+    _start_from(build_model("tiny", 24, 0.2), str(tmp_path / "last.weights.npz"))
+    with pytest.raises(ValueError, match="another architecture or input size"):   # same shapes, another size
+        _start_from(build_model("tiny", 32, 0.2), str(tmp_path / "last.weights.npz"))
     keras.backend.clear_session()
 
 

@@ -192,12 +192,15 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
 
 def _start_from(model, path: str) -> None:
     """Puts the weights at `path` into `model` (a fine-tune's or a second cycle's starting point): a .keras model,
-    or a run's .weights.npz (last, best or ema), which must be of this run's architecture and input size."""
+    or a run's .weights.npz (last, best or ema), which must be of this run's architecture and input size (for a
+    weight file, the input size its run's state.json names, when it is beside it)."""
     if not Path(path).is_file():
         raise ValueError(f"the model to start from, {path}, does not exist")
     if str(path).endswith(".npz"):
         weights = _read_weights(Path(path))
-        fits = [w.shape for w in weights] == [w.shape for w in model.get_weights()]
+        size = ((read_state(Path(path).parent) or {}).get("config") or {}).get("input_size")
+        fits = [w.shape for w in weights] == [w.shape for w in model.get_weights()] and size in (
+            None, model.input_shape[1])
     else:
         import keras
 
