@@ -9,7 +9,8 @@ PrivateTest is scored only with --private, for the one candidate that would ship
 
 With --soup each weight file is also averaged with the shipped model's weights (a "model soup": free at
 inference), with the batch-norm statistics re-estimated on Training pictures for the averaged weights; with
---ensemble the two models' probabilities are averaged (twice the cost a face: a teacher, not a model to ship).
+--ensemble the two models' probabilities are averaged (twice the cost a face: a teacher, not a model to ship);
+--ensemble-all averages the shipped model with every weight file given (a teacher of several independent runs).
 
 The detector and the crop do not depend on the model, so the crops are found once and kept in
 runs/cache/crossdomain_crops.npz.
@@ -95,7 +96,7 @@ def row(name: str, model, data, crops, found, photos, card: dict, prior_fix: np.
 
 
 class Ensemble:
-    """Two models as one: their probabilities averaged (the `predict` that `probs` calls)."""
+    """Several models as one: their probabilities averaged (the `predict` that `probs` calls)."""
 
     def __init__(self, *models) -> None:
         self.models = models
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--soup", action="store_true", help="also score each weight file averaged with the shipped model")
     p.add_argument("--ensemble", action="store_true",
                    help="also score each weight file's probabilities averaged with the shipped model's")
+    p.add_argument("--ensemble-all", action="store_true",
+                   help="also score the shipped model and all the weight files averaged together")
     p.add_argument("--prior-correct", action="store_true",
                    help="also score the students with their soft targets' prior taken back to the label shares")
     args = p.parse_args(argv)
@@ -168,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_row(rows[-1]), flush=True)
     student = build_model(cfg.arch, cfg.input_size, cfg.dropout)
     default = [args.run_dir / "last.weights.npz"] if (args.run_dir / "last.weights.npz").is_file() else []
-    for path in default if args.weights is None else args.weights:
+    weight_files = default if args.weights is None else args.weights
+    for path in weight_files:
         student.set_weights(_read_weights(path))
         fix = prior_correction(cfg, data.train.y) if args.prior_correct else None
         rows.append(row(path.name, student, data, crops, found, photos, card, fix))
@@ -185,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row(f"soup({path.stem}), BN re-estimated", soup, data, crops, found, photos, card))
             print(format_row(rows[-1]), flush=True)
             np.savez(args.run_dir / f"soup-{path.stem}.weights.npz", *soup.get_weights())
+    if args.ensemble_all:
+        members = [teacher]
+        for path in weight_files:
+            members.append(build_model(cfg.arch, cfg.input_size, cfg.dropout))
+            members[-1].set_weights(_read_weights(path))
+        rows.append(row(f"ensemble(shipped + {len(weight_files)})", Ensemble(*members), data, crops, found, photos,
+                        card))
+        print(format_row(rows[-1]), flush=True)
     if args.private:
         for name, model in (("teacher", teacher), (args.private.name, student)):
             if model is student:
