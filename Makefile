@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel
 	# --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back an earlier native build
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" FORCE_CMAKE=1 $(BIN)/python -m pip install --no-cache-dir \
-		--no-binary llama-cpp-python 'llama-cpp-python>=0.3.0'
+		--no-binary llama-cpp-python 'llama-cpp-python>=0.3.12,<0.4'
 	$(BIN)/python -m pip install -e '.[dev,train]'
 	touch $@
 
