@@ -179,7 +179,7 @@ class Analyst:
             self._current = ticket
         started = self._clock()
         try:
-            result = self._analyze(request, on_text or (lambda text: None), cancel, ticket, started)
+            result = self._analyze(request, on_text or (lambda text: None), cancel, ticket)
         finally:
             with self._lock:
                 if self._current is ticket:
@@ -189,122 +189,159 @@ class Analyst:
                  result.elapsed_s)
         return result
 
-    def _analyze(self, request, on_text, cancel, ticket, started) -> Analysis:
-        model = self.model_name
-
-        def fallback(reason: str, cancelled: bool = False) -> Analysis:
-            result = fallback_analysis(request, reason, model=model, cancelled=cancelled)
-            if not cancelled and self.phrase_check is not None:   # the fixed rules' phrases the catalog backs
-                kept = backed(self.phrase_check, result.search_phrases, result.target_valence)
-                result = replace(result, search_phrases=kept or result.search_phrases)
-            if not cancelled:
-                _safe(on_text, result.summary)
-            return result
-
+    def _analyze(self, request: AnalysisRequest, on_text: TextSink, cancel: threading.Event | None,
+                 ticket: _Ticket) -> Analysis:
         if self.engine is None:
-            return fallback(f"no language model: {self._unavailable}")
+            return self._fallback(request, on_text, f"no language model: {self._unavailable}")
         try:
             self.engine.load()
         except ModelLoadError as exc:
-            return fallback(f"the language model could not be loaded: {exc}")
-        deadline = self._clock() + self.time_budget_s
-
-        def stop_reason() -> str | None:
-            if cancel is not None and cancel.is_set():
-                return "cancelled"
-            if ticket.superseded.is_set():
-                return "cancelled: a newer request replaced it"
-            if self._clock() > deadline:
-                return f"the time budget of {self.time_budget_s:g} s ran out"
-            return None
-
-        genres = offered_genres(request)
-        s = request.summary
-        label = mood_label(s.dominant, s.valence, s.arousal)
-        deterministic = summary_text(request, label)
+            return self._fallback(request, on_text, f"the language model could not be loaded: {exc}")
+        run = _Run(request, cancel, ticket, self._clock, self.time_budget_s)
         base_seed = self.seed if self.seed is not None else random.randrange(1 << 30)
-        opening = measured_opening(s)
         problems: list[str] = []
-        for attempt in (1, 2):
-            if reason := stop_reason():
-                return fallback(reason, cancelled=reason.startswith("cancelled"))
-            # the summary's first sentence is ours, from the measurement (main and second emotion, span, trend:
-            # what rejected replies most often got wrong); the model writes the second, which starts with the
-            # time of day. The retry is another draw from the same prompt (another seed, a little more
-            # temperature): its prompt is already evaluated, so it costs only the reply's ~50 tokens. Until
-            # issue 25 the retry went without the worked example and wrote our sentence out itself; SmolLM2 then
-            # wrote replies that passed the checks but said nothing ("This evening, youre sure to see the next
-            # song.") and spent ~1 s evaluating the prompt without the example.
-            ours = opening
-            then = reply_start(request)
-            schema = build_schema(genres, then, model_first=not opening)
-            messages = build_messages(request)
-            streamer = FieldStreamer("summary")
-            looping = False
+        try:
+            for attempt in (1, 2):
+                run.check()
+                if attempt == 1 and run.opening:   # ours is checked by construction: shown at once
+                    _safe(on_text, run.opening)
+                gen, looping = self._generate(run, base_seed + attempt - 1, attempt)
+                try:
+                    return self._accepted(run, gen, looping, on_text, problems)
+                except InvalidReply as exc:
+                    problems.append(str(exc))
+                    # DEBUG: the reply describes the user's mood, which an INFO log would keep on disk
+                    log.debug("attempt %d invalid: %s; reply: %.300r", attempt, exc, gen.text)
+        except _GiveUp as stop:
+            return self._fallback(request, on_text, stop.reason, stop.cancelled)
+        return self._fallback(request, on_text, "the model's replies were invalid twice: " + " / ".join(problems))
 
-            if attempt == 1 and opening:   # ours is checked by construction: shown at once
-                _safe(on_text, opening)
+    def _fallback(self, request: AnalysisRequest, on_text: TextSink, reason: str,
+                  cancelled: bool = False) -> Analysis:
+        """The deterministic analysis, with the reason the model's did not come (shown unless cancelled)."""
+        result = fallback_analysis(request, reason, model=self.model_name, cancelled=cancelled)
+        if not cancelled and self.phrase_check is not None:   # the fixed rules' phrases the catalog backs
+            kept = backed(self.phrase_check, result.search_phrases, result.target_valence)
+            result = replace(result, search_phrases=kept or result.search_phrases)
+        if not cancelled:
+            _safe(on_text, result.summary)
+        return result
 
-            def sink(piece: str) -> bool:
-                # the model's words reach on_text only once the whole reply has passed the checks (below): a
-                # rejected reply used to stream on screen before it was replaced
-                nonlocal looping
-                streamer.feed(piece)
-                looping = bool(_LOOP.search(streamer.text[-96:]))
-                return not looping and stop_reason() is None
+    def _generate(self, run: _Run, seed: int, attempt: int) -> tuple[Generation, bool]:
+        """One reply from the model, and whether it got stuck repeating itself; _GiveUp when it was stopped
+        or failed.
 
-            try:
-                gen = self.engine.generate(messages, schema=schema, max_tokens=self.max_tokens, sink=sink,
-                                           seed=base_seed + attempt - 1,
-                                           temperature=self.temperature + RETRY_HEAT * (attempt - 1),
-                                           wait_s=max(0.0, deadline - self._clock()),
-                                           stop=lambda: stop_reason() is not None,
-                                           prefix_key=example_key(request))
-            except TimeoutError:
-                return fallback(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy")
-            except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
-                log.exception("generation failed")
-                return fallback(f"the language model failed: {exc}")
-            self.last_generation = gen
-            if gen.finish_reason == "stopped" and not looping:
-                reason = stop_reason() or "stopped"
-                return fallback(reason, cancelled=reason.startswith("cancelled"))
-            try:
-                if looping:
-                    raise InvalidReply("the reply got stuck repeating itself")
-                checked = check_reply(gen.text, genres, request.summary, request.time_of_day, request.journal,
-                                      liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=ours,
-                                      then=then)
-                if restates(checked.summary, deterministic):
-                    raise InvalidReply("the summary only restates the measured facts")
-            except InvalidReply as exc:
-                cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
-                problems.append(f"{exc}{cut}")
-                # DEBUG: the reply describes the user's mood, which an INFO log would keep on disk
-                log.debug("attempt %d invalid: %s%s; reply: %.300r", attempt, exc, cut, gen.text)
-                continue
-            targets = music_targets(s, request.goal)
-            picked = backed(self.phrase_check, checked.genres, targets.valence)
-            notes: tuple[str, ...] = ()
-            if len(picked) < len(checked.genres):
-                notes += (f"genres the catalog does not back for this mood dropped: "
-                          f"{', '.join(g for g in checked.genres if g not in picked)}",)
-            picked = with_named_genres(self.phrase_check, checked.summary, picked, genres, targets.valence)
-            if stray := music_word_problems(checked.summary, picked, request.preferred_genres, genres):
-                problems.append(stray[0])   # the words would not agree with the list shown beside them
-                log.debug("attempt %d invalid: %s", attempt, stray[0])
-                continue
-            _safe(on_text, checked.summary)
-            phrases, more = checked_phrases(self.phrase_check, checked.search_phrases, request, label,
-                                            targets.valence)
-            notes += more
-            return Analysis(
-                summary=checked.summary, mood=label, target_valence=targets.valence, target_energy=targets.energy,
-                search_phrases=phrases, genres=picked, source="llm" if attempt == 1 else "llm-retry",
-                reason="" if attempt == 1 else f"first reply invalid: {problems[0]}", model=model,
-                notes=checked.notes + notes,
-            )
-        return fallback("the model's replies were invalid twice: " + " / ".join(problems))
+        The summary's first sentence is ours, from the measurement (main and second emotion, span, trend: what
+        rejected replies most often got wrong); the model writes the second, which starts with the time of
+        day. The retry is another draw from the same prompt (another seed, a little more temperature): its
+        prompt is already evaluated, so it costs only the reply's ~50 tokens. Until issue 25 the retry went
+        without the worked example and wrote our sentence out itself; SmolLM2 then wrote replies that passed
+        the checks but said nothing ("This evening, youre sure to see the next song.") and spent ~1 s
+        evaluating the prompt without the example."""
+        request = run.request
+        schema = build_schema(run.genres, run.then, model_first=not run.opening)
+        streamer = FieldStreamer("summary")
+        looping = False
+
+        def sink(piece: str) -> bool:
+            # the model's words reach on_text only once the whole reply has passed the checks (_accepted): a
+            # rejected reply used to stream on screen before it was replaced
+            nonlocal looping
+            streamer.feed(piece)
+            looping = bool(_LOOP.search(streamer.text[-96:]))
+            return not looping and run.stop_reason() is None
+
+        try:
+            gen = self.engine.generate(build_messages(request), schema=schema, max_tokens=self.max_tokens,
+                                       sink=sink, seed=seed,
+                                       temperature=self.temperature + RETRY_HEAT * (attempt - 1),
+                                       wait_s=max(0.0, run.deadline - self._clock()),
+                                       stop=lambda: run.stop_reason() is not None,
+                                       prefix_key=example_key(request))
+        except TimeoutError:
+            raise _GiveUp(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy") from None
+        except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
+            log.exception("generation failed")
+            raise _GiveUp(f"the language model failed: {exc}") from exc
+        self.last_generation = gen
+        if gen.finish_reason == "stopped" and not looping:
+            reason = run.stop_reason() or "stopped"
+            raise _GiveUp(reason, cancelled=reason.startswith("cancelled"))
+        return gen, looping
+
+    def _accepted(self, run: _Run, gen: Generation, looping: bool, on_text: TextSink,
+                  problems: Sequence[str]) -> Analysis:
+        """The Analysis of a reply that passes every check (its summary goes to `on_text`); InvalidReply
+        otherwise. `problems`: what was wrong with the earlier attempts."""
+        request, s = run.request, run.request.summary
+        try:
+            if looping:
+                raise InvalidReply("the reply got stuck repeating itself")
+            checked = check_reply(gen.text, run.genres, s, request.time_of_day, request.journal,
+                                  liked=request.preferred_genres, examples=EXAMPLE_SENTENCES, opening=run.opening,
+                                  then=run.then)
+            if restates(checked.summary, run.deterministic):
+                raise InvalidReply("the summary only restates the measured facts")
+        except InvalidReply as exc:
+            cut = " (it ran into the token limit)" if gen.finish_reason == "length" else ""
+            raise InvalidReply(f"{exc}{cut}") from exc
+        targets = music_targets(s, request.goal)
+        picked = backed(self.phrase_check, checked.genres, targets.valence)
+        notes: tuple[str, ...] = ()
+        if len(picked) < len(checked.genres):
+            notes += (f"genres the catalog does not back for this mood dropped: "
+                      f"{', '.join(g for g in checked.genres if g not in picked)}",)
+        picked = with_named_genres(self.phrase_check, checked.summary, picked, run.genres, targets.valence)
+        if stray := music_word_problems(checked.summary, picked, request.preferred_genres, run.genres):
+            raise InvalidReply(stray[0])   # the words would not agree with the list shown beside them
+        _safe(on_text, checked.summary)
+        phrases, more = checked_phrases(self.phrase_check, checked.search_phrases, request, run.label,
+                                        targets.valence)
+        return Analysis(
+            summary=checked.summary, mood=run.label, target_valence=targets.valence, target_energy=targets.energy,
+            search_phrases=phrases, genres=picked, source="llm-retry" if problems else "llm",
+            reason=f"first reply invalid: {problems[0]}" if problems else "", model=self.model_name,
+            notes=checked.notes + notes + more,
+        )
+
+
+class _GiveUp(Exception):
+    """Ends an analysis early with the fallback: stopped, cancelled, out of time, or the model failed."""
+
+    def __init__(self, reason: str, cancelled: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.cancelled = reason, cancelled
+
+
+class _Run:
+    """One analysis: what its two attempts share (the request's offered genres, mood label, measured
+    opening, the reply's start) and when it must stop (cancelled, replaced by a newer request, out of time)."""
+
+    def __init__(self, request: AnalysisRequest, cancel: threading.Event | None, ticket: _Ticket,
+                 clock: Callable[[], float], time_budget_s: float) -> None:
+        self.request = request
+        self.genres = offered_genres(request)
+        s = request.summary
+        self.label = mood_label(s.dominant, s.valence, s.arousal)
+        self.deterministic = summary_text(request, self.label)
+        self.opening = measured_opening(s)
+        self.then = reply_start(request)
+        self.deadline = clock() + time_budget_s
+        self._cancel, self._ticket, self._clock, self._budget = cancel, ticket, clock, time_budget_s
+
+    def stop_reason(self) -> str | None:
+        if self._cancel is not None and self._cancel.is_set():
+            return "cancelled"
+        if self._ticket.superseded.is_set():
+            return "cancelled: a newer request replaced it"
+        if self._clock() > self.deadline:
+            return f"the time budget of {self._budget:g} s ran out"
+        return None
+
+    def check(self) -> None:
+        """_GiveUp when the analysis must stop now."""
+        if reason := self.stop_reason():
+            raise _GiveUp(reason, cancelled=reason.startswith("cancelled"))
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:
