@@ -2,7 +2,8 @@
 
 Everything the window uses is passed in here (settings, source opener, camera probe, detector and classifier
 factories, analysis and music services), so tests and the self-test swap any of them through the same
-interfaces the app uses. The adapters to the LLM and music engines live in `engines.py`.
+interfaces the app uses. The adapters to the LLM and music engines live in `engines.py`, and
+`engine_wiring.py` keeps them in step with Settings and the Spotify actions.
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ class Parts:
     journal: object | None = None          # the JournalBridge, when the journal is attached
     genres: Callable[[], tuple[str, ...]] = tuple
     phrase_check: Callable[[str, float], bool] | None = None
+    wiring: object | None = None           # the EngineWiring that keeps the engines in step with Settings
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Closes the window's work and joins every thread; True if all ended in time. Blocks: for after the
@@ -85,6 +87,7 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
     `journal=False` leaves the journal out entirely (no tab); otherwise the tab is there and the Settings
     switch decides whether anything is recorded."""
     from emotune.gui.services import engines
+    from emotune.gui.services.engine_wiring import EngineWiring
 
     dirs = dirs or AppDirs.default()
     prefs = settings.preferences()
@@ -119,7 +122,7 @@ def build(settings: Settings, *, dirs: AppDirs | None = None,
 
         parts.journal = engines.attach_journal(window, session, dirs, JournalView,
                                                enabled=settings.get(keys.JOURNAL_ENABLED))
-    engines.wire(parts, dirs)
+    parts.wiring = EngineWiring(parts, dirs)
     return parts
 
 

@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.controller, self.session, self.settings, self.tasks = controller, session, settings, tasks
         self.shutdown_hooks: list[Callable[[], object]] = []
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
-        self.spotify_login: QWidget | None = None  # the last File → Connect Spotify… window (engines.wire)
+        self.spotify_login: QWidget | None = None  # the last File → Connect Spotify… window (EngineWiring)
         self._closed = False
         self.setWindowTitle("EmoTune")
         self.setMinimumSize(*MINIMUM_SIZE)

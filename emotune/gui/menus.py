@@ -42,7 +42,7 @@ def build_menus(window: QMainWindow, controls: Controls, *, open_folder: Callabl
     drop = QAction("&Disconnect Spotify", window)
     drop.triggered.connect(lambda: disconnect())
     drop.setToolTip("Forget the Spotify login stored on this computer")
-    drop.setEnabled(False)   # enabled while connected (engines.wire)
+    drop.setEnabled(False)   # enabled while connected (EngineWiring)
     acts = WindowActions(folder, fullscreen, spotify, drop, quit_action, c.mood_menu(window))
     acts.help = [QAction("&How EmoTune works", window, shortcut=QKeySequence.StandardKey.HelpContents,
                          triggered=lambda: help_dialogs.show_how_it_works(window)),

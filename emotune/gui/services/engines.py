@@ -1,5 +1,5 @@
-"""Adapters from the analysis, music and journal engines to the window's small interfaces (services.py), and
-the wiring that keeps them in step with the settings.
+"""Adapters from the analysis, music and journal engines to the window's small interfaces (interfaces.py);
+engine_wiring.py keeps them in step with the settings.
 
 Each maker returns a working service: the real engine when it is installed and usable, otherwise the fallback
 with a note saying why, so the window always opens. Nothing here loads a model, reads a catalog or opens a
@@ -11,7 +11,6 @@ import logging
 from typing import Callable, Sequence
 
 from emotune.appdirs import AppDirs
-from emotune.core.errors import user_text
 from emotune.gui import settings as keys
 from emotune.gui.services.interfaces import AnalysisService, JournalPanel, MusicService, NoMusic, SummaryAnalyst
 from emotune.gui.settings import Preferences
@@ -123,132 +122,3 @@ def plug_phrases(analyst: AnalysisService, check) -> None:
     """Lets the LLM analyst keep only the search phrases and genres the catalog backs for the mood."""
     if check is not None and hasattr(analyst, "phrase_check"):
         analyst.phrase_check = check
-
-
-def wire(parts, dirs: AppDirs, make_analyst_: Callable = make_analyst, make_music_: Callable = make_music) -> None:
-    """Keeps the engines in step with the window: Settings changes (model file, Spotify, journal), the
-    Spotify login, disconnect and "Save as playlist" actions and the online/offline text. GUI thread; the work
-    runs in the pools (Spotify's in the music pool, after any list being built)."""
-    window, session, settings = parts.window, parts.session, parts.settings
-    misc = parts.runners[-1]
-    music_pool = next((r for r in parts.runners if r.name == "music"), misc)   # Spotify calls queue with the lists
-    state = {"prefs": settings.preferences(), "journal": settings.get(keys.JOURNAL_ENABLED)}
-
-    def show_network(*_args) -> None:
-        text, online = network_status(session.music)
-        window.status.set_network(text, online)
-        window.tracks.set_can_save(online and hasattr(session.music, "save_playlist"))
-        window.disconnect_action.setEnabled(online and hasattr(session.music, "disconnect"))
-
-    def check_spotify() -> None:
-        music = session.music
-        if hasattr(music, "check"):
-            misc.run(lambda report, cancel: music.check(), on_done=show_network, on_error=lambda exc: show_network())
-
-    def on_settings_saved() -> None:
-        old, new = state["prefs"], settings.preferences()
-        state["prefs"] = new
-        if new.llm_model_path != old.llm_model_path:
-            session.set_analyst(make_analyst_(new, dirs, genres=parts.genres))
-            plug_journal(session.analyst, parts.journal)
-            plug_phrases(session.analyst, parts.phrase_check)
-            session.load_analyst()
-        if (new.spotify_client_id, new.spotify_redirect_port) != (old.spotify_client_id, old.spotify_redirect_port):
-            session.music = make_music_(new, dirs)
-            plug_feedback(session.music, parts.journal)
-            show_network()
-            check_spotify()
-        journal_on = settings.get(keys.JOURNAL_ENABLED)
-        if journal_on != state["journal"] and parts.journal is not None:
-            state["journal"] = journal_on
-            if not journal_on and window.journal_view is not None:
-                window.journal_view.set_store(None)   # no query may start on a store about to close
-            parts.journal.set_enabled(journal_on)
-
-    def connect_spotify() -> None:
-        music = session.music
-        if not hasattr(music, "connect"):
-            window.status.showMessage("Enter your own Spotify Client ID in Settings first (Ctrl+,); the guide "
-                                      "there explains how to create one.", 10000)
-            window.open_settings()
-            return
-        from emotune.gui.dialogs.spotify_login import SpotifyLoginDialog
-
-        dialog = window.spotify_login = SpotifyLoginDialog(window)   # says where to log in; Cancel gives up
-        window.status.showMessage("Connecting Spotify: approve EmoTune in your browser…", 30000)
-
-        def done(user) -> None:
-            dialog.accept()
-            window.status.showMessage(f"Spotify connected as {user.display_name}.", 8000)
-            show_network()
-
-        def failed(exc: Exception) -> None:
-            text = user_text(exc, "Spotify login failed")
-            dialog.show_failure(text)
-            window.status.showMessage(text, 15000)
-            show_network()
-
-        def cancelled() -> None:   # a cancelled job reports nothing more: the window says it at once
-            dialog.accept()
-            window.status.showMessage("Spotify login cancelled. Nothing was changed.", 8000)
-            show_network()
-
-        def job(report, cancel):
-            return music.connect(cancel, on_url=lambda url, opened: report((url, opened)))
-
-        handle = misc.run(job, on_done=done, on_error=failed, on_progress=lambda value: dialog.show_url(*value))
-        dialog.cancel_requested.connect(handle.cancel)
-        dialog.cancel_requested.connect(cancelled)
-        dialog.show()
-
-    def disconnect_spotify() -> None:
-        music = session.music
-        if not hasattr(music, "disconnect"):
-            return
-
-        def done(_result) -> None:
-            window.status.showMessage("Spotify disconnected: the login stored on this computer is deleted. "
-                                      "Tracks come from the offline catalog.", 10000)
-            show_network()
-
-        def failed(exc: Exception) -> None:
-            window.status.showMessage(f"Could not delete the Spotify login: {exc}", 15000)
-            show_network()
-
-        window.disconnect_action.setEnabled(False)
-        music_pool.run(lambda report, cancel: music.disconnect(), on_done=done, on_error=failed)
-
-    def save_playlist() -> None:
-        from datetime import date
-
-        from emotune.gui.services.music_service import playlist_name
-
-        music, ids = session.music, window.tracks.playable_ids()
-        if not hasattr(music, "save_playlist") or not ids:
-            return
-        mood = session.captured_mood
-        name, description = playlist_name(mood.dominant if mood else "", session.mode, date.today())
-        window.tracks.set_can_save(False)   # one save at a time
-        window.status.showMessage(f"Saving “{name}” to your Spotify account…", 30000)
-
-        def done(saved) -> None:
-            window.status.show_link(f"Saved “{saved.name}” ({saved.added} tracks) to your Spotify account:",
-                                    saved.name, saved.url)
-            show_network()
-
-        def failed(exc: Exception) -> None:
-            text = str(exc) if getattr(exc, "hint", None) is not None else f"{exc.__class__.__name__}: {exc}"
-            window.status.showMessage(f"The playlist was not saved. {text}", 20000)
-            show_network()
-
-        music_pool.run(lambda report, cancel: music.save_playlist(name, ids, description), on_done=done,
-                       on_error=failed)
-
-    window.settings_saved.connect(on_settings_saved)
-    window.spotify_connect_requested.connect(connect_spotify)
-    window.spotify_disconnect_requested.connect(disconnect_spotify)
-    window.tracks.save_requested.connect(save_playlist)
-    session.tracks_ready.connect(show_network)
-    session.tracks_failed.connect(show_network)
-    show_network()
-    check_spotify()
