@@ -113,8 +113,33 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("EmoTune settings")
         self._settings = settings
-        s = settings
+        capture, journal = self._general_boxes(settings)
+        spotify = self._spotify_box(settings)
+        analysis = self._analysis_box(settings, models_folder)
+        music = self._music_box(settings)
 
+        self.tabs = QTabWidget()
+        self.tabs.tabBar().setAccessibleName("Settings pages")
+        self.tabs.addTab(_scrolled(capture, journal), "&General")
+        self.tabs.addTab(_scrolled(music), "&Music")
+        self.tabs.addTab(_scrolled(analysis, self.download), "&Analysis model")
+        self.tabs.addTab(_scrolled(spotify), "&Spotify")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(buttons)
+        self.setMinimumSize(420, 360)
+        self.resize(600, 560)
+        name_controls(self)
+        self._check_client_id()
+        if self.model.text().strip() and not self._good_model:
+            self.set_model_path(self.model.text())
+
+    # --- the pages ------------------------------------------------------------------------------------------------
+    def _general_boxes(self, s: Settings) -> tuple[QGroupBox, QGroupBox]:
+        """Camera and analysis; the mood journal."""
         self.camera = QSpinBox(minimum=0, maximum=16, value=s.get(keys.CAMERA_INDEX))
         self.interval = QSpinBox(minimum=0, maximum=2000, singleStep=50, suffix=" ms",
                                  value=s.get(keys.INFERENCE_INTERVAL_MS))
@@ -134,7 +159,10 @@ class SettingsDialog(QDialog):
         box = QVBoxLayout(journal)
         box.addWidget(self.journal)
         box.addWidget(self.journal_in_analysis)
+        return capture, journal
 
+    def _spotify_box(self, s: Settings) -> QGroupBox:
+        """The optional Spotify app: Client ID, redirect port, and a guide to making one."""
         self.client_id = QLineEdit(s.get(keys.SPOTIFY_CLIENT_ID))
         self.client_id.setPlaceholderText("32 hex characters from your Spotify app")
         self.client_id_error = _error_label()
@@ -154,7 +182,10 @@ class SettingsDialog(QDialog):
         form.addRow(self.client_id_error)
         form.addRow("Redirect &port", self.port)
         form.addRow("Redirect URI", self.redirect)
+        return spotify
 
+    def _analysis_box(self, s: Settings, models_folder: Path | None) -> QGroupBox:
+        """The language model file (typed or chosen); the opt-in download box goes in self.download."""
         self._good_model = s.get(keys.LLM_MODEL_PATH)
         if model_problem(self._good_model):
             self._good_model = ""
@@ -180,7 +211,10 @@ class SettingsDialog(QDialog):
             models_folder = default_model_dirs()[0]
         self.download = ModelDownloadBox(models_folder)
         self.download.downloaded.connect(self.set_model_path)
+        return analysis
 
+    def _music_box(self, s: Settings) -> QGroupBox:
+        """Preferred genres and languages, explicit tracks."""
         self.genres = QLineEdit(", ".join(s.get(keys.GENRES)))
         self.genres.setPlaceholderText("e.g. rock, hard rock, neo soul")
         self.genre_list = self._build_genre_list()
@@ -193,25 +227,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.genre_list)
         form.addRow("Preferred l&anguages", self.languages)
         form.addRow(self.no_explicit)
-
-        self.tabs = QTabWidget()
-        self.tabs.tabBar().setAccessibleName("Settings pages")
-        self.tabs.addTab(_scrolled(capture, journal), "&General")
-        self.tabs.addTab(_scrolled(music), "&Music")
-        self.tabs.addTab(_scrolled(analysis, self.download), "&Analysis model")
-        self.tabs.addTab(_scrolled(spotify), "&Spotify")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs, 1)
-        layout.addWidget(buttons)
-        self.setMinimumSize(420, 360)
-        self.resize(600, 560)
-        name_controls(self)
-        self._check_client_id()
-        if self.model.text().strip() and not self._good_model:
-            self.set_model_path(self.model.text())
+        return music
 
     # --- genres and languages -----------------------------------------------------------------------------------
     def _build_genre_list(self) -> QListWidget:
