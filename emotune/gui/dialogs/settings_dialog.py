@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 
 from emotune.gui import settings as keys
 from emotune.gui.accessibility import name_controls
+from emotune.gui.dialogs.genre_picker import GenrePicker
 from emotune.gui.dialogs.model_download import ModelDownloadBox
 from emotune.gui.settings import JOURNAL_DAYS, Settings
 from emotune.gui.style import breakable
 from emotune.llm.model_files.model_locator import ModelFileError, check_model_file
-from emotune.music.lists.coverage import split_offered
 
 SPOTIFY_GUIDE = (
     "Spotify is optional: EmoTune recommends from its offline catalog without it. To connect your account: "
@@ -215,10 +215,8 @@ class SettingsDialog(QDialog):
 
     def _music_box(self, s: Settings) -> QGroupBox:
         """Preferred genres and languages, explicit tracks."""
-        self.genres = QLineEdit(", ".join(s.get(keys.GENRES)))
-        self.genres.setPlaceholderText("e.g. rock, hard rock, neo soul")
-        self.genre_list = self._build_genre_list()
-        self.genres.textChanged.connect(self._tick_typed_genres)
+        self.genre_picker = GenrePicker(s.get(keys.GENRES))
+        self.genres, self.genre_list = self.genre_picker.field, self.genre_picker.list
         self.languages = self._build_language_list(s.get(keys.LANGUAGES))
         self.no_explicit = QCheckBox("Hide tracks marked &explicit", checked=s.get(keys.NO_EXPLICIT))
         music = QGroupBox("Music")
@@ -229,17 +227,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.no_explicit)
         return music
 
-    # --- genres and languages -----------------------------------------------------------------------------------
-    def _build_genre_list(self) -> QListWidget:
-        """The catalog's genre families (the list the analysis chooses from too), with tracks per family; filled
-        by show_genre_counts once a worker has counted them. The one place the checklist is built."""
-        genre_list = QListWidget()
-        genre_list.setAccessibleName("Genre families")
-        genre_list.setMinimumHeight(120)
-        genre_list.addItem("Counting the catalog's tracks per genre…")
-        genre_list.itemChanged.connect(self._genre_ticked)
-        return genre_list
-
+    # --- languages and genre counts -----------------------------------------------------------------------------------
     def _build_language_list(self, chosen: tuple[str, ...]) -> QListWidget:
         """Languages by name, ticked where preferred; codes the list does not know are kept and shown as typed."""
         languages = QListWidget()
@@ -261,51 +249,11 @@ class SettingsDialog(QDialog):
         return tuple(it.data(Qt.ItemDataRole.UserRole) for it in items if it.checkState() == Qt.CheckState.Checked)
 
     def show_genre_counts(self, counts: Mapping[str, int]) -> None:
-        """Lists the catalog's genre families with their track counts, ticked where preferred. GUI thread."""
-        self.genre_list.blockSignals(True)
-        self.genre_list.clear()
-        offered, few = split_offered(counts)       # a thin family cannot fill a list for every mood: listed last
-        for family in offered + (["more (few tracks)"] if few else []) + few:
-            if family not in counts:                                   # the heading of the thin families
-                heading = QListWidgetItem(family)
-                heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                self.genre_list.addItem(heading)
-                continue
-            item = QListWidgetItem(f"{family} ({counts[family]:,} tracks)")
-            item.setData(Qt.ItemDataRole.UserRole, family)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.genre_list.addItem(item)
-        self.genre_list.blockSignals(False)
-        self.genre_list.setToolTip("A family also finds its subgenres (rock: hard rock, album rock, …); type a "
-                                   "subgenre above to keep to it alone.")
-        self._tick_typed_genres()
+        """The catalog's genre families with their track counts (GUI thread, once a worker has counted them)."""
+        self.genre_picker.show_counts(counts)
 
     def show_genre_error(self, text: str) -> None:
-        self.genre_list.clear()
-        self.genre_list.addItem(f"No genre list: {text}")
-
-    def _typed_genres(self) -> list[str]:
-        return [g.strip() for g in self.genres.text().split(",") if g.strip()]
-
-    def _tick_typed_genres(self) -> None:
-        typed = {g.lower() for g in self._typed_genres()}
-        self.genre_list.blockSignals(True)
-        for i in range(self.genre_list.count()):
-            item = self.genre_list.item(i)
-            family = item.data(Qt.ItemDataRole.UserRole)
-            if family:
-                item.setCheckState(Qt.CheckState.Checked if family in typed else Qt.CheckState.Unchecked)
-        self.genre_list.blockSignals(False)
-
-    def _genre_ticked(self, item: QListWidgetItem) -> None:
-        family = item.data(Qt.ItemDataRole.UserRole)
-        if not family:
-            return
-        typed = [g for g in self._typed_genres() if g.lower() != family]
-        if item.checkState() == Qt.CheckState.Checked:
-            typed.append(family)
-        self.genres.setText(", ".join(typed))
+        self.genre_picker.show_error(text)
 
     def _update_redirect(self) -> None:
         self.redirect.setText(f"http://127.0.0.1:{self.port.value()}/callback")
