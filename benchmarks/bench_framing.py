@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -117,26 +117,32 @@ def framing_from_eyes(out, fer_eye_dist: float, fer_eye_y: float, box_scale: flo
     return float(np.median(scales)), float(np.median(shifts)), np.array(dist), np.array(height)
 
 
+def framed_crops(raw_detector, image: np.ndarray, framings: Sequence[Framing], size: int) -> np.ndarray | None:
+    """The first face `raw_detector` (BlazeFace with scale 1, shift 0) finds in a BGR image, cropped with every
+    framing: (framings, size, size, 1) uint8; None when no face is found. One detection for all framings."""
+    from emotune.inference.preprocessing import prepare_faces
+    from emotune.vision.blazeface import frame_box
+
+    found = raw_detector.detect_faces(image)
+    if not found:
+        return None
+    return np.concatenate([prepare_faces(image, [frame_box(found[0].raw, found[0].box.roll, f.box_scale,
+                                                             f.box_shift_y)], size, f.margin) for f in framings])
+
+
 def reframed_predictions(items: Iterable[tuple[np.ndarray, int]], classifier, framings: list[Framing]
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Each (BGR image, label) through BlazeFace once, then cropped with every framing and classified (the
     card's temperature and logit bias applied): predictions (framings, n), -1 where no face was found, and
     the labels."""
-    from emotune.inference.preprocessing import prepare_faces
-    from emotune.vision.blazeface import BlazeFaceDetector, frame_box
+    from emotune.vision.blazeface import BlazeFaceDetector
 
     raw = BlazeFaceDetector(box_scale=1.0, box_shift_y=0.0)
     preds, labels = [], []
     for image, y in items:
         labels.append(y)
-        found = raw.detect_faces(image)
-        if not found:
-            preds.append([-1] * len(framings))
-            continue
-        crops = np.concatenate([prepare_faces(image, [frame_box(found[0].raw, found[0].box.roll, f.box_scale,
-                                                                  f.box_shift_y)], classifier.input_size, f.margin)
-                                for f in framings])
-        preds.append(classifier.predict_prepared(crops).argmax(1).tolist())
+        crops = framed_crops(raw, image, framings, classifier.input_size)
+        preds.append([-1] * len(framings) if crops is None else classifier.predict_prepared(crops).argmax(1).tolist())
     return np.array(preds).T, np.array(labels)
 
 

@@ -33,21 +33,18 @@ SHIPPED = (1.142, -0.078)
 
 def views(items, classifier) -> np.ndarray:
     """Raw probabilities (n, framings, 2 [crop, mirror], 7) per BGR image, NaN where no face was found."""
-    from emotune.inference.preprocessing import prepare_faces
-    from emotune.vision.blazeface import BlazeFaceDetector, frame_box
+    from benchmarks.bench_framing import Framing, framed_crops
+    from emotune.vision.blazeface import BlazeFaceDetector
 
     raw = BlazeFaceDetector(box_scale=1.0, box_shift_y=0.0)
-    grid = list(itertools.product(SCALES, SHIFTS))
+    grid = [Framing("", s, y, classifier.margin) for s, y in itertools.product(SCALES, SHIFTS)]
     out = []
     for image in items:
-        found = raw.detect_faces(image)
-        if not found:
+        crops = framed_crops(raw, image, grid, classifier.input_size)
+        if crops is None:
             out.append(np.full((len(grid), 2, 7), np.nan))
             continue
-        crops = np.concatenate([prepare_faces(image, [frame_box(found[0].raw, found[0].box.roll, s, y)],
-                                              classifier.input_size, classifier.margin) for s, y in grid])
-        both = np.concatenate([crops, crops[:, :, ::-1]])
-        p = classifier.predict_prepared(both, calibrated=False)
+        p = classifier.predict_prepared(np.concatenate([crops, crops[:, :, ::-1]]), calibrated=False)
         out.append(np.stack([p[: len(grid)], p[len(grid):]], axis=1))
     return np.array(out)
 
