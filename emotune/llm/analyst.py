@@ -238,8 +238,6 @@ class Analyst:
         without the worked example and wrote our sentence out itself; SmolLM2 then wrote replies that passed
         the checks but said nothing ("This evening, youre sure to see the next song.") and spent ~1 s
         evaluating the prompt without the example."""
-        request = run.request
-        schema = build_schema(run.genres, run.then, model_first=not run.opening)
         streamer = FieldStreamer("summary")
         looping = False
 
@@ -252,12 +250,12 @@ class Analyst:
             return not looping and run.stop_reason() is None
 
         try:
-            gen = self.engine.generate(build_messages(request), schema=schema, max_tokens=self.max_tokens,
+            gen = self.engine.generate(run.messages, schema=run.schema, max_tokens=self.max_tokens,
                                        sink=sink, seed=seed,
                                        temperature=self.temperature + RETRY_HEAT * (attempt - 1),
                                        wait_s=max(0.0, run.deadline - self._clock()),
                                        stop=lambda: run.stop_reason() is not None,
-                                       prefix_key=example_key(request))
+                                       prefix_key=example_key(run.request))
         except TimeoutError:
             raise _GiveUp(f"the time budget of {self.time_budget_s:g} s ran out while the model was busy") from None
         except Exception as exc:  # noqa: BLE001 - llama.cpp errors (context overflow, decode failure)
@@ -265,8 +263,7 @@ class Analyst:
             raise _GiveUp(f"the language model failed: {exc}") from exc
         self.last_generation = gen
         if gen.finish_reason == "stopped" and not looping:
-            reason = run.stop_reason() or "stopped"
-            raise _GiveUp(reason, cancelled=reason.startswith("cancelled"))
+            raise _GiveUp(run.stop_reason() or "stopped")
         return gen, looping
 
     def _accepted(self, run: _Run, gen: Generation, looping: bool, on_text: TextSink,
@@ -306,16 +303,18 @@ class Analyst:
 
 
 class _GiveUp(Exception):
-    """Ends an analysis early with the fallback: stopped, cancelled, out of time, or the model failed."""
+    """Ends an analysis early with the fallback: stopped, cancelled, out of time, or the model failed. A reason
+    that starts with "cancelled" (`_Run.stop_reason`) marks the result cancelled: nothing is shown for it."""
 
-    def __init__(self, reason: str, cancelled: bool = False) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason, self.cancelled = reason, cancelled
+        self.reason, self.cancelled = reason, reason.startswith("cancelled")
 
 
 class _Run:
     """One analysis: what its two attempts share (the request's offered genres, mood label, measured
-    opening, the reply's start) and when it must stop (cancelled, replaced by a newer request, out of time)."""
+    opening, the reply's start, the prompt and the reply schema) and when it must stop (cancelled, replaced by a
+    newer request, out of time)."""
 
     def __init__(self, request: AnalysisRequest, cancel: threading.Event | None, ticket: _Ticket,
                  clock: Callable[[], float], time_budget_s: float) -> None:
@@ -326,6 +325,8 @@ class _Run:
         self.deterministic = summary_text(request, self.label)
         self.opening = measured_opening(s)
         self.then = reply_start(request)
+        self.messages = build_messages(request)
+        self.schema = build_schema(self.genres, self.then, model_first=not self.opening)
         self.deadline = clock() + time_budget_s
         self._cancel, self._ticket, self._clock, self._budget = cancel, ticket, clock, time_budget_s
 
@@ -341,7 +342,7 @@ class _Run:
     def check(self) -> None:
         """_GiveUp when the analysis must stop now."""
         if reason := self.stop_reason():
-            raise _GiveUp(reason, cancelled=reason.startswith("cancelled"))
+            raise _GiveUp(reason)
 
 
 def _with_elapsed(result: Analysis, elapsed: float) -> Analysis:
