@@ -308,7 +308,7 @@ class SettingsDialog(QDialog):
         s.set(keys.SPOTIFY_CLIENT_ID, self.client_id.text().strip())
         s.set(keys.SPOTIFY_REDIRECT_PORT, self.port.value())
         s.set(keys.LLM_MODEL_PATH, self._good_model)
-        s.set(keys.GENRES, tuple(g.strip() for g in self.genres.text().split(",")))
+        s.set(keys.GENRES, tuple(self.genre_picker.typed()))
         s.set(keys.LANGUAGES, self.chosen_languages())
         s.set(keys.NO_EXPLICIT, self.no_explicit.isChecked())
         s.set(keys.JOURNAL_ENABLED, self.journal.isChecked())
