@@ -24,7 +24,8 @@ class AnalysisPanel(QWidget):
         self.source_label.setWordWrap(True)
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
-        self.text.setPlaceholderText("Press “Capture mood” for a short reading of your mood, written on this computer.")
+        # a placeholder is drawn on one line, never wrapped: short enough for the window at its minimum size
+        self.text.setPlaceholderText("Press “Capture mood” for a reading.")
         self.text.setMinimumHeight(70)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
