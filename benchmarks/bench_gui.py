@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.event_loop import run_for, wait_until
 from benchmarks.sample_video import make_video
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -60,31 +61,6 @@ class Heartbeat:
     def stop(self) -> None:
         self._timer.stop()
         self._tick()   # a stall that is still going on when the row ends counts too
-
-
-def run_for(seconds: float) -> float:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    t0 = time.monotonic()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
-    return time.monotonic() - t0
-
-
-def wait_until(predicate, timeout_s: float = 600.0) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.timeout.connect(lambda: loop.quit() if predicate() else None)
-    timer.start(20)
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout_s:.0f} s")
-        loop.exec()
-    timer.stop()
 
 
 def run_once(video: Path, interval_ms: int, classifier, workdir: Path, busy_engines: bool = False) -> dict:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_gui import run_for, wait_until
+from benchmarks.event_loop import run_for, wait_until
 from benchmarks.sample_video import make_video
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

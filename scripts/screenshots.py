@@ -13,30 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 OUT = REPO / "docs" / "screens"
 
-
-def wait_until(condition, timeout_s: float = 240.0) -> None:
-    from PySide6.QtTest import QTest
-
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the window")
-        QTest.qWait(50)
+from benchmarks.event_loop import run_for, wait_until  # noqa: E402 - after the path above
 
 
 def settle(window, size) -> None:
-    from PySide6.QtTest import QTest
-
     window.resize(*size)
     wait_until(lambda: (window.width(), window.height()) == tuple(size), 10)
-    QTest.qWait(400)   # a few view frames at the new size
+    run_for(0.4)   # a few view frames at the new size
 
 
 def main() -> int:
@@ -71,8 +60,7 @@ def main() -> int:
         window.show()
         window.start(str(make_video(home / "three_faces.avi", 120, 25)))
         wait_until(lambda: parts.session.latest is not None)
-        from PySide6.QtTest import QTest
-        QTest.qWait(12000)   # some seconds of timeline
+        run_for(12)   # some seconds of timeline
         done = []
         parts.session.tracks_ready.connect(done.append)
         parts.session.analysis_done.connect(done.append)
@@ -102,13 +90,13 @@ def main() -> int:
             for i, name in enumerate(("general", "music", "model", "spotify")):
                 dialog.tabs.setCurrentIndex(i)
                 wait_until(dialog.isVisible, 5)
-                QTest.qWait(200)
+                run_for(0.2)
                 dialog.grab().save(str(OUT / f"settings-{name}.png"))
             readme = home / "readme.txt"             # a file that is not a model: refused in the dialog
             readme.write_text("Not a model.\n")
             dialog.tabs.setCurrentIndex(2)
             dialog.set_model_path(str(readme))
-            QTest.qWait(200)
+            run_for(0.2)
             dialog.grab().save(str(OUT / "settings-model-refused.png"))
             dialog.reject()
         window.close()
