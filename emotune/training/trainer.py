@@ -232,14 +232,22 @@ def read_state(run_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, verbose: int = 2,
-          on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
-    """Trains `cfg` on `data` into `run_dir`; with `resume`, continues from its last checkpoint (and its
-    stored config, so a resumed run is the same run)."""
+@dataclass
+class _Progress:
+    """Where a run stands: its (stored) config and model, the state written after each epoch, and the best
+    PublicTest accuracy so far."""
+    cfg: TrainConfig
+    model: object
+    state: dict
+    start: int
+    history: list[dict]
+    best_acc: float
+
+
+def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool) -> _Progress:
+    """A new run of `cfg`, or with `resume` the run stored in `run_dir` (its own config: the same run)."""
     import keras
 
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     state = read_state(run_dir) if resume else None
     if resume and (state is None or not any((run_dir / f).is_file() for f in (CHECKPOINT, LAST_WEIGHTS))):
         raise ResumeError(f"nothing to resume in {run_dir}: no {STATE} with {CHECKPOINT} or {LAST_WEIGHTS} "
@@ -248,21 +256,25 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         if state.get("data_sha256") != data.sha256:
             raise ResumeError(f"the checkpoint in {run_dir} was trained on other data (hash differs)")
         cfg = TrainConfig.from_dict(state["config"])
-        start, history = int(state["epochs_done"]), list(state["history"])
+        start = int(state["epochs_done"])
         model = _resume_model(run_dir, cfg, _steps_per_epoch(data, cfg), start)
-        best_acc = float(state.get("best_val_accuracy", 0.0))
         log.info("resuming %s at epoch %d of %d", run_dir, start + 1, cfg.epochs)
-    else:
-        from emotune.training.models import build_model
+        return _Progress(cfg, model, state, start, list(state["history"]),
+                         float(state.get("best_val_accuracy", 0.0)))
+    from emotune.training.models import build_model
 
-        keras.utils.set_random_seed(cfg.seed)
-        model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
-        compile_model(model, cfg, _steps_per_epoch(data, cfg))
-        if cfg.init_weights:
-            _start_from(model, cfg.init_weights)
-        start, history, best_acc = 0, [], -1.0
-        state = {"config": cfg.to_dict(), "data_sha256": data.sha256, "data_source": data.source,
-                 "backend": keras.backend.backend(), "params": int(model.count_params())}
+    keras.utils.set_random_seed(cfg.seed)
+    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    compile_model(model, cfg, _steps_per_epoch(data, cfg))
+    if cfg.init_weights:
+        _start_from(model, cfg.init_weights)
+    state = {"config": cfg.to_dict(), "data_sha256": data.sha256, "data_source": data.source,
+             "backend": keras.backend.backend(), "params": int(model.count_params())}
+    return _Progress(cfg, model, state, 0, [], -1.0)
+
+
+def _training_set(data: FerData, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, SoftTargets | None]:
+    """The training pictures, labels and soft targets (if any), cut to `cfg.max_train` when set."""
     x_train, y_train = data.train.x, data.train.y
     soft: SoftTargets | None = None
     if cfg.soft_targets:
@@ -271,12 +283,49 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         sub = np.sort(np.random.default_rng(cfg.seed).permutation(len(y_train))[:cfg.max_train])
         x_train, y_train = x_train[sub], y_train[sub]
         soft = soft.subset(sub) if soft else None
+    return x_train, y_train, soft
+
+
+def _score_and_keep(run: _Progress, average: WeightAverage | None, x_val: np.ndarray, y_val: np.ndarray,
+                    run_dir: Path, epoch: int, row: dict) -> None:
+    """After an epoch: the checkpoint and last weights, the best so far (the weights or their average,
+    whichever scores higher on PublicTest), and the average's score in `row`."""
+    model = run.model
+    val_loss, val_acc = model.evaluate(x_val, y_val, batch_size=256, verbose=0)
+    row.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
+    _save_atomic(model, run_dir / CHECKPOINT)
+    _save_atomic(model, run_dir / LAST_WEIGHTS)
+    if val_acc > run.best_acc:
+        run.best_acc = float(val_acc)
+        _keep_best(model, run_dir, run.state, epoch, "last")
+    if average:
+        average.save(run_dir / EMA_WEIGHTS)
+        trained = model.get_weights()
+        model.set_weights(average.weights)   # scored (and kept as the best) in the same model, then put back
+        row["ema_val_accuracy"] = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[1])
+        if row["ema_val_accuracy"] > run.best_acc:
+            run.best_acc = row["ema_val_accuracy"]
+            _keep_best(model, run_dir, run.state, epoch, "ema")
+        model.set_weights(trained)
+
+
+def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, verbose: int = 2,
+          on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+    """Trains `cfg` on `data` into `run_dir`; with `resume`, continues from its last checkpoint (and its
+    stored config, so a resumed run is the same run)."""
+    import keras
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    run = _open_run(data, cfg, run_dir, resume)
+    cfg, model, state, history = run.cfg, run.model, run.state, run.history
+    x_train, y_train, soft = _training_set(data, cfg)
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
     x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
     average = WeightAverage.resume(run_dir / EMA_WEIGHTS, model, cfg.ema_decay) if cfg.ema_decay > 0 else None
     callbacks = [average.callback()] if average else []
-    for epoch in range(start, cfg.epochs):
+    for epoch in range(run.start, cfg.epochs):
         t0 = time.monotonic()
         rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch stream: a resumed epoch sees the same data
         keras.utils.set_random_seed(cfg.seed + epoch)
@@ -288,32 +337,17 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
             xb, yb = mixup(xb, yb, rng, cfg.mixup_alpha)
         fit = model.fit(xb.astype(np.float32), yb, sample_weight=sw, batch_size=cfg.batch_size, epochs=1,
                         shuffle=False, verbose=verbose, callbacks=callbacks)
-        val_loss, val_acc = model.evaluate(x_val, y_val, batch_size=256, verbose=0)
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
-               "accuracy": float(fit.history["accuracy"][-1]), "val_loss": float(val_loss),
-               "val_accuracy": float(val_acc)}
-        _save_atomic(model, run_dir / CHECKPOINT)
-        _save_atomic(model, run_dir / LAST_WEIGHTS)
-        if val_acc > best_acc:
-            best_acc = float(val_acc)
-            _keep_best(model, run_dir, state, epoch + 1, "last")
-        if average:
-            average.save(run_dir / EMA_WEIGHTS)
-            trained = model.get_weights()
-            model.set_weights(average.weights)   # scored (and kept as the best) in the same model, then put back
-            row["ema_val_accuracy"] = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[1])
-            if row["ema_val_accuracy"] > best_acc:
-                best_acc = row["ema_val_accuracy"]
-                _keep_best(model, run_dir, state, epoch + 1, "ema")
-            model.set_weights(trained)
+               "accuracy": float(fit.history["accuracy"][-1])}
+        _score_and_keep(run, average, x_val, y_val, run_dir, epoch + 1, row)
         row.update(seconds=round(time.monotonic() - t0, 1),
                    load_average=round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None)
         history.append(row)
-        state.update(epochs_done=epoch + 1, history=history, best_val_accuracy=best_acc)
+        state.update(epochs_done=epoch + 1, history=history, best_val_accuracy=run.best_acc)
         _write_state(run_dir, state)
         write_csv(history, run_dir / CURVE_CSV)
         plot(history, run_dir / CURVE_PNG, f"{cfg.arch}, {cfg.input_size} px: accuracy per epoch", cfg.epochs)
         log.info("epoch %d/%d: %s", epoch + 1, cfg.epochs, row)
         if on_epoch:
             on_epoch(row)
-    return TrainResult(run_dir, run_dir / BEST, best_acc, len(history), history)
+    return TrainResult(run_dir, run_dir / BEST, run.best_acc, len(history), history)
