@@ -201,6 +201,20 @@ def test_the_cards_command_repeats_every_recipe_flag_given():
         "--export out.keras")
 
 
+def test_none_switches_off_the_presets_teacher_and_start_model_on_the_command_line():
+    from emotune.cli.main import build_parser
+    from emotune.cli.train import recipe
+
+    def parsed(*flags: str):
+        return recipe(build_parser().parse_args(["train", "--data", "fer", "--preset", "distill", *flags]))
+
+    kept = parsed()
+    assert kept.init_weights.endswith("emotion_cnn.keras") and kept.soft_targets.endswith("teacher_soft.npz")
+    scratch = parsed("--init-weights", "none", "--soft-targets", "models/distill/ens-teacher3/teacher_soft.npz")
+    assert scratch.init_weights == "" and scratch.soft_targets == "models/distill/ens-teacher3/teacher_soft.npz"
+    assert parsed("--soft-targets", "none").soft_targets == ""
+
+
 def _sharpness(x: np.ndarray) -> float:
     return float(np.mean([cv2.Laplacian(f[:, :, 0].astype(np.float32), cv2.CV_32F).var() for f in x]))
 

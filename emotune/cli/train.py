@@ -43,24 +43,18 @@ def register(subparsers) -> None:
     p.add_argument("--warmup", type=float, dest="warmup_epochs",
                    help="epochs of linear learning-rate warm-up (0 for a second cycle from trained weights)")
     p.add_argument("--init-weights", help="a .keras model, or a run's .weights.npz, of the same architecture to "
-                                          "start from (a fine-tune or a second cycle)")
+                                          "start from (a fine-tune or a second cycle); 'none' starts from random "
+                                          "weights (the distill preset starts from the shipped model)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from emotune.training.config import AUGMENTS, preset
     from emotune.training.data import DatasetError, load_fer
     from emotune.training.trainer import ResumeError, train
 
     try:
-        cfg = preset(args.preset).with_overrides(
-            arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-            optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
-            class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
-            warmup_epochs=args.warmup_epochs,
-            soft_targets="" if args.soft_targets == "none" else args.soft_targets, soft_weight=args.soft_weight,
-            init_weights=args.init_weights, augment=AUGMENTS[args.augment] if args.augment else None)
+        cfg = recipe(args)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
     except (ValueError, DatasetError, OSError) as exc:
         print(f"emotune train: {exc}", file=sys.stderr)
@@ -86,6 +80,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"exported {args.export}: PrivateTest {ev['accuracy']:.2%} ({ev['accuracy_tta']:.2%} with flip TTA), "
               f"ECE {ev['ece_before_temperature']:.2%} -> {ev['ece_after_temperature']:.2%}")
     return 0
+
+
+def recipe(args: argparse.Namespace):
+    """The preset named by --preset with the options given on the command line (ValueError when one is not
+    usable)."""
+    from emotune.training.config import AUGMENTS, preset
+
+    return preset(args.preset).with_overrides(
+        arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
+        class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
+        warmup_epochs=args.warmup_epochs, soft_targets=_unless_none(args.soft_targets), soft_weight=args.soft_weight,
+        init_weights=_unless_none(args.init_weights), augment=AUGMENTS[args.augment] if args.augment else None)
+
+
+def _unless_none(path: str | None) -> str | None:
+    """A file option's value: 'none' switches the preset's file off (""), absent keeps the preset's (None)."""
+    return "" if path == "none" else path
 
 
 def _command_line(args: argparse.Namespace) -> str:
