@@ -150,27 +150,57 @@ class JournalView(QWidget):
     # -- layout ----------------------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._charts())
+        split.addWidget(self._lists())
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([640, 560])
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(self._actions())
+
+    def _day_bar(self) -> QHBoxLayout:
+        """The day chart's title and the day picker (◀ date ▶, Refresh)."""
         self.day_edit = QDateEdit(QDate(self._today()))
         self.day_edit.setCalendarPopup(True)
         self.day_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.day_edit.setAccessibleName("Day shown")
         self.day_edit.dateChanged.connect(lambda _d: self.refresh())
         prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
         for b in (prev_btn, next_btn):
             b.setFixedWidth(b.fontMetrics().horizontalAdvance("◀") * 3 + 12)
         prev_btn.setToolTip("Previous day")
         next_btn.setToolTip("Next day")
-        self.day_edit.setAccessibleName("Day shown")
         prev_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(-1)))
         next_btn.clicked.connect(lambda: self.day_edit.setDate(self.day_edit.date().addDays(1)))
         self.refresh_btn = QPushButton("Refresh")
         self.refresh_btn.clicked.connect(self.refresh)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Mood over the day</b>"))
-        top.addStretch(1)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("<b>Mood over the day</b>"))
+        bar.addStretch(1)
         for w in (prev_btn, self.day_edit, next_btn, self.refresh_btn):
-            top.addWidget(w)
+            bar.addWidget(w)
+        return bar
+
+    def _charts(self) -> QWidget:
+        """Left: the chosen day's mood, the last weeks' (a bar a day), and their legend."""
         self.day_chart = MoodChart("No moods recorded on this day")
         self.week_chart = MoodChart("No moods recorded in the last weeks")
+        charts = QWidget()
+        column = QVBoxLayout(charts)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(self._day_bar())
+        column.addWidget(self.day_chart, 1)
+        column.addWidget(QLabel(f"<b>Mood over the last {WEEKS} weeks</b> (one bar a day)"))
+        column.addWidget(self.week_chart, 1)
+        column.addWidget(MoodLegend())
+        return charts
+
+    def _lists(self) -> QSplitter:
+        """Right: the day's entries above the liked tracks."""
+        self.entries = DayEntries()
         self.liked = QTreeWidget()
         self.liked.setHeaderLabels(["Liked tracks", "Artist", "Likes"])
         self.liked.setRootIsDecorated(True)
@@ -179,28 +209,16 @@ class JournalView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        charts = QWidget()
-        cl = QVBoxLayout(charts)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addLayout(top)
-        cl.addWidget(self.day_chart, 1)
-        cl.addWidget(QLabel(f"<b>Mood over the last {WEEKS} weeks</b> (one bar a day)"))
-        cl.addWidget(self.week_chart, 1)
-        cl.addWidget(MoodLegend())
-        self.entries = DayEntries()
         lists = QSplitter(Qt.Orientation.Vertical)
         lists.addWidget(self.entries)
         lists.addWidget(self.liked)
         lists.setStretchFactor(0, 3)
         lists.setStretchFactor(1, 2)
         lists.setChildrenCollapsible(False)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(charts)
-        split.addWidget(lists)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
-        split.setSizes([640, 560])
-        split.setChildrenCollapsible(False)
+        return lists
+
+    def _actions(self) -> QHBoxLayout:
+        """Bottom: what the last action did, then Export and the two Delete buttons."""
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -211,14 +229,11 @@ class JournalView(QWidget):
         self.delete_all_btn = QPushButton("Delete e&verything…")
         self.delete_range_btn.clicked.connect(self._on_delete_range)
         self.delete_all_btn.clicked.connect(self.delete_all)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.status, 1)
-        bottom.addWidget(self.export_btn)
-        bottom.addWidget(self.delete_range_btn)
-        bottom.addWidget(self.delete_all_btn)
-        layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
-        layout.addLayout(bottom)
+        bar = QHBoxLayout()
+        bar.addWidget(self.status, 1)
+        for button in (self.export_btn, self.delete_range_btn, self.delete_all_btn):
+            bar.addWidget(button)
+        return bar
 
     # -- public ----------------------------------------------------------------------------------------------
 
