@@ -48,6 +48,16 @@ class TrackRow(QFrame):
         super().__init__(parent)
         self.track, self._opener = track, opener
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addLayout(self._texts(number, track), 1)
+        row.addLayout(self._buttons())
+        self._copy_timer = QTimer(self, singleShot=True, interval=2500)
+        self._copy_timer.timeout.connect(lambda: self.copy_button.setText("Copy link"))
+        self.set_player(player)
+
+    def _texts(self, number: int, track: TrackItem) -> QVBoxLayout:
+        """Title, artist and album, the reason it was chosen, the vote buttons and what the last click did."""
         title = QLabel(f"<b>{number}. {_esc(track.title)}</b>")
         who = QLabel(f"{_esc(track.artist)} — <i>{_esc(track.album)}</i>" if track.album else _esc(track.artist),
                      textFormat=Qt.TextFormat.RichText)     # escaped text without a tag would show as "&amp;"
@@ -55,11 +65,25 @@ class TrackRow(QFrame):
         for lab in (title, who, reason):   # long titles wrap: the row fits the column, no sideways scrolling
             lab.setWordWrap(True)
         reason.setEnabled(False)  # the palette's muted text colour, in light and dark themes
-        self.play_button = QToolButton(text="▶ Play")
-        self.play_button.clicked.connect(self._play)
-        self.copy_button = QToolButton(text="Copy link")
-        self.copy_button.setToolTip("Put the link on the clipboard")
-        self.copy_button.clicked.connect(self._copy)
+        self._labels = (title, who)
+        if track.unavailable:   # greyed with the reason; Spotify would only show "unavailable" for it
+            for lab in self._labels:
+                lab.setEnabled(False)
+            reason.setText(f"{_esc(track.reason)} — <b>{_esc(track.unavailable)}</b>")
+            self.setToolTip(track.unavailable)
+        self.state = QLabel("")   # what the last click did ("Liked: …", "Link copied")
+        self.state.setWordWrap(True)
+        self.state.setVisible(False)
+        texts = QVBoxLayout()
+        texts.setSpacing(1)
+        for lab in (title, who, reason):
+            texts.addWidget(lab)
+        texts.addLayout(self._votes())
+        texts.addWidget(self.state)
+        return texts
+
+    def _votes(self) -> QHBoxLayout:
+        """Like, Skip, Not for this mood, and Undo once one is taken."""
         self.feedback_buttons: dict[str, QToolButton] = {}
         votes = QHBoxLayout()
         votes.setSpacing(4)
@@ -76,32 +100,20 @@ class TrackRow(QFrame):
         self.undo_button.setVisible(False)
         votes.addWidget(self.undo_button)
         votes.addStretch()
-        self.state = QLabel("")   # what the last click did ("Liked: …", "Link copied")
-        self.state.setWordWrap(True)
-        self.state.setVisible(False)
-        texts = QVBoxLayout()
-        texts.setSpacing(1)
-        for lab in (title, who, reason):
-            texts.addWidget(lab)
-        texts.addLayout(votes)
-        texts.addWidget(self.state)
-        self._labels = (title, who)
-        if track.unavailable:   # greyed with the reason; Spotify would only show "unavailable" for it
-            for lab in self._labels:
-                lab.setEnabled(False)
-            reason.setText(f"{_esc(track.reason)} — <b>{_esc(track.unavailable)}</b>")
-            self.setToolTip(track.unavailable)
+        return votes
+
+    def _buttons(self) -> QVBoxLayout:
+        """▶ Play and Copy link, on the right."""
+        self.play_button = QToolButton(text="▶ Play")
+        self.play_button.clicked.connect(self._play)
+        self.copy_button = QToolButton(text="Copy link")
+        self.copy_button.setToolTip("Put the link on the clipboard")
+        self.copy_button.clicked.connect(self._copy)
         buttons = QVBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.copy_button)
         buttons.addStretch()
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 6, 8, 6)
-        row.addLayout(texts, 1)
-        row.addLayout(buttons)
-        self._copy_timer = QTimer(self, singleShot=True, interval=2500)
-        self._copy_timer.timeout.connect(lambda: self.copy_button.setText("Copy link"))
-        self.set_player(player)
+        return buttons
 
     def set_player(self, player: str) -> None:
         """Where ▶ Play opens the track (see PLAYERS)."""
