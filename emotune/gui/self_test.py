@@ -119,53 +119,74 @@ def _rows_laid_out(window) -> bool:
     return True
 
 
-def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
-    from emotune.gui.services.session import NO_LANGUAGE_MODEL
+class _Observed:
+    """What the window's workers reported during the self-test, collected from their signals."""
 
-    window, controller, session = parts.window, parts.controller, parts.session
-    outputs, errors, events = [], [], {}
-    batches, analyses = [], []
-    controller.result.connect(lambda o: outputs.append(o) if o.result.classified else None)
-    controller.source_failed.connect(lambda kind, msg, hint: errors.append(f"source {kind}: {msg} {hint}"))
-    controller.models_ready.connect(lambda s: events.setdefault("models", time.monotonic()))
-    session.analysis_done.connect(lambda v: (analyses.append(v), events.setdefault("analysis", time.monotonic())))
-    session.tracks_ready.connect(lambda b: (batches.append(b), events.setdefault("tracks", time.monotonic())))
-    session.tracks_failed.connect(lambda text: errors.append(text))
-    notices: list[str] = []
-    session.notice.connect(notices.append)
-    window.resize(1280, 800)
-    window.show()
-    window.start(str(path))
+    def __init__(self, parts) -> None:
+        self.controller, self.session = parts.controller, parts.session
+        self.outputs: list = []       # classified frames
+        self.errors: list[str] = []
+        self.notices: list[str] = []
+        self.analyses: list = []
+        self.batches: list = []       # track lists
+        self.events: dict[str, float] = {}   # when the models, the first analysis and tracks arrived
+        self.controller.result.connect(lambda o: self.outputs.append(o) if o.result.classified else None)
+        self.controller.source_failed.connect(
+            lambda kind, msg, hint: self.errors.append(f"source {kind}: {msg} {hint}"))
+        self.controller.models_ready.connect(lambda s: self._event("models"))
+        self.session.analysis_done.connect(lambda v: (self.analyses.append(v), self._event("analysis")))
+        self.session.tracks_ready.connect(lambda b: (self.batches.append(b), self._event("tracks")))
+        self.session.tracks_failed.connect(self.errors.append)
+        self.session.notice.connect(self.notices.append)
 
-    def failure() -> str | None:
-        status = controller.model_status
+    def _event(self, name: str) -> None:
+        self.events.setdefault(name, time.monotonic())
+
+    def failure(self) -> str | None:
+        """Why the test cannot pass any more (a model or the source missing), or None."""
+        status = self.controller.model_status
         if status is not None and not status.detector:
             return f"face detector missing: {status.problem}"
         if status is not None and not status.emotion:
             return f"emotion model missing: {status.problem}"
-        return errors[0] if errors else None
+        return self.errors[0] if self.errors else None
 
-    _wait(lambda: len(outputs) >= MIN_RESULTS and any(o.result.faces for o in outputs), timeout_s,
-          "faces with emotions from the sample", failure)
+
+def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_start: float) -> dict:
+    from emotune.gui.services.session import NO_LANGUAGE_MODEL
+
+    window, session = parts.window, parts.session
+    seen = _Observed(parts)
+    window.resize(1280, 800)
+    window.show()
+    window.start(str(path))
+    _wait(lambda: len(seen.outputs) >= MIN_RESULTS and any(o.result.faces for o in seen.outputs), timeout_s,
+          "faces with emotions from the sample", seen.failure)
     if not session.music.available:
         raise SelfTestFailure(f"music recommender missing: {getattr(session.music, 'reason', '')}")
-    _wait(lambda: bool(session.analyst_name), timeout_s, "the analysis engine to load", failure)
+    _wait(lambda: bool(session.analyst_name), timeout_s, "the analysis engine to load", seen.failure)
     if session.analyst_name == NO_LANGUAGE_MODEL and (ggufs := _gguf_files()):
-        why = next((n for n in notices if "Language model not loaded" in n), "no reason given")
+        why = next((n for n in seen.notices if "Language model not loaded" in n), "no reason given")
         raise SelfTestFailure(f"the language model did not load although {ggufs[0]} is there: {why}")
     t_capture = time.monotonic()
     if not session.capture():
         raise SelfTestFailure("no mood could be captured from the sample")
-    _wait(lambda: bool(batches), timeout_s, "the analysis and the recommendations", failure)
-    if not batches[-1].tracks:
-        raise SelfTestFailure(f"the recommender returned no tracks: {batches[-1].note}")
-    _wait(lambda: window.view.frames_shown > 0, 10, "a frame in the view", failure)
+    _wait(lambda: bool(seen.batches), timeout_s, "the analysis and the recommendations", seen.failure)
+    if not seen.batches[-1].tracks:
+        raise SelfTestFailure(f"the recommender returned no tracks: {seen.batches[-1].note}")
+    _wait(lambda: window.view.frames_shown > 0, 10, "a frame in the view", seen.failure)
     if screenshot:   # a list that just arrived wraps its text over a few layout passes: grab it laid out
         _settle(lambda: _rows_laid_out(window), 3.0)
         window.grab().save(screenshot)
+    return _report(parts, seen, path, t_start, t_capture)
+
+
+def _report(parts, seen: _Observed, path: Path, t_start: float, t_capture: float) -> dict:
+    """The self-test's JSON line: what the sample gave, which models ran, and how long each step took."""
+    window, session, outputs, events = parts.window, parts.session, seen.outputs, seen.events
     last = outputs[-1].result
     classified = [o for o in outputs if o.result.timings.faces_classified]
-    status, view = controller.model_status, analyses[-1]
+    status, view = parts.controller.model_status, seen.analyses[-1]
     ms = lambda a, b: round((b - a) * 1000, 1)  # noqa: E731
     return {
         "ok": True,
@@ -178,7 +199,7 @@ def _drive(app, parts, path: Path, timeout_s: float, screenshot: str | None, t_s
                    "analysis": session.analyst_name, "music": session.music.name},
         "analysis_source": view.source,
         "analysis_chars": len(view.text),
-        "tracks": len(batches[-1].tracks),
+        "tracks": len(seen.batches[-1].tracks),
         "frames_shown": window.view.frames_shown,
         "frames_classified": len(outputs),
         "timings_ms": {
