@@ -118,37 +118,10 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
     genres, cover what was measured, and copy no sentence of the worked `examples` (see grounding.py). The
     summary checked is `opening` (the first sentence our code wrote, if any) followed by the reply's. `then`
     is build_schema's forced start, if any: a free part that ran to the grammar's limit was cut mid-word."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        cut = " (the reply was cut off)" if not text.rstrip().endswith("}") else ""
-        raise InvalidReply(f"not valid JSON{cut}: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise InvalidReply("the reply is not a JSON object")
+    data = _parsed(text)
     problems: list[str] = []
     notes: list[str] = []
-    missing = [f for f in FIELDS if f not in data]
-    if missing:
-        raise InvalidReply(f"fields missing: {', '.join(missing)}")
-
-    raw = data["summary"]
-    if then and isinstance(raw, str) and (ended := _whole_clauses(raw, then)) != raw:
-        if ended is None:
-            problems.append("a sentence ran to the length limit and was cut mid-word")
-        else:
-            raw = ended
-            notes.append("a sentence cut at the length limit ends at its last whole clause")
-    summary = _clean_text(raw)
-    if opening and summary:
-        summary = f"{opening} {summary}"   # the first sentence, ours (build_schema's model_first=False)
-    if len(summary) < SUMMARY_MIN_CHARS:
-        problems.append(f"summary too short ({len(summary)} characters)")
-    elif _JSONISH.search(summary):
-        problems.append("summary contains JSON syntax instead of prose")
-    if len(summary) > SUMMARY_MAX_CHARS:
-        summary = truncate_words(summary, SUMMARY_MAX_CHARS)
-        notes.append("summary truncated")
-
+    summary = _summary(data["summary"], then, opening, problems, notes)
     phrases = _clean_list(data["search_phrases"], PHRASE_MAX_CHARS, MAX_PHRASES, notes, "search phrase")
     if phrases is None:
         problems.append("search_phrases is not a list")
@@ -170,6 +143,43 @@ def check_reply(text: str, genres: Sequence[str], measured: MoodSummary | None =
     if problems:
         raise InvalidReply("; ".join(problems))
     return Checked(summary, tuple(phrases), tuple(picked), tuple(notes))
+
+
+def _parsed(text: str) -> dict:
+    """The reply as a JSON object with every field; InvalidReply saying what is wrong otherwise."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        cut = " (the reply was cut off)" if not text.rstrip().endswith("}") else ""
+        raise InvalidReply(f"not valid JSON{cut}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise InvalidReply("the reply is not a JSON object")
+    missing = [f for f in FIELDS if f not in data]
+    if missing:
+        raise InvalidReply(f"fields missing: {', '.join(missing)}")
+    return data
+
+
+def _summary(raw, then: str, opening: str, problems: list[str], notes: list[str]) -> str:
+    """The reply's summary, cleaned, after our `opening` and within the length limits; what is wrong with it
+    goes to `problems`, what was repaired to `notes`."""
+    if then and isinstance(raw, str) and (ended := _whole_clauses(raw, then)) != raw:
+        if ended is None:
+            problems.append("a sentence ran to the length limit and was cut mid-word")
+        else:
+            raw = ended
+            notes.append("a sentence cut at the length limit ends at its last whole clause")
+    summary = _clean_text(raw)
+    if opening and summary:
+        summary = f"{opening} {summary}"   # the first sentence, ours (build_schema's model_first=False)
+    if len(summary) < SUMMARY_MIN_CHARS:
+        problems.append(f"summary too short ({len(summary)} characters)")
+    elif _JSONISH.search(summary):
+        problems.append("summary contains JSON syntax instead of prose")
+    if len(summary) > SUMMARY_MAX_CHARS:
+        summary = truncate_words(summary, SUMMARY_MAX_CHARS)
+        notes.append("summary truncated")
+    return summary
 
 
 def _whole_clauses(summary: str, then: str) -> str | None:
