@@ -231,6 +231,14 @@ class Recommender:
         return bool((kth > bound).all())
 
     def _select(self, pool: _Pool, target: MoodTarget, n: int, spread: bool) -> list[tuple[int, float, float]]:
+        """Up to `n` tracks along `target`: (row, score, distance) for each, in list order."""
+        cand, scores, dists, position_of = self._candidates(pool, target, n)
+        return self._pick(cand, scores, dists, position_of, n, spread)
+
+    def _candidates(self, pool: _Pool, target: MoodTarget, n: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The tracks worth considering for any position of `target`, best first: their rows, their scores and
+        distances at each distinct point of the path, and the point of each list position."""
         points, position_of = np.unique(target.as_array(), axis=0, return_inverse=True)
         position_of = np.asarray(position_of).reshape(-1)
         finite = np.isfinite(pool.base)
@@ -256,9 +264,12 @@ class Recommender:
         else:
             keep = np.arange(len(rows))
         keep = keep[np.argsort(-score_rows[keep].max(axis=1), kind="stable")]
-        cand = rows[keep]
-        scores = score_rows[keep]                                      # (candidates, unique points)
-        dists = dist_rows[keep]
+        return rows[keep], score_rows[keep], dist_rows[keep], position_of   # scores, distances: (candidates, points)
+
+    def _pick(self, cand: np.ndarray, scores: np.ndarray, dists: np.ndarray, position_of: np.ndarray, n: int,
+              spread: bool) -> list[tuple[int, float, float]]:
+        """Fills the list position by position with the best free candidate: a song only once, an artist again
+        only when nothing else is left, and with `spread` genres already in the list held back."""
         artists = self._primary[cand]
         genre_matrix = self._genre_matrix(cand) if spread else None
         genre_used = np.zeros(genre_matrix.shape[1] if genre_matrix is not None else 0, dtype=np.float32)
