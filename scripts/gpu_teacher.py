@@ -1,0 +1,279 @@
+"""Issue 22's teacher on a lent GPU: a wider network than the app can afford, with the data and the
+augmentation on the GPU (issue 13's run augmented in NumPy and kept the H200 only 6-31 % busy), several seeds
+in one call, and every figure the choice needs computed there: PublicTest with flip TTA and faces-crossdomain
+through the app's own crops. What comes back (≤ 8 files, ≤ 16 MiB each) is what the CPU needs to distil.
+
+    # here, once (.data/ and .whl/ are ignored by git)
+    .venv/bin/python scripts/gpu_campaign.py pack --data ../shared/datasets/fer2013 --size 40
+    PYTHONPATH=$PWD .venv/bin/python scripts/gpu_teacher.py pack-crossdomain      # the app's crops, 0.8 MB
+    python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \\
+        --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl keras==3.15.1 optree namex
+    # there (carry .data and .whl); one call of about 9 minutes
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && \\
+        PYTHONPATH=/tmp/site:. KERAS_BACKEND=jax python3 scripts/gpu_teacher.py train --budget 480 \\
+        --seeds 21 22 --out $OUT
+    # here: pick the members (the shipped model may be one) and write the soft targets the trainer reads
+    PYTHONPATH=$PWD .venv/bin/python scripts/gpu_teacher.py combine <files_at>/teacher_probs.npz \\
+        --members 0 1 shipped --out models/distill/gpu-teacher
+
+The recipe is the CPU campaign's (`--preset campaign`) with class weights off, as the shipped model was
+trained, at the width of `--arch` (default `resnet18`, 64-128-256-512, ~11 M parameters). The step
+(scripts/jax_teacher.py) is Keras's documented JAX loop (`stateless_call`), with SGD and Nesterov momentum,
+decoupled weight decay, the same warm-up and cosine schedule and a per-step weight average written out in
+JAX, so the augmentation, the update and the average are one compiled function. The cosine is fitted to the
+budget as in gpu_campaign.py: epoch 2 is timed, and the warm-up's two epochs do not depend on the total.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PACK = ROOT / ".data" / "fer40.npz.xz"
+CROSS = ROOT / ".data" / "crossdomain40.npz"
+SHIPPED_SOFT = ROOT / "models" / "distill" / "teacher_soft.npz"   # the shipped model's own soft predictions
+SHARD_BYTES = 15 * 2**20          # the device tool returns files of at most 16 MiB
+MAX_FILES = 8                     # ... and at most eight of them
+NEUTRAL = 6                       # index in emotune.core.emotions.EMOTIONS
+
+
+def recipe(arch: str, epochs: int):
+    from emotune.training.config import preset
+
+    return preset("campaign").with_overrides(arch=arch, class_weight_power=0.0, epochs=epochs)
+
+
+# --- here: the app's crops of faces-crossdomain -----------------------------------------------------------------
+def pack_crossdomain(out: Path) -> None:
+    """Each photo's largest face as the app crops it (BlazeFace, the card's margin and size, levelled by the eye
+    line), its label, person and set; a photo without a face is left out and counted."""
+    from benchmarks.crossdomain import load_photos
+    from emotune.capture.sources import read_image
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
+    from emotune.inference.preprocessing import prepare_faces
+    from emotune.vision.factory import default_detector
+
+    card = OnnxEmotionClassifier()
+    card.load()
+    detector = default_detector()
+    crops, labels, people, sets, missed = [], [], [], [], 0
+    for photo in load_photos():     # as benchmarks.crossdomain.run_app_path finds and crops the face
+        image = read_image(photo.path)
+        faces = detector.detect_faces(image) if hasattr(detector, "detect_faces") else None
+        boxes = [f.box for f in faces] if faces is not None else detector.detect(image)
+        if not boxes:
+            missed += 1
+            continue
+        crops.append(prepare_faces(image, boxes[:1], card.input_size, card.margin)[0])
+        labels.append(photo.label)
+        people.append(f"{photo.set}/{photo.person}")
+        sets.append(photo.set)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, x=np.stack(crops), label=np.array(labels), person=np.array(people),
+                        set=np.array(sets), missed=missed, size=card.input_size, margin=card.margin)
+    print(f"{out}: {len(crops)} faces ({missed} photos without one), {out.stat().st_size / 1e6:.2f} MB")
+
+
+def scores(p: np.ndarray, y: np.ndarray) -> dict:
+    """Accuracy plain and with flip TTA; with TTA, the share of non-neutral faces called neutral and the
+    neutral recall (faces-crossdomain's figures; its labels use the same indices)."""
+    pred = p.mean(1).argmax(1)
+    others = y != NEUTRAL
+    return {"accuracy": round(float((p[:, 0].argmax(1) == y).mean()), 4),
+            "accuracy_tta": round(float((pred == y).mean()), 4),
+            "non_neutral_called_neutral": round(float((pred[others] == NEUTRAL).mean()), 4) if others.any() else None,
+            "neutral_recall": round(float((pred[~others] == NEUTRAL).mean()), 4) if (~others).any() else None}
+
+
+def save_shards(weights: list[np.ndarray], out: Path, stem: str, budget: int) -> list[str]:
+    """float16 copies of `weights` in files of at most SHARD_BYTES (arr_i numbering continues across them), at
+    most `budget` files; [] when they would not fit."""
+    shards, current, size = [], {}, 0
+    for i, w in enumerate(weights):
+        w16 = w.astype(np.float16)
+        if current and size + w16.nbytes > SHARD_BYTES:
+            shards.append(current)
+            current, size = {}, 0
+        current[f"arr_{i}"] = w16
+        size += w16.nbytes
+    shards.append(current)
+    if len(shards) > budget:
+        return []
+    names = []
+    for k, arrays in enumerate(shards):
+        names.append(f"{stem}.part{k}.npz")
+        np.savez(out / names[-1], **arrays)
+    return names
+
+
+def read_shards(paths: list[Path]) -> list[np.ndarray]:
+    """The weights `save_shards` wrote, as float32, in `get_weights()` order."""
+    arrays: dict[int, np.ndarray] = {}
+    for path in paths:
+        with np.load(path) as z:
+            arrays.update({int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files})
+    return [arrays[i] for i in range(len(arrays))]
+
+
+def train(args) -> int:
+    import keras
+
+    from scripts.gpu_campaign import unpack
+    from scripts.jax_teacher import Teacher, train_seed
+
+    started = time.time()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = (out / "teacher.log").open("a")
+
+    def log(text: str) -> None:
+        line = f"[{time.time() - started:6.0f} s] {text}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
+
+    if args.bf16:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    data = unpack(Path(args.pack))
+    if args.max_train:   # a random subset, as the trainer's max_train (the split is stored class by class)
+        keep = np.sort(np.random.default_rng(0).permutation(len(data.train.y))[:args.max_train])
+        data = replace(data, train=type(data.train)(data.train.x[keep], data.train.y[keep]))
+    cfg = recipe(args.arch, args.max_epochs)
+    spe = len(data.train.y) // cfg.batch_size
+    cross = np.load(args.crossdomain) if Path(args.crossdomain).is_file() else None
+    cross_y = None
+    if cross is not None:
+        from emotune.core.emotions import EMOTIONS
+        cross_y = np.array([EMOTIONS.index(label) for label in cross["label"]])
+    teacher = Teacher(cfg, spe)
+    log(f"{cfg.arch}: {teacher.model.count_params():,} parameters, {len(data.train.y)} faces, {spe} steps an "
+        f"epoch, seeds {args.seeds}, budget {args.budget:.0f} s")
+    files_left = MAX_FILES - 3          # the log, the summary and the probabilities
+    summary = {"recipe": asdict(cfg), "data_sha256": data.sha256, "seeds": []}
+    train_p, val_p, cross_p = [], [], []
+    for k, seed in enumerate(args.seeds):
+        deadline = started + args.budget * (k + 1) / len(args.seeds)
+        last, average, history = train_seed(teacher, data, seed, deadline, args.max_epochs, log)
+        entry = {"seed": seed, "epochs": len(history), "history": history}
+        for name, (tv, ntv) in (("last", last), ("average", average)):
+            entry[f"{name}_publictest"] = scores(teacher.probs(tv, ntv, data.val.x), data.val.y)
+            if cross is not None:
+                entry[f"{name}_crossdomain"] = scores(teacher.probs(tv, ntv, cross["x"]), cross_y)
+        tv, ntv = average                  # the average is the teacher (it scored higher in every CPU run)
+        train_p.append(teacher.probs(tv, ntv, data.train.x))
+        val_p.append(teacher.probs(tv, ntv, data.val.x))
+        if cross is not None:
+            cross_p.append(teacher.probs(tv, ntv, cross["x"]))
+        entry["weights"] = save_shards(teacher.weights(tv, ntv), out, f"seed{seed}-average", files_left)
+        files_left -= len(entry["weights"])
+        summary["seeds"].append(entry)
+        log(f"seed {seed}: average {entry['average_publictest']}"
+            + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
+    np.savez_compressed(out / "teacher_probs.npz", train=np.stack(train_p).astype(np.float16),
+                        val=np.stack(val_p).astype(np.float16),
+                        cross=np.stack(cross_p).astype(np.float16) if cross_p else np.zeros(0),
+                        seeds=np.array(args.seeds), data_sha256=data.sha256)
+    (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
+    log(f"done in {time.time() - started:.0f} s")
+    return 0
+
+
+# --- here: the chosen members' soft targets ---------------------------------------------------------------------
+def shipped_probs(x: np.ndarray) -> np.ndarray:
+    """(n, 2, 7) raw probabilities of the shipped model for faces and their mirror images."""
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
+    from scripts.teacher_soft_targets import teacher_probs
+
+    model = OnnxEmotionClassifier(tta=False)
+    model.load()
+    return teacher_probs([model], x)
+
+
+def combine(args) -> int:
+    """The mean of the chosen members (seed indices and/or 'shipped'), scored on PublicTest and
+    faces-crossdomain, written as teacher_soft.npz + .json in the trainer's format."""
+    from benchmarks.detection_set import fer_dir
+    from emotune.core.emotions import EMOTIONS
+    from emotune.training.data import load_fer
+
+    got = np.load(args.probs)
+    data = load_fer(fer_dir(), 40)
+    if str(got["data_sha256"]) != data.sha256:
+        raise SystemExit("these probabilities were computed on other FER2013 data")
+    if got["train"].shape[1] != len(data.train.y):
+        raise SystemExit(f"{args.probs} covers {got['train'].shape[1]} training faces, not all "
+                         f"{len(data.train.y)}: a smoke run's (--max-train)")
+    cross = np.load(args.crossdomain)
+    cross_y = np.array([EMOTIONS.index(label) for label in cross["label"]])
+    if got["cross"].shape[1:2] != (len(cross_y),):
+        raise SystemExit(f"{args.probs} holds no probabilities for the {len(cross_y)} crops of {args.crossdomain}: "
+                         "train with the same pack-crossdomain file")
+    members, names = [], []
+    for member in args.members:
+        if member == "shipped":
+            with np.load(SHIPPED_SOFT) as z:
+                train_p = z["probs"].astype(np.float32)
+            members.append((train_p, shipped_probs(data.val.x), shipped_probs(cross["x"])))
+        else:
+            k = int(member)
+            members.append(tuple(got[part][k].astype(np.float32) for part in ("train", "val", "cross")))
+            member = f"seed {int(got['seeds'][k])}"
+        names.append(member)
+    train_p, val_p, cross_p = (np.mean([m[i] for m in members], axis=0) for i in range(3))
+    report = {"members": names, "publictest": scores(val_p, data.val.y), "crossdomain": scores(cross_p, cross_y)}
+    print(json.dumps(report, indent=1))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "teacher_soft.npz", probs=train_p.astype(np.float16), y=data.train.y.astype(np.int8))
+    meta = {"teachers": names, "probabilities_file": Path(args.probs).name,
+            "probabilities_sha256": hashlib.sha256(Path(args.probs).read_bytes()).hexdigest(),
+            "data_sha256": data.sha256, "faces": len(data.train.y), "input_size": 40,
+            "order": "emotune.training.data.load_fer(...).train, in its order; [:, 0] the picture, [:, 1] its "
+                     "mirror image (flipped left-right)",
+            "values": "mean of the teachers' raw softmax probabilities (no temperature, no logit bias), float16",
+            "train_accuracy_of_teacher": round(float((train_p[:, 0].argmax(1) == data.train.y).mean()), 4),
+            "scores": report}
+    (out / "teacher_soft.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {out / 'teacher_soft.npz'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    pc = sub.add_parser("pack-crossdomain", help="here: the app's crops of faces-crossdomain")
+    pc.add_argument("--out", type=Path, default=CROSS)
+    tr = sub.add_parser("train", help="there: train the seeds and write their probabilities")
+    tr.add_argument("--pack", type=Path, default=PACK)
+    tr.add_argument("--crossdomain", type=Path, default=CROSS)
+    tr.add_argument("--arch", default="resnet18")
+    tr.add_argument("--seeds", type=int, nargs="+", default=[21, 22])
+    tr.add_argument("--budget", type=float, default=480.0, help="seconds for all seeds, compilation included")
+    tr.add_argument("--max-epochs", type=int, default=100)
+    tr.add_argument("--max-train", type=int, default=0, help="only this many training faces (smoke runs)")
+    tr.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                    help="bfloat16 arithmetic with float32 weights (default on; off for CPU smoke runs)")
+    tr.add_argument("--out", type=Path, required=True)
+    co = sub.add_parser("combine", help="here: the chosen members' soft targets for the CPU trainer")
+    co.add_argument("probs", type=Path, help="teacher_probs.npz from the train step")
+    co.add_argument("--members", nargs="+", required=True, help="seed indices (0, 1, ...) and/or 'shipped'")
+    co.add_argument("--crossdomain", type=Path, default=CROSS)
+    co.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    if args.command == "pack-crossdomain":
+        pack_crossdomain(args.out)
+        return 0
+    return train(args) if args.command == "train" else combine(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
