@@ -54,33 +54,21 @@ def recipe(arch: str, epochs: int):
 
 # --- here: the app's crops of faces-crossdomain -----------------------------------------------------------------
 def pack_crossdomain(out: Path) -> None:
-    """Each photo's largest face as the app crops it (BlazeFace, the card's margin and size, levelled by the eye
-    line), its label, person and set; a photo without a face is left out and counted."""
-    from benchmarks.crossdomain import load_photos
-    from emotune.capture.sources import read_image
+    """Each photo's largest face as the app crops it (scripts/distill_report.py's crops: BlazeFace, the card's
+    margin and size, levelled by the eye line), its label, person and set; photos without a face are left out
+    and counted."""
     from emotune.inference.onnx_classifier import OnnxEmotionClassifier
-    from emotune.inference.preprocessing import prepare_faces
-    from emotune.vision.factory import default_detector
+    from scripts.distill_report import crossdomain_crops
 
     card = OnnxEmotionClassifier()
     card.load()
-    detector = default_detector()
-    crops, labels, people, sets, missed = [], [], [], [], 0
-    for photo in load_photos():     # as benchmarks.crossdomain.run_app_path finds and crops the face
-        image = read_image(photo.path)
-        faces = detector.detect_faces(image) if hasattr(detector, "detect_faces") else None
-        boxes = [f.box for f in faces] if faces is not None else detector.detect(image)
-        if not boxes:
-            missed += 1
-            continue
-        crops.append(prepare_faces(image, boxes[:1], card.input_size, card.margin)[0])
-        labels.append(photo.label)
-        people.append(f"{photo.set}/{photo.person}")
-        sets.append(photo.set)
+    crops, found, photos = crossdomain_crops(card.margin, card.input_size)
+    kept = [p for p, ok in zip(photos, found) if ok]
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, x=np.stack(crops), label=np.array(labels), person=np.array(people),
-                        set=np.array(sets), missed=missed, size=card.input_size, margin=card.margin)
-    print(f"{out}: {len(crops)} faces ({missed} photos without one), {out.stat().st_size / 1e6:.2f} MB")
+    np.savez_compressed(out, x=crops[found], label=np.array([p.label for p in kept]),
+                        person=np.array([f"{p.set}/{p.person}" for p in kept]), set=np.array([p.set for p in kept]),
+                        missed=int((~found).sum()), size=card.input_size, margin=card.margin)
+    print(f"{out}: {len(kept)} faces ({int((~found).sum())} photos without one), {out.stat().st_size / 1e6:.2f} MB")
 
 
 def scores(p: np.ndarray, y: np.ndarray) -> dict:
