@@ -103,7 +103,10 @@ class Teacher:
                 m = 0.9 * m - lr * gw
                 new_tv.append(w + 0.9 * m - lr * gw)
                 new_mom.append(m)
-            avg = [decay * a + (1 - decay) * v for a, v in zip(avg, new_tv + list(ntv))]
+            # the random generator's state (uint32, for dropout) is carried, not averaged: averaging would turn it
+            # into floats, and the changed type would compile the step a second time
+            avg = [decay * a + (1 - decay) * v if jnp.issubdtype(v.dtype, jnp.floating) else v
+                   for a, v in zip(avg, new_tv + list(ntv))]
             right = jnp.mean(jnp.argmax(pred, -1) == jnp.argmax(y, -1))
             return (new_tv, list(ntv), new_mom, avg, n + 1), value, right
 
