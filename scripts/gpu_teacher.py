@@ -166,11 +166,12 @@ def train(args) -> int:
         summary["seeds"].append(entry)
         log(f"seed {seed}: average {entry['average_publictest']}"
             + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
-    np.savez_compressed(out / "teacher_probs.npz", train=np.stack(train_p).astype(np.float16),
-                        val=np.stack(val_p).astype(np.float16),
-                        cross=np.stack(cross_p).astype(np.float16) if cross_p else np.zeros(0),
-                        seeds=np.array(args.seeds), data_sha256=data.sha256)
-    (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
+        # written after every seed: a call cut short still brings back the seeds it finished
+        np.savez_compressed(out / "teacher_probs.npz", train=np.stack(train_p).astype(np.float16),
+                            val=np.stack(val_p).astype(np.float16),
+                            cross=np.stack(cross_p).astype(np.float16) if cross_p else np.zeros(0),
+                            seeds=np.array(args.seeds[:k + 1]), data_sha256=data.sha256)
+        (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(f"done in {time.time() - started:.0f} s")
     return 0
 
