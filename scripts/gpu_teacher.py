@@ -154,14 +154,17 @@ def train(args) -> int:
         last, average, history = train_seed(teacher, data, seed, deadline, args.max_epochs, log)
         entry = {"seed": seed, "epochs": len(history), "history": history}
         for name, (tv, ntv) in (("last", last), ("average", average)):
-            entry[f"{name}_publictest"] = scores(teacher.probs(tv, ntv, data.val.x), data.val.y)
+            val = teacher.probs(tv, ntv, data.val.x)
+            entry[f"{name}_publictest"] = scores(val, data.val.y)
             if cross is not None:
-                entry[f"{name}_crossdomain"] = scores(teacher.probs(tv, ntv, cross["x"]), cross_y)
-        tv, ntv = average                  # the average is the teacher (it scored higher in every CPU run)
+                real = teacher.probs(tv, ntv, cross["x"])
+                entry[f"{name}_crossdomain"] = scores(real, cross_y)
+        # the average is the teacher (it scored higher in every CPU run): the loop ended on its probabilities
+        tv, ntv = average
         train_p.append(teacher.probs(tv, ntv, data.train.x))
-        val_p.append(teacher.probs(tv, ntv, data.val.x))
+        val_p.append(val)
         if cross is not None:
-            cross_p.append(teacher.probs(tv, ntv, cross["x"]))
+            cross_p.append(real)
         entry["weights"] = save_shards(teacher.weights(tv, ntv), out, f"seed{seed}-average", files_left)
         files_left -= len(entry["weights"])
         summary["seeds"].append(entry)
@@ -178,14 +181,6 @@ def train(args) -> int:
 
 
 # --- here: the chosen members' soft targets ---------------------------------------------------------------------
-def shipped_probs(x: np.ndarray) -> np.ndarray:
-    """(n, 2, 7) raw probabilities of the shipped model for faces and their mirror images."""
-    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
-    from scripts.teacher_soft_targets import teacher_probs
-
-    model = OnnxEmotionClassifier(tta=False)
-    model.load()
-    return teacher_probs([model], x)
 
 
 def combine(args) -> int:
@@ -193,7 +188,9 @@ def combine(args) -> int:
     faces-crossdomain, written as teacher_soft.npz + .json in the trainer's format."""
     from benchmarks.detection_set import fer_dir
     from emotune.core.emotions import EMOTIONS
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
     from emotune.training.data import load_fer
+    from scripts.teacher_soft_targets import ORDER, VALUES, teacher_probs, write_soft_targets
 
     got = np.load(args.probs)
     data = load_fer(fer_dir(), 40)
@@ -209,10 +206,12 @@ def combine(args) -> int:
                          "train with the same pack-crossdomain file")
     members, names = [], []
     for member in args.members:
-        if member == "shipped":
+        if member == "shipped":   # its Training predictions are committed; PublicTest and the crops are quick
+            shipped = OnnxEmotionClassifier(tta=False)
+            shipped.load()
             with np.load(SHIPPED_SOFT) as z:
                 train_p = z["probs"].astype(np.float32)
-            members.append((train_p, shipped_probs(data.val.x), shipped_probs(cross["x"])))
+            members.append((train_p, teacher_probs([shipped], data.val.x), teacher_probs([shipped], cross["x"])))
         else:
             k = int(member)
             members.append(tuple(got[part][k].astype(np.float32) for part in ("train", "val", "cross")))
@@ -223,17 +222,12 @@ def combine(args) -> int:
     print(json.dumps(report, indent=1))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "teacher_soft.npz", probs=train_p.astype(np.float16), y=data.train.y.astype(np.int8))
     meta = {"teachers": names, "probabilities_file": Path(args.probs).name,
             "probabilities_sha256": hashlib.sha256(Path(args.probs).read_bytes()).hexdigest(),
-            "data_sha256": data.sha256, "faces": len(data.train.y), "input_size": 40,
-            "order": "emotune.training.data.load_fer(...).train, in its order; [:, 0] the picture, [:, 1] its "
-                     "mirror image (flipped left-right)",
-            "values": "mean of the teachers' raw softmax probabilities (no temperature, no logit bias), float16",
-            "train_accuracy_of_teacher": round(float((train_p[:, 0].argmax(1) == data.train.y).mean()), 4),
-            "scores": report}
-    (out / "teacher_soft.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"wrote {out / 'teacher_soft.npz'}")
+            "data_sha256": data.sha256, "faces": len(data.train.y), "input_size": 40, "order": ORDER,
+            "values": VALUES, "scores": report}
+    agree = write_soft_targets(out, train_p, data.train.y, meta)
+    print(f"wrote {out / 'teacher_soft.npz'}; the teacher agrees with {agree:.1%} of the Training labels")
     return 0
 
 

@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT_DIR = ROOT / "models" / "distill"
 CHUNK = 2048
+ORDER = ("emotune.training.data.load_fer(...).train, in its order; [:, 0] the picture, [:, 1] its mirror image "
+         "(flipped left-right)")
+VALUES = "mean of the teachers' raw softmax probabilities (no temperature, no logit bias), float16"
 
 
 def sha256(path: Path) -> str:
@@ -67,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     train = data.train
     meta = {"teachers": [{"file": str(Path(path).name), "sha256": sha256(path)} for path in paths],
             "data_sha256": data.sha256, "faces": len(train), "input_size": models[0].input_size,
-            "order": "emotune.training.data.load_fer(...).train, in its order; [:, 0] the picture, [:, 1] its "
-                     "mirror image (flipped left-right)",
-            "values": "mean of the teachers' raw softmax probabilities (no temperature, no logit bias), float16"}
+            "order": ORDER, "values": VALUES}
     args.out.mkdir(parents=True, exist_ok=True)
     partial, final = args.out / "teacher_soft.partial.npz", args.out / "teacher_soft.npz"
     probs = np.zeros((len(train), 2, 7), np.float16)
@@ -88,16 +89,24 @@ def main(argv: list[str] | None = None) -> int:
         np.savez(tmp, probs=probs, done=done, meta=json.dumps(meta))
         tmp.replace(partial)
         print(f"{done}/{len(train)} faces, {time.perf_counter() - t0:.0f} s", flush=True)
-    agree = float((probs[:, 0].argmax(1) == train.y).mean())
-    meta["train_accuracy_of_teacher"] = round(agree, 4)
-    tmp = args.out / "teacher_soft.tmp.npz"
-    np.savez_compressed(tmp, probs=probs, y=train.y.astype(np.int8))
-    tmp.replace(final)
-    (args.out / "teacher_soft.json").write_text(json.dumps(meta, indent=2) + "\n")
+    agree = write_soft_targets(args.out, probs, train.y, meta)
     partial.unlink(missing_ok=True)
     print(f"wrote {final} ({final.stat().st_size / 1e6:.2f} MB); the teacher agrees with {agree:.1%} of the "
           "Training labels")
     return 0
+
+
+def write_soft_targets(out: Path, probs: np.ndarray, labels: np.ndarray, meta: dict) -> float:
+    """teacher_soft.npz (float16 `probs`, the labels) and teacher_soft.json (`meta` and the teacher's agreement
+    with the labels) in `out`, the files the trainer reads (emotune.training.soft_targets); the npz is replaced
+    only once complete. Returns the agreement."""
+    agree = float((probs[:, 0].argmax(1) == labels).mean())
+    tmp = out / "teacher_soft.tmp.npz"
+    np.savez_compressed(tmp, probs=probs.astype(np.float16), y=labels.astype(np.int8))
+    tmp.replace(out / "teacher_soft.npz")
+    meta = meta | {"train_accuracy_of_teacher": round(agree, 4)}
+    (out / "teacher_soft.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return agree
 
 
 if __name__ == "__main__":
