@@ -26,6 +26,22 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True)
+def _gui_thread_gc(request):
+    """A Qt test collects cycles on its GUI thread only, as the app does (emotune.gui.gui_thread_gc): a window
+    an earlier test dropped must not be destroyed in this test's capture or LLM thread. Torn down last, it
+    ends with one full collection here, which takes the test's own windows with it."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    from emotune.gui.gui_thread_gc import GuiThreadCollector
+
+    request.getfixturevalue("qapp")
+    collector = GuiThreadCollector().start()
+    yield
+    collector.stop()
+
+
 def _require(path: Path, what: str) -> Path:
     if not path.exists():
         pytest.skip(f"{what} not found at {path}: set EMOTUNE_SHARED to the folder holding datasets/")

@@ -22,6 +22,7 @@ from emotune.appdirs import AppDirs
 from emotune.capture import VideoSource, list_cameras, open_source
 from emotune.gui import settings as keys
 from emotune.gui.crash import CrashReporter
+from emotune.gui.gui_thread_gc import GuiThreadCollector
 from emotune.gui.main_window import MainWindow
 from emotune.gui.presenters.source_presenter import SourceSpec
 from emotune.gui.services.interfaces import AnalysisService, MusicService
@@ -136,7 +137,8 @@ def single_threaded_opencv() -> None:
 
 
 def make_qapplication(argv: list[str] | None = None) -> QApplication:
-    """The QApplication with names, icon and DPI policy set (call once, before any widget)."""
+    """The QApplication with names, icon and DPI policy set, and Python's cycle collector moved to its thread
+    (gui_thread_gc). Call once, before any widget."""
     app = QApplication.instance()
     if app is not None:
         return app
@@ -147,6 +149,7 @@ def make_qapplication(argv: list[str] | None = None) -> QApplication:
     app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setDesktopFileName("emotune")
     single_threaded_opencv()
+    GuiThreadCollector(app).start()   # owned by the app: collects on the GUI thread for as long as it lives
     icon = asset_path("emotune.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
