@@ -156,12 +156,17 @@ def test_the_qt_binding_keeps_its_references_to_none():
     """PySide6/shiboken6 6.12.0 on Python 3.11 drops a reference to None on every Qt call that returns nothing;
     the window (and the bundle, which freezes this PySide6) then dies with "deallocating None" after some
     seconds of painting. Python 3.12+ has an immortal None, so there it does no harm. Fix: PySide6 < 6.12."""
-    code = textwrap.dedent("""
+    calls = 1000
+    # the first call sets something up and, in about one process in fifty (it depends on the hash seed), drops
+    # one reference to None on the way, which CI once read as the bug: the check starts after a first call, and
+    # the bug loses one per call, so half of them is the line
+    code = textwrap.dedent(f"""
         import sys
         from PySide6.QtCore import QTimer
         timer = QTimer()
+        timer.setInterval(5)
         before = sys.getrefcount(None)
-        for _ in range(100):
+        for _ in range({calls}):
             timer.setInterval(5)
         lost = before - sys.getrefcount(None)
         for _ in range(max(lost, 0)):    # give them back, so this check itself ends cleanly
@@ -170,13 +175,15 @@ def test_the_qt_binding_keeps_its_references_to_none():
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert result.returncode == 0, result.stderr[-2000:]
+    printed = result.stdout.split()
+    assert printed, result.stderr[-2000:]
     import PySide6
 
-    assert int(result.stdout.split()[-1]) <= 0, (
+    assert int(printed[-1]) < calls // 2, (
         f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} loses a reference to None on every "
         "Qt call that returns nothing: the window crashes with 'deallocating None'. Install PySide6-Essentials<6.12 "
         "(or run on Python 3.12+).")
+    assert result.returncode == 0, result.stderr[-2000:]   # (with the bug, the first call's loss aborts it at exit)
 
 
 def test_llama_cpp_hook_collects_the_shared_library():
