@@ -3,10 +3,10 @@
 Python collects reference cycles in whichever thread happens to allocate when a threshold is crossed. The capture,
 inference and LLM threads allocate all the time, so a cycle holding a widget or another QObject (a closed window,
 a finished capture worker with an exception's traceback) could be destroyed in one of them, and a Qt object must
-be destroyed in its own thread: the test suite crashed now and then that way (a whole window collected in an
-LLM pool thread). So automatic collection is switched off while the app runs and a timer on the GUI thread
-collects instead, against Python's own thresholds. Reference counting still frees everything else at once, in
-any thread; only cycles wait for the timer.
+be destroyed in its own thread. The window tests crashed now and then, and a spy found a whole window collected
+in an LLM pool thread there. So automatic collection is switched off while the app runs and a timer on the GUI
+thread collects instead, against Python's own thresholds. Reference counting still frees everything else at
+once, in any thread; only cycles wait for the timer.
 """
 from __future__ import annotations
 
