@@ -1,5 +1,6 @@
 """Cycles that hold Qt objects die on the GUI thread (emotune.gui.gui_thread_gc), however busy the other threads
-are: without it a window a test had dropped was once destroyed in an LLM pool thread, and the suite crashed."""
+are: without it, windows that earlier tests had dropped were found destroyed in an LLM pool thread, in the window
+tests that crashed now and then."""
 from __future__ import annotations
 
 import gc
