@@ -72,6 +72,13 @@ def pack_crossdomain(out: Path) -> None:
     print(f"{out}: {len(kept)} faces ({int((~found).sum())} photos without one), {out.stat().st_size / 1e6:.2f} MB")
 
 
+def cross_labels(cross) -> np.ndarray:
+    """The packed crops' labels as indices into emotune.core.emotions.EMOTIONS."""
+    from emotune.core.emotions import EMOTIONS
+
+    return np.array([EMOTIONS.index(label) for label in cross["label"]])
+
+
 def scores(p: np.ndarray, y: np.ndarray) -> dict:
     """Accuracy plain and with flip TTA; with TTA, the share of non-neutral faces called neutral and the
     neutral recall (faces-crossdomain's figures; its labels use the same indices)."""
@@ -139,10 +146,7 @@ def train(args) -> int:
     cfg = recipe(args.arch, args.max_epochs)
     spe = len(data.train.y) // cfg.batch_size
     cross = np.load(args.crossdomain) if Path(args.crossdomain).is_file() else None
-    cross_y = None
-    if cross is not None:
-        from emotune.core.emotions import EMOTIONS
-        cross_y = np.array([EMOTIONS.index(label) for label in cross["label"]])
+    cross_y = cross_labels(cross) if cross is not None else None
     teacher = Teacher(cfg, spe)
     log(f"{cfg.arch}: {teacher.model.count_params():,} parameters, {len(data.train.y)} faces, {spe} steps an "
         f"epoch, seeds {args.seeds}, budget {args.budget:.0f} s")
@@ -153,17 +157,20 @@ def train(args) -> int:
         deadline = started + args.budget * (k + 1) / len(args.seeds)
         last, average, history = train_seed(teacher, data, seed, deadline, args.max_epochs, log)
         entry = {"seed": seed, "epochs": len(history), "history": history}
+        scored = {}
         for name, (tv, ntv) in (("last", last), ("average", average)):
             val = teacher.probs(tv, ntv, data.val.x)
             entry[f"{name}_publictest"] = scores(val, data.val.y)
-            if cross is not None:
-                real = teacher.probs(tv, ntv, cross["x"])
+            real = teacher.probs(tv, ntv, cross["x"]) if cross is not None else None
+            if real is not None:
                 entry[f"{name}_crossdomain"] = scores(real, cross_y)
-        # the average is the teacher (it scored higher in every CPU run): the loop ended on its probabilities
+            scored[name] = val, real
+        # the average is the teacher (it scored higher in every CPU run); its probabilities are kept, not recomputed
         tv, ntv = average
+        val, real = scored["average"]
         train_p.append(teacher.probs(tv, ntv, data.train.x))
         val_p.append(val)
-        if cross is not None:
+        if real is not None:
             cross_p.append(real)
         entry["weights"] = save_shards(teacher.weights(tv, ntv), out, f"seed{seed}-average", files_left)
         files_left -= len(entry["weights"])
@@ -187,7 +194,6 @@ def combine(args) -> int:
     """The mean of the chosen members (seed indices and/or 'shipped'), scored on PublicTest and
     faces-crossdomain, written as teacher_soft.npz + .json in the trainer's format."""
     from benchmarks.detection_set import fer_dir
-    from emotune.core.emotions import EMOTIONS
     from emotune.inference.onnx_classifier import OnnxEmotionClassifier
     from emotune.training.data import load_fer
     from scripts.teacher_soft_targets import ORDER, VALUES, teacher_probs, write_soft_targets
@@ -200,7 +206,7 @@ def combine(args) -> int:
         raise SystemExit(f"{args.probs} covers {got['train'].shape[1]} training faces, not all "
                          f"{len(data.train.y)}: a smoke run's (--max-train)")
     cross = np.load(args.crossdomain)
-    cross_y = np.array([EMOTIONS.index(label) for label in cross["label"]])
+    cross_y = cross_labels(cross)
     if got["cross"].shape[1:2] != (len(cross_y),):
         raise SystemExit(f"{args.probs} holds no probabilities for the {len(cross_y)} crops of {args.crossdomain}: "
                          "train with the same pack-crossdomain file")
