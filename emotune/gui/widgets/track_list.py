@@ -194,6 +194,20 @@ class TrackList(QWidget):
         super().__init__(parent)
         self._player = player if player in PLAYERS else "spotify"
         self._opener = opener
+        self._can_save = False
+        self._tracks: tuple[TrackItem, ...] = ()
+        self.note = QLabel("Press “Capture mood” to get tracks for your mood.")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._mode_row(mode))      # two rows: in one, the five buttons were cut at the minimum width
+        layout.addLayout(self._player_row())
+        layout.addWidget(self.note)
+        layout.addWidget(self._list_area(), 1)
+        self._update_save()
+
+    def _mode_row(self, mode: str) -> QHBoxLayout:
+        """Match / Lift (one of them checked) and Refresh."""
         self.match_button = QPushButton("Match my mood", checkable=True)
         self.lift_button = QPushButton("Lift my mood", checkable=True)
         self.match_button.setToolTip("Tracks that fit how you feel now")
@@ -208,11 +222,19 @@ class TrackList(QWidget):
         self.refresh_button = QPushButton("↻ Refresh")
         self.refresh_button.setToolTip("Other tracks for the same mood")
         self.refresh_button.clicked.connect(self.refresh_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.match_button)
+        row.addWidget(self.lift_button)
+        row.addStretch()
+        row.addWidget(self.refresh_button)
+        return row
+
+    def _player_row(self) -> QHBoxLayout:
+        """Where ▶ Play opens tracks (a menu of PLAYERS) and Save as playlist."""
         self.save_button = QPushButton("Save as playlist")
         self.save_button.setToolTip("Save the playable tracks as a private playlist in your Spotify account "
                                     "(File → Connect Spotify… first)")
         self.save_button.clicked.connect(self.save_requested)
-        self._can_save = False
         self.player_button = QToolButton()
         self.player_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         # the style's own arrow is drawn over the end of the text: the text carries its own
@@ -231,17 +253,14 @@ class TrackList(QWidget):
             self.player_actions[key] = action
         self.player_button.setMenu(menu)
         self._show_player()
-        self.note = QLabel("Press “Capture mood” to get tracks for your mood.")
-        self.note.setWordWrap(True)
-        top = QHBoxLayout()            # two rows: in one, the five buttons were cut at the minimum width
-        top.addWidget(self.match_button)
-        top.addWidget(self.lift_button)
-        top.addStretch()
-        top.addWidget(self.refresh_button)
-        second = QHBoxLayout()
-        second.addWidget(self.player_button)
-        second.addStretch()
-        second.addWidget(self.save_button)
+        row = QHBoxLayout()
+        row.addWidget(self.player_button)
+        row.addStretch()
+        row.addWidget(self.save_button)
+        return row
+
+    def _list_area(self) -> QScrollArea:
+        """The rows, in a scroll area that wraps them to its width."""
         self._rows_box = QWidget()
         self._rows = QVBoxLayout(self._rows_box)
         self._rows.setContentsMargins(0, 0, 0, 0)
@@ -253,14 +272,7 @@ class TrackList(QWidget):
         scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)   # rows wrap to the width
         self.scroll = scroll
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addLayout(second)
-        layout.addWidget(self.note)
-        layout.addWidget(scroll, 1)
-        self._tracks: tuple[TrackItem, ...] = ()
-        self._update_save()
+        return scroll
 
     def mode(self) -> str:
         return "lift" if self.lift_button.isChecked() else "match"
