@@ -105,13 +105,16 @@ def _settle(predicate: Callable[[], bool], timeout_s: float) -> None:
 
 
 def _rows_laid_out(window) -> bool:
-    """True when every visible track row is as tall as its wrapped text needs at its width."""
+    """True when every track row is shown and as tall as its wrapped text needs at its width (a list that has
+    just arrived is not shown yet: grabbed then, the picture had the track count over an empty list)."""
     from emotune.gui.widgets.track_list import TrackRow
 
     for row in window.findChildren(TrackRow):
         layout = row.layout()
-        if not row.isVisible() or layout is None:
+        if layout is None:
             continue
+        if not row.isVisible():
+            return False
         need = layout.totalHeightForWidth(row.width()) if layout.hasHeightForWidth() else \
             row.minimumSizeHint().height()
         if row.height() < need:
