@@ -197,6 +197,36 @@ def test_a_campaign_resumes_from_its_committed_weights_alone(tmp_path):
     assert not np.allclose(model.get_weights()[0], saved.get_weights()[0])  # it trained on from epoch 1
 
 
+def test_a_bfloat16_run_computes_in_bfloat16_and_resumes_so_from_its_committed_weights(tmp_path):
+    """The wider teachers train in bfloat16 over float32 weights; a later session, holding only the committed
+    weights and state, must continue in bfloat16, and the rest of the process keeps float32."""
+    import shutil
+
+    import keras
+
+    from emotune.training.models import build_model
+    from emotune.training.trainer import LAST_WEIGHTS, STATE, read_state, train
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=16, warmup_epochs=0.0, seed=7,
+                      precision="bfloat16")
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    for name in (STATE, LAST_WEIGHTS):
+        shutil.copy(tmp_path / "run" / name, committed / name)
+    train(data, TrainConfig(arch="tiny", input_size=24), committed, resume=True, verbose=0)
+    assert read_state(committed)["epochs_done"] == 2
+    model = keras.models.load_model(committed / "checkpoint.keras")
+    assert model.layers[2].dtype_policy.name == "mixed_bfloat16" and model.output.dtype == "float32"
+    with np.load(committed / LAST_WEIGHTS) as stored:
+        assert {str(stored[f].dtype) for f in stored.files} == {"float32"}
+    assert keras.config.dtype_policy().name == "float32"
+    assert build_model("tiny", 24).layers[2].dtype_policy.name == "float32"
+    with pytest.raises(ValueError, match="unknown precision 'half'"):
+        build_model("tiny", 24, precision="half")
+
+
 def test_the_weight_average_is_scored_each_epoch_and_carried_across_a_resume(tmp_path):
     """With `ema_decay` the run keeps a moving average of the weights beside them, scores it on PublicTest every
     epoch, keeps it in ema.weights.npz, and a resume from the committed files continues that average."""

@@ -41,6 +41,8 @@ class TrainConfig:
     # Fine-tuning: a .keras model (same arch and input size) whose weights a fresh run starts from; "" = random.
     init_weights: str = ""
     seed: int = 1234
+    # "bfloat16": layers compute in bfloat16 over float32 weights (models.build_model), for the wider teachers.
+    precision: str = "float32"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -178,13 +178,13 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
         return keras.models.load_model(run_dir / CHECKPOINT)
     from emotune.training.models import build_model
 
-    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    model = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
     compile_model(model, cfg, steps_per_epoch)
     _load_weights(model, run_dir / LAST_WEIGHTS)
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
     if not (run_dir / BEST).is_file() and (run_dir / BEST_WEIGHTS).is_file():
-        best = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+        best = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
         _load_weights(best, run_dir / BEST_WEIGHTS)
         _save_atomic(best, run_dir / BEST)
     return model
@@ -264,7 +264,7 @@ def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool) -> _
     from emotune.training.models import build_model
 
     keras.utils.set_random_seed(cfg.seed)
-    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    model = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
     compile_model(model, cfg, _steps_per_epoch(data, cfg))
     if cfg.init_weights:
         _start_from(model, cfg.init_weights)
