@@ -14,6 +14,7 @@ from emotune.capture import VideoSource, open_source
 from emotune.gui import settings as keys
 from emotune.gui.accessibility import name_controls
 from emotune.gui.dialogs.settings_dialog import SettingsDialog
+from emotune.gui.dialogs.spotify_login import SpotifyLoginDialog
 from emotune.gui.menus import build_menus
 from emotune.gui.presenters.mood_presenter import MoodPresenter
 from emotune.gui.presenters.session_presenter import SessionPresenter
@@ -55,7 +56,7 @@ class MainWindow(QMainWindow):
         self.controller, self.session, self.settings, self.tasks = controller, session, settings, tasks
         self.shutdown_hooks: list[Callable[[], object]] = []
         self.journal_view: QWidget | None = None   # the Journal tab, when the journal is attached
-        self.spotify_login: QWidget | None = None  # the last File → Connect Spotify… window (EngineWiring)
+        self.spotify_login: SpotifyLoginDialog | None = None  # the last File → Connect Spotify… window
         self._closed = False
         self.setWindowTitle("EmoTune")
         self.setMinimumSize(*MINIMUM_SIZE)
@@ -145,6 +146,12 @@ class MainWindow(QMainWindow):
             self.controller.inference_worker.set_interval(self.settings.get(keys.INFERENCE_INTERVAL_MS))
             self.status.showMessage("Settings saved.", 6000)
             self.settings_saved.emit()
+
+    def open_spotify_login(self) -> SpotifyLoginDialog:
+        """File → Connect Spotify…'s window, which shows where to log in; EngineWiring runs the login and tells
+        it how it went."""
+        self.spotify_login = SpotifyLoginDialog(self)
+        return self.spotify_login
 
     def _toggle_fullscreen(self, on: bool) -> None:
         self.showFullScreen() if on else self.showNormal()

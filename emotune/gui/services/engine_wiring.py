@@ -90,9 +90,7 @@ class EngineWiring:
                                       "there explains how to create one.", 10000)
             window.open_settings()
             return
-        from emotune.gui.dialogs.spotify_login import SpotifyLoginDialog
-
-        dialog = window.spotify_login = SpotifyLoginDialog(window)
+        dialog = window.open_spotify_login()
         window.status.showMessage("Connecting Spotify: approve EmoTune in your browser…", 30000)
 
         def done(user) -> None:
