@@ -316,3 +316,22 @@ def test_train_and_eval_commands_end_to_end(tiny_csv, tmp_path, capsys, monkeypa
     report = json.loads(capsys.readouterr().out)
     assert report["faces"] == 21 and len(report["confusion_matrix_tta"]) == 7
     assert main(["eval", "--data", str(tmp_path / "nothing"), "--model", str(out)]) == 2
+
+
+def test_train_resume_reads_the_data_at_the_stored_runs_input_size(tiny_csv, tmp_path, capsys, monkeypatch):
+    """`--resume --run-dir` continues the run stored there even without its --preset: the default preset's 48 px
+    data must not be fed to the campaign's 40 px run."""
+    from emotune.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_csv), "--preset", "campaign", "--arch", "tiny", "--epochs", "1",
+                 "--batch-size", "16", "--quiet", "--run-dir", str(run)]) == 0
+    state = json.loads((run / "state.json").read_text())
+    assert state["config"]["input_size"] == 40
+    state["config"]["epochs"] = 2     # one more epoch for the resume to run
+    (run / "state.json").write_text(json.dumps(state))
+    capsys.readouterr()
+    assert main(["train", "--data", str(tiny_csv), "--run-dir", str(run), "--resume", "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith("resuming tiny at epoch 2 of 2 on 84 faces")
+    assert json.loads((run / "state.json").read_text())["epochs_done"] == 2

@@ -53,18 +53,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from emotune.training.config import TrainConfig
     from emotune.training.data import DatasetError, load_fer
-    from emotune.training.trainer import ResumeError, train
+    from emotune.training.trainer import ResumeError, read_state, train
 
+    run_dir = args.run_dir or Path("runs") / args.preset
+    stored = read_state(run_dir) if args.resume else None
     try:
-        cfg = recipe(args)
+        # a resumed run is the run stored in run_dir: its data must come at its input size, whatever --preset says
+        cfg = TrainConfig.from_dict(stored["config"]) if stored else recipe(args)
         data = load_fer(args.data, cfg.input_size, args.cache_dir)
     except (ValueError, DatasetError, OSError) as exc:
         print(f"emotune train: {exc}", file=sys.stderr)
         return 2
-    run_dir = args.run_dir or Path("runs") / args.preset
-    print(f"training {cfg.arch} ({args.preset}) on {len(data.train)} faces, validating on {len(data.val)}; "
-          f"checkpoints in {run_dir}", flush=True)
+    what = f"resuming {cfg.arch} at epoch {stored['epochs_done'] + 1} of {cfg.epochs}" if stored else \
+        f"training {cfg.arch} ({args.preset})"
+    print(f"{what} on {len(data.train)} faces, validating on {len(data.val)}; checkpoints in {run_dir}", flush=True)
     try:
         result = train(data, cfg, run_dir, resume=args.resume, verbose=0 if args.quiet else 2,
                        on_epoch=None if args.quiet else lambda row: print(
