@@ -221,6 +221,8 @@ def test_a_bfloat16_run_computes_in_bfloat16_and_resumes_so_from_its_committed_w
     assert model.layers[2].dtype_policy.name == "mixed_bfloat16" and model.output.dtype == "float32"
     with np.load(committed / LAST_WEIGHTS) as stored:
         assert {str(stored[f].dtype) for f in stored.files} == {"float32"}
+    best = keras.models.load_model(tmp_path / "run" / "best.keras")   # what --export ships computes as the app does
+    assert best.layers[2].dtype_policy.name == "float32"
     assert keras.config.dtype_policy().name == "float32"
     assert build_model("tiny", 24).layers[2].dtype_policy.name == "float32"
     with pytest.raises(ValueError, match="unknown precision 'half'"):

@@ -184,7 +184,7 @@ def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
     if not (run_dir / BEST).is_file() and (run_dir / BEST_WEIGHTS).is_file():
-        best = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
+        best = build_model(cfg.arch, cfg.input_size, cfg.dropout)   # float32, as _keep_best writes it
         _load_weights(best, run_dir / BEST_WEIGHTS)
         _save_atomic(best, run_dir / BEST)
     return model
@@ -213,12 +213,24 @@ def _start_from(model, path: str) -> None:
     model.set_weights(weights)
 
 
-def _keep_best(model, run_dir: Path, state: dict, epoch: int, weights: str) -> None:
-    """The model as it is now becomes the best checkpoint; `state` records which epoch and which weights
-    ("last" or the "ema" average) it is."""
-    _save_atomic(model, run_dir / BEST)
+def _in_float32(model, cfg: TrainConfig):
+    """The model itself, or for a bfloat16 run a float32 twin with its weights: what `--export` and the ONNX
+    export read must compute as the app does."""
+    if cfg.precision == "float32":
+        return model
+    from emotune.training.models import build_model
+
+    twin = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _keep_best(run: _Progress, model, run_dir: Path, epoch: int, weights: str) -> None:
+    """The model as it is now becomes the best checkpoint (in float32); the run's state records which epoch and
+    which weights ("last" or the "ema" average) it is."""
+    _save_atomic(_in_float32(model, run.cfg), run_dir / BEST)
     _save_atomic(model, run_dir / BEST_WEIGHTS)
-    state["best"] = {"epoch": epoch, "weights": weights}
+    run.state["best"] = {"epoch": epoch, "weights": weights}
 
 
 def _write_state(run_dir: Path, state: dict) -> None:
@@ -297,7 +309,7 @@ def _score_and_keep(run: _Progress, average: WeightAverage | None, x_val: np.nda
     _save_atomic(model, run_dir / LAST_WEIGHTS)
     if val_acc > run.best_acc:
         run.best_acc = float(val_acc)
-        _keep_best(model, run_dir, run.state, epoch, "last")
+        _keep_best(run, model, run_dir, epoch, "last")
     if average:
         average.save(run_dir / EMA_WEIGHTS)
         trained = model.get_weights()
@@ -305,7 +317,7 @@ def _score_and_keep(run: _Progress, average: WeightAverage | None, x_val: np.nda
         row["ema_val_accuracy"] = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[1])
         if row["ema_val_accuracy"] > run.best_acc:
             run.best_acc = row["ema_val_accuracy"]
-            _keep_best(model, run_dir, run.state, epoch, "ema")
+            _keep_best(run, model, run_dir, epoch, "ema")
         model.set_weights(trained)
 
 
