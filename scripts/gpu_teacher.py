@@ -74,9 +74,9 @@ def pack_crossdomain(out: Path) -> None:
 
 def cross_labels(cross) -> np.ndarray:
     """The packed crops' labels as indices into emotune.core.emotions.EMOTIONS."""
-    from emotune.core.emotions import EMOTIONS
+    from emotune.core.emotions import index_of
 
-    return np.array([EMOTIONS.index(label) for label in cross["label"]])
+    return np.array([index_of(str(label)) for label in cross["label"]])
 
 
 def scores(p: np.ndarray, y: np.ndarray) -> dict:
