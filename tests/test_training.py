@@ -229,6 +229,29 @@ def test_a_bfloat16_run_computes_in_bfloat16_and_resumes_so_from_its_committed_w
         build_model("tiny", 24, precision="half")
 
 
+def test_a_bfloat16_run_goes_on_in_float32_on_a_machine_without_bfloat16_units(tmp_path):
+    """bfloat16 is emulated, 7-10x slower, on CPUs without AMX: a run begun on one with it must be able to go on
+    in float32 from its full checkpoint, keeping its schedule and recording where the arithmetic changed."""
+    import keras
+
+    from emotune.training.models import cpu_has_bfloat16, precision_of
+    from emotune.training.trainer import read_state, train
+
+    data = _synthetic_data()
+    cfg = TrainConfig(arch="tiny", input_size=24, epochs=2, batch_size=16, warmup_epochs=0.0, seed=7,
+                      precision="bfloat16")
+    _interrupted_after_one_epoch(data, cfg, tmp_path / "run")
+    train(data, cfg, tmp_path / "run", resume=True, precision="float32", verbose=0)
+    state = read_state(tmp_path / "run")
+    assert state["epochs_done"] == 2 and state["config"]["precision"] == "float32"
+    assert state["precision_changes"] == [{"from_epoch": 2, "precision": "float32"}]
+    model = keras.models.load_model(tmp_path / "run" / "checkpoint.keras")
+    assert precision_of(model) == "float32"
+    assert int(model.optimizer.iterations) == 2 * -(-len(data.train) // cfg.batch_size)
+    assert cpu_has_bfloat16("flags\t\t: fpu avx2 avx512f amx_bf16 amx_tile\n")
+    assert not cpu_has_bfloat16("flags\t\t: fpu fma avx2 vaes\nbugs\t\t: amx_bf16\n")
+
+
 def test_the_weight_average_is_scored_each_epoch_and_carried_across_a_resume(tmp_path):
     """With `ema_decay` the run keeps a moving average of the weights beside them, scores it on PublicTest every
     epoch, keeps it in ema.weights.npz, and a resume from the committed files continues that average."""
@@ -337,3 +360,26 @@ def test_train_resume_reads_the_data_at_the_stored_runs_input_size(tiny_csv, tmp
     assert main(["train", "--data", str(tiny_csv), "--run-dir", str(run), "--resume", "--quiet"]) == 0
     assert capsys.readouterr().out.startswith("resuming tiny at epoch 2 of 2 on 84 faces")
     assert json.loads((run / "state.json").read_text())["epochs_done"] == 2
+
+
+def test_train_warns_when_bfloat16_would_be_emulated_and_resumes_in_float32(tiny_csv, tmp_path, capsys, monkeypatch):
+    """Asked for bfloat16 where it is emulated, `emotune train` says so and how to avoid it; `--resume --precision
+    float32` then goes on in float32 and says it."""
+    from emotune.cli.main import main
+    from emotune.training import models
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(models, "bfloat16_is_native", lambda: False)   # the machine, not the code, decides this
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(tiny_csv), "--preset", "smoke", "--epochs", "1", "--quiet",
+                 "--precision", "bfloat16", "--run-dir", str(run)]) == 0
+    assert "no bfloat16 units" in capsys.readouterr().err
+    state = json.loads((run / "state.json").read_text())
+    state["config"]["epochs"] = 2
+    (run / "state.json").write_text(json.dumps(state))
+    assert main(["train", "--data", str(tiny_csv), "--run-dir", str(run), "--resume", "--quiet",
+                 "--precision", "float32"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("resuming tiny at epoch 2 of 2 in float32 (it ran in bfloat16 so far)")
+    assert "bfloat16 units" not in out.err
+    assert json.loads((run / "state.json").read_text())["config"]["precision"] == "float32"

@@ -47,7 +47,8 @@ def register(subparsers) -> None:
                                           "weights (the distill preset starts from the shipped model)")
     p.add_argument("--precision", choices=("float32", "bfloat16"),
                    help="bfloat16: layers compute in bfloat16 over float32 weights, faster for the wider nets on "
-                        "CPUs with AMX and on GPUs (default float32)")
+                        "CPUs with AMX and on GPUs, much slower elsewhere (default float32; with --resume it "
+                        "replaces the run's own)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run)
 
@@ -68,9 +69,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     what = f"resuming {cfg.arch} at epoch {stored['epochs_done'] + 1} of {cfg.epochs}" if stored else \
         f"training {cfg.arch} ({args.preset})"
+    if stored and args.precision and args.precision != cfg.precision:
+        what += f" in {args.precision} (it ran in {cfg.precision} so far)"
     print(f"{what} on {len(data.train)} faces, validating on {len(data.val)}; checkpoints in {run_dir}", flush=True)
+    _warn_if_bfloat16_is_emulated(args.precision or cfg.precision)
     try:
-        result = train(data, cfg, run_dir, resume=args.resume, verbose=0 if args.quiet else 2,
+        result = train(data, cfg, run_dir, resume=args.resume, precision=args.precision,
+                       verbose=0 if args.quiet else 2,
                        on_epoch=None if args.quiet else lambda row: print(
                            f"epoch {row['epoch']}: train acc {row['accuracy']:.3f}, val acc "
                            f"{row['val_accuracy']:.3f} ({row['seconds']:.0f}s)", flush=True))
@@ -101,6 +106,15 @@ def recipe(args: argparse.Namespace):
         warmup_epochs=args.warmup_epochs, soft_targets=_unless_none(args.soft_targets), soft_weight=args.soft_weight,
         init_weights=_unless_none(args.init_weights), augment=AUGMENTS[args.augment] if args.augment else None,
         precision=args.precision)
+
+
+def _warn_if_bfloat16_is_emulated(precision: str) -> None:
+    from emotune.training.models import bfloat16_is_native
+
+    if precision == "bfloat16" and not bfloat16_is_native():
+        print("emotune train: warning: this machine has no bfloat16 units (no GPU, no AMX or AVX-512 BF16 on the "
+              "CPU), so bfloat16 is emulated and runs several times slower than float32; add --precision float32 "
+              "(a resumed run goes on from its weights)", file=sys.stderr, flush=True)
 
 
 def _unless_none(path: str | None) -> str | None:

@@ -170,17 +170,23 @@ def _load_weights(model, path: Path) -> None:
 
 
 def _resume_model(run_dir: Path, cfg: TrainConfig, steps_per_epoch: int, epochs_done: int):
-    """The model to continue: the full checkpoint when there is one, else a fresh model with the committed
-    weights whose schedule is moved on to `epochs_done` (the optimiser's moments restart from zero)."""
+    """The model to continue: the full checkpoint when there is one in `cfg.precision`, else a fresh model with
+    the checkpoint's or the committed weights whose schedule is moved on to `epochs_done` (the optimiser's
+    moments restart from zero)."""
     import keras
 
-    if (run_dir / CHECKPOINT).is_file():
-        return keras.models.load_model(run_dir / CHECKPOINT)
-    from emotune.training.models import build_model
+    from emotune.training.models import build_model, precision_of
 
+    if (run_dir / CHECKPOINT).is_file():
+        checkpoint = keras.models.load_model(run_dir / CHECKPOINT)
+        if precision_of(checkpoint) == cfg.precision:
+            return checkpoint
+        weights = checkpoint.get_weights()   # to go on in other arithmetic: its weights, a fresh optimiser
+    else:
+        weights = _read_weights(run_dir / LAST_WEIGHTS)
     model = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
     compile_model(model, cfg, steps_per_epoch)
-    _load_weights(model, run_dir / LAST_WEIGHTS)
+    model.set_weights(weights)
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(epochs_done * steps_per_epoch)
     if not (run_dir / BEST).is_file() and (run_dir / BEST_WEIGHTS).is_file():
@@ -256,8 +262,10 @@ class _Progress:
     best_acc: float
 
 
-def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool) -> _Progress:
-    """A new run of `cfg`, or with `resume` the run stored in `run_dir` (its own config: the same run)."""
+def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool, precision: str | None) -> _Progress:
+    """A new run of `cfg`, or with `resume` the run stored in `run_dir` (its own config: the same run), in
+    `precision` when given: the arithmetic belongs to the machine, not the recipe (the weights are float32
+    either way), so a bfloat16 run begun on a CPU with AMX can go on in float32 on one without."""
     import keras
 
     state = read_state(run_dir) if resume else None
@@ -269,12 +277,18 @@ def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool) -> _
             raise ResumeError(f"the checkpoint in {run_dir} was trained on other data (hash differs)")
         cfg = TrainConfig.from_dict(state["config"])
         start = int(state["epochs_done"])
+        if precision and precision != cfg.precision:
+            log.info("%s continues in %s from epoch %d (it ran in %s)", run_dir, precision, start + 1, cfg.precision)
+            cfg = cfg.with_overrides(precision=precision)
+            state["config"] = cfg.to_dict()
+            state.setdefault("precision_changes", []).append({"from_epoch": start + 1, "precision": precision})
         model = _resume_model(run_dir, cfg, _steps_per_epoch(data, cfg), start)
         log.info("resuming %s at epoch %d of %d", run_dir, start + 1, cfg.epochs)
         return _Progress(cfg, model, state, start, list(state["history"]),
                          float(state.get("best_val_accuracy", 0.0)))
     from emotune.training.models import build_model
 
+    cfg = cfg.with_overrides(precision=precision)
     keras.utils.set_random_seed(cfg.seed)
     model = build_model(cfg.arch, cfg.input_size, cfg.dropout, cfg.precision)
     compile_model(model, cfg, _steps_per_epoch(data, cfg))
@@ -322,14 +336,15 @@ def _score_and_keep(run: _Progress, average: WeightAverage | None, x_val: np.nda
 
 
 def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, verbose: int = 2,
-          on_epoch: Callable[[dict], None] | None = None) -> TrainResult:
+          on_epoch: Callable[[dict], None] | None = None, precision: str | None = None) -> TrainResult:
     """Trains `cfg` on `data` into `run_dir`; with `resume`, continues from its last checkpoint (and its
-    stored config, so a resumed run is the same run)."""
+    stored config, so a resumed run is the same run). `precision`, when given, replaces the config's
+    arithmetic, a resumed run's included."""
     import keras
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    run = _open_run(data, cfg, run_dir, resume)
+    run = _open_run(data, cfg, run_dir, resume, precision)
     cfg, model, state, history = run.cfg, run.model, run.state, run.history
     x_train, y_train, soft = _training_set(data, cfg)
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
