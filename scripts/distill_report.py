@@ -10,7 +10,8 @@ PrivateTest is scored only with --private, for the one candidate that would ship
 With --soup each weight file is also averaged with the shipped model's weights (a "model soup": free at
 inference), with the batch-norm statistics re-estimated on Training pictures for the averaged weights; with
 --ensemble the two models' probabilities are averaged (twice the cost a face: a teacher, not a model to ship);
---ensemble-all averages the shipped model with every weight file given (a teacher of several independent runs).
+--ensemble-all averages the shipped model with every weight file given (a teacher of several independent runs,
+each in the architecture its own run names).
 
 The detector and the crop do not depend on the model, so the crops are found once and kept in
 runs/cache/crossdomain_crops.npz.
@@ -95,6 +96,22 @@ def row(name: str, model, data, crops, found, photos, card: dict, prior_fix: np.
     return out
 
 
+def run_model(path: Path, cfg):
+    """The model of a weight file, in the architecture its own run's state.json names (so an ensemble can mix
+    widths), else `cfg`'s; the input size must be `cfg`'s, the size the faces were read at."""
+    from emotune.training.config import TrainConfig
+    from emotune.training.models import build_model
+    from emotune.training.trainer import _read_weights, read_state
+
+    state = read_state(path.parent)
+    own = TrainConfig.from_dict(state["config"]) if state else cfg
+    if own.input_size != cfg.input_size:
+        raise SystemExit(f"{path} is for {own.input_size} px faces, the others for {cfg.input_size} px")
+    model = build_model(own.arch, own.input_size, own.dropout)
+    model.set_weights(_read_weights(path))
+    return model
+
+
 class Ensemble:
     """Several models as one: their probabilities averaged (the `predict` that `probs` calls)."""
 
@@ -169,11 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     teacher = keras.models.load_model(ROOT / "models" / "emotion_cnn.keras", compile=False)
     rows.append(row("teacher", teacher, data, crops, found, photos, card))
     print(format_row(rows[-1]), flush=True)
-    student = build_model(cfg.arch, cfg.input_size, cfg.dropout)
     default = [args.run_dir / "last.weights.npz"] if (args.run_dir / "last.weights.npz").is_file() else []
     weight_files = default if args.weights is None else args.weights
     for path in weight_files:
-        student.set_weights(_read_weights(path))
+        student = run_model(path, cfg)
         fix = prior_correction(cfg, data.train.y) if args.prior_correct else None
         rows.append(row(path.name, student, data, crops, found, photos, card, fix))
         print(format_row(rows[-1]), flush=True)
@@ -190,17 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             print(format_row(rows[-1]), flush=True)
             np.savez(args.run_dir / f"soup-{path.stem}.weights.npz", *soup.get_weights())
     if args.ensemble_all:
-        members = [teacher]
-        for path in weight_files:
-            members.append(build_model(cfg.arch, cfg.input_size, cfg.dropout))
-            members[-1].set_weights(_read_weights(path))
+        members = [teacher] + [run_model(path, cfg) for path in weight_files]
         rows.append(row(f"ensemble(shipped + {len(weight_files)})", Ensemble(*members), data, crops, found, photos,
                         card))
         print(format_row(rows[-1]), flush=True)
     if args.private:
-        for name, model in (("teacher", teacher), (args.private.name, student)):
-            if model is student:
-                student.set_weights(_read_weights(args.private))
+        for name, model in (("teacher", teacher), (args.private.name, run_model(args.private, cfg))):
             plain = float((probs(model, data.test.x, False).argmax(1) == data.test.y).mean())
             flip = float((probs(model, data.test.x, True).argmax(1) == data.test.y).mean())
             print(f"PrivateTest {name}: {plain:.2%} plain, {flip:.2%} flip (model alone, no bias)")
