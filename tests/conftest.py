@@ -172,3 +172,36 @@ def with_prompt_state(home: Path, states: Path | None) -> Path:
     if states is not None:
         shutil.copytree(states, home / "cache" / "llm", dirs_exist_ok=True)
     return home
+
+
+@pytest.fixture(scope="module")
+def prompt_states(tmp_path_factory) -> Path:
+    """The folder where the module's analyst kept its evaluated fixed prompt (see `analyst`)."""
+    return tmp_path_factory.mktemp("prompt-states")
+
+
+@pytest.fixture(scope="module")
+def analyst(gguf, prompt_states):
+    """The module's model, warmed up once: its evaluated fixed prompt (~1,000 tokens, the costliest step of a
+    fresh model on a small machine) is also kept in `prompt_states`, so that tests about something else than
+    that evaluation start a fresh model from it (`saved_prompt`) instead of evaluating it again."""
+    from benchmarks.bench_llm import GENRES
+    from emotune.llm.analyst import Analyst
+    from tests.llm_checks import BUDGET_S, SEED
+
+    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S, prompt_cache_dir=prompt_states)
+    assert analyst.load(), analyst.error
+    assert analyst.warm_up(GENRES) and analyst.prompt_restored == 0
+    yield analyst
+    analyst.engine.close()
+
+
+@pytest.fixture
+def saved_prompt(analyst, gguf, prompt_states) -> Path:
+    """The module analyst's evaluated fixed prompt (instructions, GENRES and the neutral worked example), as
+    the prompt cache wrote it."""
+    from emotune.llm.runtime import prompt_cache
+
+    path = prompt_cache.cache_file(prompt_states, gguf, analyst.engine.n_ctx)
+    assert path.stat().st_size > 1_000_000
+    return path

@@ -1,14 +1,12 @@
-"""The analysis with the real SmolLM2-135M-Instruct GGUF through llama-cpp-python: load progress, streaming,
-schema-valid results over varied histories, fallback with a clear reason for missing, truncated, damaged
-and foreign files, cancellation, a user-chosen model file, the time budget, and `emotune analyze`."""
+"""The analysis with the real SmolLM2-135M-Instruct GGUF through llama-cpp-python: load progress, the kept
+evaluated prompt, schema-valid results over varied histories, the model's own reading of made and hand-set moods,
+a user-chosen or downloaded model file, another chat template, and `emotune analyze`. Stopping and failing are
+in test_llm_control.py."""
 from __future__ import annotations
 
 import json
-import logging
-import os
 import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -19,54 +17,12 @@ from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME
 from emotune.llm.prompt import (EXAMPLE_SENTENCES, build_messages, example_key, longest_prompt_chars, reply_start,
                                 time_anchor)
 from emotune.llm.runtime import prompt_cache
-from emotune.llm.schema import MAX_GENRES, MAX_PHRASES, MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
+from emotune.llm.schema import MAX_TOKENS, SUMMARY_MAX_CHARS, build_schema, check_reply
 from emotune.llm.targets import music_targets
-from emotune.llm.values import MOOD_LABELS, SOURCES
+from emotune.llm.values import MOOD_LABELS
+from tests.llm_checks import BUDGET_S, SEED, assert_valid
 
 pytestmark = pytest.mark.slow
-SEED = 1234
-# these tests require the model's own reply; the app's 30 s budget would hand it to the fallback on a busy
-# machine (the budget itself is tested with a fake clock)
-BUDGET_S = 900.0
-
-
-@pytest.fixture(scope="module")
-def prompt_states(tmp_path_factory) -> Path:
-    """The folder where the module's analyst kept its evaluated fixed prompt (see `analyst`)."""
-    return tmp_path_factory.mktemp("prompt-states")
-
-
-@pytest.fixture(scope="module")
-def analyst(gguf, prompt_states) -> Analyst:
-    """The module's model, warmed up once: its evaluated fixed prompt (~1,000 tokens, the costliest step of a
-    fresh model on a small machine) is also kept in `prompt_states`, so that tests about something else than
-    that evaluation start a fresh model from it (`saved_prompt`) instead of evaluating it again."""
-    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=BUDGET_S, prompt_cache_dir=prompt_states)
-    assert analyst.load(), analyst.error
-    assert analyst.warm_up(GENRES) and analyst.prompt_restored == 0
-    yield analyst
-    analyst.engine.close()
-
-
-@pytest.fixture
-def saved_prompt(analyst, gguf, prompt_states) -> Path:
-    """The module analyst's evaluated fixed prompt (instructions, GENRES and the neutral worked example), as
-    the prompt cache wrote it."""
-    path = prompt_cache.cache_file(prompt_states, gguf, analyst.engine.n_ctx)
-    assert path.stat().st_size > 1_000_000
-    return path
-
-
-def _assert_valid(result, request, llm: bool = True) -> None:
-    """A well-formed analysis; with `llm` (the real model loaded) one the model wrote, never the fallback.
-    The music's numbers are the measured ones whoever wrote the words (the model writes none)."""
-    assert result.source in (("llm", "llm-retry") if llm else SOURCES), (result.source, result.reason)
-    assert result.mood in MOOD_LABELS
-    targets = music_targets(request.summary, request.goal)
-    assert (result.target_valence, result.target_energy) == (targets.valence, targets.energy)
-    assert 0 < len(result.summary) <= SUMMARY_MAX_CHARS
-    assert len(result.search_phrases) <= MAX_PHRASES and all(0 < len(p) <= 40 for p in result.search_phrases)
-    assert len(result.genres) <= MAX_GENRES and set(result.genres) <= set(request.catalog_genres)
 
 
 def test_load_reports_progress_and_is_lazy_and_once(gguf):
@@ -102,7 +58,7 @@ def test_warm_up_evaluates_the_fixed_prompt_once(gguf):
     system, example = (llama.tokenize(messages[i]["content"].encode()) for i in (0, 2))
     assert llama.n_tokens > len(system) + len(example)    # the system message and the example are evaluated
     request = varied_requests(2, seed=12)[1]
-    _assert_valid(analyst.analyze(request), request)
+    assert_valid(analyst.analyze(request), request)
     assert not Analyst(None).warm_up(GENRES)
     analyst.engine.close()
 
@@ -136,7 +92,7 @@ def test_a_damaged_prompt_state_is_evaluated_again_and_replaced(gguf, tmp_path, 
         analyst = Analyst.for_model(gguf, seed=SEED, prompt_cache_dir=tmp_path, time_budget_s=BUDGET_S)
         assert analyst.warm_up(GENRES)
         restored.append(analyst.prompt_restored)
-        _assert_valid(analyst.analyze(request), request)
+        assert_valid(analyst.analyze(request), request)
         analyst.engine.close()
     assert restored[0] == 0 and restored[1] > 300
 
@@ -222,7 +178,7 @@ def test_results_are_schema_valid_over_varied_histories(varied_runs):
     """Six varied histories: the model answers every one itself, each reply passing the checks, and what is
     shown is only checked text: the measured first sentence at once, then the whole summary once it is valid."""
     for request, result, shown, reply in varied_runs:
-        _assert_valid(result, request)
+        assert_valid(result, request)
         assert not result.cancelled and result.model == DEFAULT_MODEL_NAME
         assert shown == [measured_opening(request.summary), result.summary]
         checked = check_reply(reply, request.catalog_genres, request.summary, request.time_of_day,
@@ -246,7 +202,7 @@ def test_issue_25_histories_get_the_models_own_reading(analyst, seed):
     for made in issue_histories():
         request = AnalysisRequest(made.history.summary(), hour=19, catalog_genres=GENRES)
         result = pinned.analyze(request)
-        _assert_valid(result, request)
+        assert_valid(result, request)
         assert problems(made, result.to_json(), 0.0) == [], (made.name, result.summary)
 
 
@@ -262,7 +218,7 @@ def test_a_mood_set_by_hand_gets_the_models_reading(analyst, emotion):
     request = AnalysisRequest(summary, hour=14, goal="lift" if emotion in ("sad", "angry") else "match",
                               catalog_genres=GENRES)
     result = Analyst(analyst.engine, seed=SEED, time_budget_s=BUDGET_S).analyze(request)
-    _assert_valid(result, request)
+    assert_valid(result, request)
     assert result.summary.startswith(f"You set your mood to {emotion}. This afternoon, ")
     assert "measured" not in result.summary and "%" not in result.summary
 
@@ -291,7 +247,7 @@ def test_each_worked_examples_evaluated_prompt_is_kept_and_put_back(gguf, saved_
     results = [analyst.analyze(r) for r in (a, b, a)]
     assert analyst.engine.prefixes.restored >= 1
     for request, result in zip((a, b, a), results):
-        _assert_valid(result, request)
+        assert_valid(result, request)
     assert analyst.last_generation.finish_reason == "stop"    # the restored prefix gave a complete reply
     analyst.engine.close()
 
@@ -317,119 +273,6 @@ def test_only_checked_text_is_shown(varied_runs):
         assert shown == [measured_opening(request.summary), result.summary]
 
 
-def test_cancel_stops_a_running_generation(analyst):
-    cancel = threading.Event()
-    pieces: list[str] = []
-
-    def on_text(text: str) -> None:
-        pieces.append(text)
-        cancel.set()                      # stop as soon as the first words appear
-
-    result = analyst.analyze(varied_requests(1, seed=8)[0], on_text=on_text, cancel=cancel)
-    assert result.cancelled and result.source == "fallback" and result.reason == "cancelled"
-    assert len(pieces) == 1 and analyst.last_generation.finish_reason == "stopped"
-
-
-def test_a_newer_request_cancels_the_older_one(analyst):
-    old_request, new_request = varied_requests(2, seed=9)
-    started, results = threading.Event(), {}
-
-    def older() -> None:
-        results["old"] = analyst.analyze(old_request, on_text=lambda text: started.set())
-
-    worker = threading.Thread(target=older)
-    worker.start()
-    assert started.wait(120)
-    results["new"] = analyst.analyze(new_request)
-    worker.join(120)
-    assert results["old"].cancelled and "newer request" in results["old"].reason
-    assert not results["new"].cancelled and analyst.last_generation.finish_reason == "stop"
-
-
-def test_time_budget_ends_a_slow_generation_cleanly(gguf):
-    """A clock that jumps past the budget once the summary starts: generation stops, the fallback comes."""
-    now = [0.0]
-    slow = Analyst.for_model(gguf, seed=SEED, time_budget_s=5.0, clock=lambda: now[0])
-
-    def on_text(text: str) -> None:
-        now[0] += 100.0
-
-    result = slow.analyze(varied_requests(1, seed=3)[0], on_text=on_text)
-    assert result.source == "fallback" and not result.cancelled
-    assert result.reason == "the time budget of 5 s ran out"
-    assert slow.last_generation.finish_reason == "stopped"
-    slow.engine.close()
-
-
-class _TrueAfter:
-    """A cancel flag that turns true on its n-th look: stops llama.cpp at a known point without timing."""
-
-    def __init__(self, looks: int) -> None:
-        self.looks = looks
-
-    def is_set(self) -> bool:
-        self.looks -= 1
-        return self.looks < 0
-
-
-def test_cancel_and_time_budget_stop_the_prompt_evaluation_too(gguf, caplog):
-    """Without warm-up the first analysis evaluates ~1,100 prompt tokens before any token comes out (seconds
-    here, a minute with a 7B model). Cancel and the time budget reach into that evaluation (llama.cpp's abort
-    callback), and the model stays usable afterwards. llama.cpp's own report of the decode it gave up
-    ("failed to decode") is no warning: the user asked for it (closing the window mid-analysis logged it)."""
-    caplog.set_level(logging.WARNING, logger="emotune.llm.llama_cpp")
-    ticks = [0.0]
-
-    def clock() -> float:                 # every look at the clock is 10 ms later
-        ticks[0] += 0.01
-        return ticks[0]
-
-    analyst = Analyst.for_model(gguf, seed=SEED, time_budget_s=5.0, clock=clock)
-    request = varied_requests(2, seed=6)[1]
-    result = analyst.analyze(request, cancel=_TrueAfter(50))
-    assert result.cancelled and result.reason == "cancelled"
-    assert analyst.last_generation.chunks == 0 and analyst.last_generation.finish_reason == "stopped"
-    result = analyst.analyze(request)     # the budget runs out ~500 looks in: still in the prompt
-    assert result.reason == "the time budget of 5 s ran out" and analyst.last_generation.chunks == 0
-    assert [r.getMessage() for r in caplog.records if r.name == "emotune.llm.llama_cpp"] == []
-    analyst.time_budget_s = 1e9
-    result = analyst.analyze(request)
-    _assert_valid(result, request)
-    assert not result.cancelled and analyst.last_generation.chunks > 10
-    analyst.engine.close()
-
-
-def test_retry_then_fallback_when_replies_stay_invalid(analyst):
-    """With too few tokens the JSON cannot close: one retry, then the fallback says why."""
-    tight = Analyst(analyst.engine, seed=SEED, max_tokens=12)
-    result = tight.analyze(varied_requests(1, seed=6)[0])
-    assert result.source == "fallback" and "invalid twice" in result.reason and "token limit" in result.reason
-
-
-def _broken_files(gguf: Path, folder: Path) -> dict[str, tuple[Path, str]]:
-    data = gguf.read_bytes()
-    truncated = folder / "truncated.gguf"
-    truncated.write_bytes(data[: len(data) // 2])
-    foreign = folder / "photo.gguf"
-    foreign.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2_000_000))
-    damaged = folder / "damaged.gguf"     # a valid layout whose architecture llama.cpp does not know
-    damaged.write_bytes(data.replace(b"llama", b"lxxma", 1))
-    return {"missing": (folder / "missing.gguf", "not found"), "truncated": (truncated, "truncated"),
-            "foreign": (foreign, "not a GGUF model file"), "damaged": (damaged, "llama.cpp could not load")}
-
-
-def test_broken_or_missing_model_gives_the_fallback_with_a_clear_reason(gguf, tmp_path):
-    request = varied_requests(1, seed=1)[0]
-    for kind, (path, why) in _broken_files(gguf, tmp_path).items():
-        analyst = Analyst.for_model(path)
-        messages: list[str] = []
-        assert not analyst.load(lambda f, m: messages.append(m)), kind
-        assert why in analyst.error and why in messages[-1], (kind, analyst.error)
-        result = analyst.analyze(request)
-        _assert_valid(result, request, llm=False)
-        assert result.source == "fallback" and why in result.reason and not result.cancelled, kind
-
-
 def test_user_chosen_model_file_is_used(gguf, tmp_path):
     """A GGUF the user picked (same file under another name and folder, standing in for a larger model)."""
     chosen = tmp_path / "my models" / "Llama-3.2-3B-Instruct Q4_K_M.gguf"
@@ -439,7 +282,7 @@ def test_user_chosen_model_file_is_used(gguf, tmp_path):
     assert analyst.model_name == chosen.name and analyst.notes == ()
     assert analyst.load()
     request, result = _first_llm_result(analyst, varied_requests(6, seed=5))
-    _assert_valid(result, request)
+    assert_valid(result, request)
     assert result.model == chosen.name
     analyst.engine.close()
     broken = tmp_path / "broken.gguf"
@@ -510,6 +353,6 @@ def test_a_downloaded_model_analyses_through_the_same_code(gguf, tmp_path, monke
     for made in (issue_histories()[2], issue_histories()[4]):     # anger rising; sad set by hand
         request = AnalysisRequest(made.history.summary(), hour=21, catalog_genres=GENRES)
         result = analyst.analyze(request)
-        _assert_valid(result, request)
+        assert_valid(result, request)
         assert result.model == offer.filename and made.phase_told_right(result.summary), result.summary
     analyst.engine.close()
