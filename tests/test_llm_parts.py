@@ -1,6 +1,6 @@
 """The LLM analysis parts that need no model: the grounded prompt, the reply check and repair, the streamed
-summary reader, the deterministic fallback, the measured opening and the search phrases. The model files (GGUF reader, discovery
-order, saved prompt states) are tested in test_llm_model_files.py."""
+summary reader, the deterministic fallback, the measured opening and the search phrases. The model files
+(GGUF reader, discovery order, saved prompt states) are tested in test_llm_model_files.py."""
 from __future__ import annotations
 
 import dataclasses
