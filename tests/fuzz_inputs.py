@@ -145,19 +145,20 @@ SETTINGS_SEED = ("[capture]\ncamera_index=0\nlast_source=/home/me/clip.mp4\n[inf
                  "mode=match\n[spotify]\nredirect_port=8888\n[ui]\ngeometry=@ByteArray(\\x1\\xd9\\xd0\\xcb)\n")
 
 
-def seed_gguf() -> bytes:
-    """A small, complete GGUF v3: two metadata keys and one F32 tensor of 8 values."""
+def seed_gguf(values: int = 8, stored: int | None = None) -> bytes:
+    """A small GGUF v3: two metadata keys and one F32 tensor of `values` floats. Only `stored` of them are
+    written when given, which makes the file truncated the way an interrupted download is."""
     def s(text: str) -> bytes:
         raw = text.encode()
         return struct.pack("<Q", len(raw)) + raw
 
     kv = s("general.architecture") + struct.pack("<I", 8) + s("llama")
     kv += s("llama.context_length") + struct.pack("<I", 4) + struct.pack("<I", 2048)
-    tensor = s("token_embd.weight") + struct.pack("<I", 1) + struct.pack("<Q", 8) + struct.pack("<I", 0)
+    tensor = s("token_embd.weight") + struct.pack("<I", 1) + struct.pack("<Q", values) + struct.pack("<I", 0)
     tensor += struct.pack("<Q", 0)
     head = b"GGUF" + struct.pack("<IQQ", 3, 1, 2) + kv + tensor
     head += bytes(-len(head) % 32)
-    return head + np.arange(8, dtype=np.float32).tobytes()
+    return head + np.arange(values if stored is None else stored, dtype=np.float32).tobytes()
 
 
 def seed_token() -> str:

@@ -12,23 +12,14 @@ import pytest
 from emotune.llm.model_files import model_locator
 from emotune.llm.model_files.gguf import GGUFError, read_gguf_info
 from emotune.llm.model_files.model_locator import DEFAULT_MODEL_NAME, ModelFileError, check_model_file, locate_model
-
-
-def _write_gguf(path: Path, data_bytes: int, declared_bytes: int) -> None:
-    """A minimal GGUF v3 file: one metadata key and one F32 tensor of `declared_bytes`."""
-    def s(text: str) -> bytes:
-        return struct.pack("<Q", len(text)) + text.encode()
-    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + s("general.architecture") + struct.pack("<I", 8) + s("llama")
-    head += s("w") + struct.pack("<IQIQ", 1, declared_bytes // 4, 0, 0)
-    head += b"\0" * (-len(head) % 32)
-    path.write_bytes(head + b"\0" * data_bytes)
+from fuzz_inputs import seed_gguf
 
 
 def test_gguf_reader_tells_complete_truncated_and_foreign_files_apart(tmp_path):
-    _write_gguf(tmp_path / "ok.gguf", 4096, 4096)
+    (tmp_path / "ok.gguf").write_bytes(seed_gguf(1024))
     info = read_gguf_info(tmp_path / "ok.gguf")
     assert (info.architecture, info.tensor_count, info.expected_size) == ("llama", 1, info.file_size)
-    _write_gguf(tmp_path / "cut.gguf", 1000, 4096)
+    (tmp_path / "cut.gguf").write_bytes(seed_gguf(1024, stored=250))
     with pytest.raises(GGUFError, match="truncated"):
         read_gguf_info(tmp_path / "cut.gguf")
     (tmp_path / "zip.gguf").write_bytes(b"PK\3\4" + b"\0" * 64)
@@ -53,14 +44,14 @@ def test_discovery_order_settings_then_models_folders_then_default(tmp_path, mon
     monkeypatch.setattr(model_locator, "MIN_MODEL_BYTES", 0)
     user, bundled = tmp_path / "user", tmp_path / "bundled"
     user.mkdir(), bundled.mkdir()
-    _write_gguf(bundled / DEFAULT_MODEL_NAME, 64, 64)
+    (bundled / DEFAULT_MODEL_NAME).write_bytes(seed_gguf(16))
     assert locate_model(None, [user, bundled]).origin == "default"
-    _write_gguf(user / "Mistral-7B.gguf", 64, 64)
+    (user / "Mistral-7B.gguf").write_bytes(seed_gguf(16))
     (user / "Broken.gguf").write_bytes(b"nope")
     choice = locate_model(None, [user, bundled])
     assert (choice.name, choice.origin) == ("Mistral-7B.gguf", "models folder")
     assert any("Broken.gguf" in note and "not a GGUF" in note for note in choice.skipped)
-    _write_gguf(tmp_path / "chosen.gguf", 64, 64)
+    (tmp_path / "chosen.gguf").write_bytes(seed_gguf(16))
     assert locate_model(tmp_path / "chosen.gguf", [user, bundled]).origin == "settings"
     missing = locate_model(tmp_path / "gone.gguf", [user, bundled])
     assert missing.origin == "models folder" and "chosen model: model file not found" in missing.skipped[0]
