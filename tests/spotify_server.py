@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ REMOVED = ("/v1/recommendations", "/v1/audio-features", "/v1/audio-analysis", "/
 def fake_id(n: int, prefix: str = "T") -> str:
     body = "".join(ALPHABET[(n * 7 + i * 13) % 62] for i in range(21 - len(prefix)))
     return (prefix + body + ALPHABET[n % 62])[:22]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now: for redirect URIs and an unreachable Spotify."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class _QuietServer(ThreadingHTTPServer):

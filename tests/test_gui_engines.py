@@ -5,7 +5,6 @@ and Spotify through the real spotipy client against a real HTTP server on 127.0.
 from __future__ import annotations
 
 import functools
-import socket
 import threading
 
 import pytest
@@ -15,25 +14,18 @@ from conftest import with_prompt_state
 from emotune.appdirs import AppDirs
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
-from emotune.gui import app as gui_app
 from emotune.gui.services import engines
 from emotune.gui.services.interfaces import AnalysisView, SummaryAnalyst
 from emotune.gui.services.llm_service import LlmAnalyst
 from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
 from emotune.gui.settings import Settings
 from emotune.resources import asset_path, models_dir
+from tests.spotify_server import FakeSpotify, Fault, free_port
 
 pytestmark = pytest.mark.slow
 WAIT_MS = 120000
 GGUF = models_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf"
 SAMPLE = str(asset_path("sample_faces.jpg"))
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    clf = gui_app.default_classifier()
-    clf.load()
-    return clf
 
 
 @pytest.fixture
@@ -194,19 +186,12 @@ def test_a_journal_that_cannot_be_opened_is_a_status_line_and_the_window_keeps_w
     assert parts.window.journal_view.status.text() == problems[0]   # the tab says why it is empty
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_spotify_login_from_the_menu_then_search_results_join_the_catalog(make_app, qtbot, dirs):
     if not GGUF.is_file():
         pytest.skip("needs the default GGUF for search phrases")
     from emotune.music.spotify.auth import SecureTokenCache
     from emotune.music.spotify.client import SpotifyClient
     from emotune.music.spotify.config import SpotifyConfig
-    from tests.spotify_server import FakeSpotify
 
     with FakeSpotify() as fake:
         config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(), api_base=f"{fake.url}/v1",
@@ -333,7 +318,6 @@ def test_spotify_marks_unavailable_tracks_saves_a_playlist_and_disconnects(make_
     from emotune.music.spotify.auth import SecureTokenCache
     from emotune.music.spotify.client import SpotifyClient
     from emotune.music.spotify.config import SpotifyConfig
-    from tests.spotify_server import Fault, FakeSpotify
 
     with FakeSpotify() as fake:
         fake.state.any_track = True     # the catalog's track ids exist on this Spotify

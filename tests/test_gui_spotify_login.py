@@ -4,7 +4,6 @@ on 127.0.0.1 (tests/spotify_server.py): when no browser opens the window says so
 in the login window."""
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
@@ -14,15 +13,10 @@ from PySide6.QtGui import QGuiApplication
 from emotune.appdirs import AppDirs
 from emotune.gui.dialogs.spotify_login import NOT_OPENED, OPENED
 from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
+from tests.spotify_server import free_port
 
 pytestmark = pytest.mark.slow
 WAIT_MS = 60000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def make_app(window_factory, classifier, dirs, fake):
     from emotune.music.spotify.config import SpotifyConfig
 
     def make(open_url, login_timeout_s: float = 180.0):
-        config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=_free_port(),
+        config = SpotifyConfig(client_id=fake.state.client_id, redirect_port=free_port(),
                                api_base=f"{fake.url}/v1", accounts_base=fake.url, timeout_s=5.0,
                                login_timeout_s=login_timeout_s)
         client = SpotifyClient(config, SecureTokenCache.in_config(dirs.config), open_url=open_url)

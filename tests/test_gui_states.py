@@ -22,7 +22,6 @@ from emotune.core.emotions import EMOTIONS
 from emotune.core.mood import MoodSnapshot, blend_of
 from emotune.core.types import Frame
 from emotune.gui import settings as keys
-from emotune.gui.app import default_classifier
 from emotune.gui.services.interfaces import SummaryAnalyst, TrackBatch, TrackItem
 from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_panel import MoodPanel, headline_html
@@ -33,13 +32,6 @@ from emotune.resources import asset_path
 pytestmark = pytest.mark.slow
 WAIT_MS = 60000
 SAMPLE = str(asset_path("sample_faces.jpg"))
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    clf = default_classifier()
-    clf.load()
-    return clf
 
 
 @pytest.fixture

@@ -60,14 +60,6 @@ def gui_joins(monkeypatch) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def classifier():
-    """One real emotion model for the module (loading TensorFlow once); reused by each window's worker."""
-    clf = default_classifier()
-    clf.load()
-    return clf
-
-
-@pytest.fixture(scope="module")
 def face_video(tmp_path_factory, fer_dir) -> str:
     """A 640×480, 25 fps, 4 s video of two FER test faces (happy, sad), written with OpenCV."""
     picks = dict((label, path) for path, label in reversed(fer_test_faces(fer_dir, per_class=1)))

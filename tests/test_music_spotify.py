@@ -24,13 +24,7 @@ from emotune.music.spotify.errors import (
     SpotifyUnavailable,
     status_text,
 )
-from tests.spotify_server import FakeSpotify, Fault
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.spotify_server import FakeSpotify, Fault, free_port
 
 
 def browser(url: str) -> None:
