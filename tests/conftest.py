@@ -128,6 +128,14 @@ def window_factory(qtbot, tmp_path):
         qtbot.waitUntil(lambda parts=parts: parts.threads_running() == [], timeout=120000)
 
 
+@pytest.fixture
+def dirs(tmp_path):
+    """The app's folders (settings, data, cache) under a fresh temp home, created."""
+    from emotune.appdirs import AppDirs
+
+    return AppDirs.under(tmp_path / "home").ensure()
+
+
 @pytest.fixture(scope="module")
 def classifier():
     """One real emotion model (the shipped ONNX) per test module, shared by that module's windows (a module may

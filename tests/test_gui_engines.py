@@ -11,7 +11,6 @@ import pytest
 import requests
 
 from conftest import with_prompt_state
-from emotune.appdirs import AppDirs
 from emotune.core.mood import MoodSnapshot
 from emotune.gui import settings as keys
 from emotune.gui.services import engines
@@ -26,11 +25,6 @@ pytestmark = pytest.mark.slow
 WAIT_MS = 120000
 GGUF = models_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf"
 SAMPLE = str(asset_path("sample_faces.jpg"))
-
-
-@pytest.fixture
-def dirs(tmp_path) -> AppDirs:
-    return AppDirs.under(tmp_path / "home").ensure()
 
 
 @pytest.fixture

@@ -10,18 +10,12 @@ import pytest
 import requests
 from PySide6.QtGui import QGuiApplication
 
-from emotune.appdirs import AppDirs
 from emotune.gui.dialogs.spotify_login import NOT_OPENED, OPENED
 from emotune.gui.services.music_service import CatalogMusic, SpotifyMusic
 from tests.spotify_server import free_port
 
 pytestmark = pytest.mark.slow
 WAIT_MS = 60000
-
-
-@pytest.fixture
-def dirs(tmp_path) -> AppDirs:
-    return AppDirs.under(tmp_path / "home").ensure()
 
 
 @pytest.fixture
