@@ -250,6 +250,8 @@ def test_a_bfloat16_run_goes_on_in_float32_on_a_machine_without_bfloat16_units(t
     assert int(model.optimizer.iterations) == 2 * -(-len(data.train) // cfg.batch_size)
     assert cpu_has_bfloat16("flags\t\t: fpu avx2 avx512f amx_bf16 amx_tile\n")
     assert not cpu_has_bfloat16("flags\t\t: fpu fma avx2 vaes\nbugs\t\t: amx_bf16\n")
+    assert cpu_has_bfloat16("Features\t: fp asimd sve bf16 i8mm\n")   # Arm: Graviton 3, Neoverse V1
+    assert not cpu_has_bfloat16("Features\t: fp asimd evtstrm aes crc32\n")
 
 
 def test_the_weight_average_is_scored_each_epoch_and_carried_across_a_resume(tmp_path):

@@ -112,9 +112,9 @@ def _warn_if_bfloat16_is_emulated(precision: str) -> None:
     from emotune.training.models import bfloat16_is_native
 
     if precision == "bfloat16" and not bfloat16_is_native():
-        print("emotune train: warning: this machine has no bfloat16 units (no GPU, no AMX or AVX-512 BF16 on the "
-              "CPU), so bfloat16 is emulated and runs several times slower than float32; add --precision float32 "
-              "(a resumed run goes on from its weights)", file=sys.stderr, flush=True)
+        print("emotune train: warning: this machine has no bfloat16 units (no GPU, and no AMX, AVX-512 BF16 or "
+              "Arm BF16 on the CPU), so bfloat16 is emulated and runs several times slower than float32; add "
+              "--precision float32 (a resumed run goes on from its weights)", file=sys.stderr, flush=True)
 
 
 def _unless_none(path: str | None) -> str | None:

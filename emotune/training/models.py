@@ -138,9 +138,9 @@ def precision_of(model: keras.Model) -> str:
 
 
 def bfloat16_is_native() -> bool:
-    """Whether bfloat16 runs on units made for it: a GPU, or a CPU with AMX or AVX-512 BF16. Elsewhere TensorFlow
-    emulates it, 7–10× slower than float32 (measured on a 2-core AMD EPYC with AVX2 only). True when unknown
-    (no /proc/cpuinfo): the check is for a warning, not a refusal."""
+    """Whether bfloat16 runs on units made for it: a GPU, or a CPU with AMX, AVX-512 BF16 or Arm BF16. Elsewhere
+    TensorFlow emulates it, 7–10× slower than float32 (measured on a 2-core AMD EPYC with AVX2 only). True when
+    unknown (no /proc/cpuinfo): the check is for a warning, not a refusal."""
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
@@ -152,9 +152,10 @@ def bfloat16_is_native() -> bool:
 
 
 def cpu_has_bfloat16(cpuinfo: str) -> bool:
-    """Whether a Linux /proc/cpuinfo text names bfloat16 matrix or vector units (AMX, AVX-512 BF16)."""
-    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split()}
-    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    """Whether a Linux /proc/cpuinfo text names bfloat16 matrix or vector units: AMX or AVX-512 BF16 on x86
+    (its `flags` lines), the BF16 instructions on Arm (its `Features` lines)."""
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith(("flags", "Features")) for flag in line.split()}
+    return bool(flags & {"amx_bf16", "avx512_bf16", "bf16"})
 
 
 def build_model(arch: str, size: int = 48, dropout: float = 0.3, precision: str = "float32") -> keras.Model:
