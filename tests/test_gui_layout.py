@@ -93,6 +93,13 @@ def test_the_window_at_its_minimum_size_has_no_overlap_and_no_cut_note(make_app,
     assert window.statusBar().isVisible() and window.rect().contains(window.statusBar().geometry())
     va = window.mood.va
     assert va.text() and va.isVisible() and va.height() >= max(va.fontMetrics().height(), va.heightForWidth(va.width()))
+    # the longest headline, a mix of the two longest words, is shown whole
+    window.mood.set_manual(None)
+    window.mood.show_mood(MoodSnapshot.from_distribution([0.0, 0.42, 0.0, 0.0, 0.0, 0.40, 0.18]))
+    _sized(qtbot, window, MINIMUM_SIZE)
+    headline = window.mood.headline
+    assert headline.text().endswith("Mixed: disgusted and surprised")
+    assert headline.isVisible() and headline.wordWrap() and _cut_labels(window) == []
 
 
 @pytest.mark.parametrize("size", [DEFAULT_SIZE, (1280, 800), (1600, 1000)])

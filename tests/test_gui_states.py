@@ -191,6 +191,10 @@ def test_the_mood_header_agrees_with_its_numbers_and_the_valence_words(qtbot):
     panel.show_mood(flat)
     assert panel.headline.text().count("●") == 2 and "Mixed:" in panel.headline.text()
     assert "Tense and angry" not in panel.headline.text()
+    # in words that read as a sentence, not the class names ("happy and fear")
+    happy_and_afraid = MoodSnapshot.from_distribution([0.05, 0.0, 0.35, 0.45, 0.05, 0.05, 0.05])
+    panel.show_mood(happy_and_afraid)
+    assert panel.headline.text().endswith("Mixed: happy and fearful")
     # a single clear mood names its emotion, whatever the hysteresis held before
     assert not blend_of([0, 0, 0, 0.2, 0.7, 0, 0.1], "sad").mixed
     assert blend_of([0, 0, 0, 0.3, 0.6, 0, 0.1], "sad").emotions == ("sad", "happy")   # opposite feelings

@@ -28,7 +28,18 @@ MOOD_WORDS: dict[str, str] = {
     "neutral": "Calm and neutral",
 }
 
-assert set(EMOTION_COLORS) == set(EMOTIONS) == set(MOOD_WORDS)
+# one word for an emotion inside a sentence ("Mixed: happy and fearful"): the class names mix adjectives and nouns
+MOOD_ADJECTIVES: dict[str, str] = {
+    "angry": "angry",
+    "disgust": "disgusted",
+    "fear": "fearful",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprised",
+    "neutral": "neutral",
+}
+
+assert set(EMOTION_COLORS) == set(EMOTIONS) == set(MOOD_WORDS) == set(MOOD_ADJECTIVES)
 
 
 def breakable(text: str, longest: int = 24) -> str:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from emotune.core.emotions import signed
 from emotune.core.mood import MoodBlend, MoodSnapshot
-from emotune.gui.style import EMOTION_COLORS, MOOD_WORDS, describe_va, label
+from emotune.gui.style import EMOTION_COLORS, MOOD_ADJECTIVES, MOOD_WORDS, describe_va, label
 from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_timeline import MoodTimeline
 
@@ -24,12 +24,12 @@ def _dot(emotion: str) -> str:
 
 
 def headline_html(mood: MoodSnapshot, blend: MoodBlend | None = None) -> str:
-    """"● Happy" for a clear mood, "● ● Mixed: happy and sad" for a mixed one."""
+    """"● Happy" for a clear mood, "● ● Mixed: happy and fearful" for a mixed one."""
     blend = blend or mood.blend()
     if not blend.mixed:
         return f"{_dot(blend.emotions[0])} {MOOD_WORDS[blend.emotions[0]]}"
     first, second = blend.emotions
-    return f"{_dot(first)}{_dot(second)} Mixed: {label(first).lower()} and {label(second).lower()}"
+    return f"{_dot(first)}{_dot(second)} Mixed: {MOOD_ADJECTIVES[first]} and {MOOD_ADJECTIVES[second]}"
 
 
 def certainty_text(mood: MoodSnapshot, blend: MoodBlend) -> str:
@@ -60,6 +60,7 @@ class MoodPanel(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.headline.setFont(font)
+        self.headline.setWordWrap(True)   # a mixed mood ("Mixed: disgusted and surprised") is wider than the column
         # these two change with every analysed frame: LiveText repaints itself, not the whole window
         self.detail = LiveText("Start the camera or open a photo to read a mood.")
         self.va = LiveText("")
