@@ -8,7 +8,8 @@ Training data alone: soft targets with another class balance, such as FER+'s, mo
 PrivateTest is scored only with --private, for the one candidate that would ship.
 
 With --soup each weight file is also averaged with the shipped model's weights (a "model soup": free at
-inference), with the batch-norm statistics re-estimated on Training pictures for the averaged weights; with
+inference), with the batch-norm statistics re-estimated on Training pictures for the averaged weights; only for
+a fine-tune of the shipped weights (a run from scratch shares no basin with them, so it is refused); with
 --ensemble the two models' probabilities are averaged (twice the cost a face: a teacher, not a model to ship);
 --ensemble-all averages the shipped model with every weight file given (a teacher of several independent runs,
 each in the architecture its own run names).
@@ -180,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     card = json.loads((ROOT / "models" / "emotion_cnn.json").read_text())
     state = read_state(args.run_dir)
     cfg = TrainConfig.from_dict(state["config"]) if state else preset("distill")
+    if args.soup and not cfg.init_weights:
+        p.error(f"--soup averages weights with the shipped model's, which only a fine-tune of them shares; "
+                f"{args.run_dir} was trained from scratch (its mix scores a constant guess): use --ensemble")
     data = load_fer(fer_dir(), cfg.input_size, ROOT / "runs" / "cache")
     crops, found, photos = crossdomain_crops(float(card["margin"]), cfg.input_size)
     rows = []
