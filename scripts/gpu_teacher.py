@@ -13,9 +13,14 @@ through the app's own crops. What comes back (≤ 8 files, ≤ 16 MiB each) is w
     python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && \\
         PYTHONPATH=/tmp/site:. KERAS_BACKEND=jax python3 scripts/gpu_teacher.py train --budget 420 \\
         --seeds 21 22 --out $OUT
+    # or teachers and a student in one call of the same length: --budget 360 --student-budget 120 (below)
     # here: pick the members (the shipped model may be one) and write the soft targets the trainer reads
     PYTHONPATH=$PWD .venv/bin/python scripts/gpu_teacher.py combine <files_at>/teacher_probs.npz \\
         --members 0 1 shipped --out models/distill/gpu-teacher
+    # here, after a call with --student-budget: the student as a run folder, then scored and exported
+    PYTHONPATH=$PWD .venv/bin/python scripts/gpu_teacher.py adopt-student <files_at> --out models/distill/gpu-student
+    PYTHONPATH=$PWD .venv/bin/python scripts/distill_report.py --run-dir models/distill/gpu-student
+    PYTHONPATH=$PWD .venv/bin/python scripts/export_run_weights.py models/distill/gpu-student --weights last
 
 The recipe is the CPU campaign's (`--preset campaign`) with class weights off, as the shipped model was
 trained, at the width of `--arch` (default `resnet18`, 64-128-256-512, ~11 M parameters). The step
@@ -23,6 +28,14 @@ trained, at the width of `--arch` (default `resnet18`, 64-128-256-512, ~11 M par
 decoupled weight decay, the same warm-up and cosine schedule and a per-step weight average written out in
 JAX, so the augmentation, the update and the average are one compiled function. The cosine is fitted to the
 budget as in gpu_campaign.py: epoch 2 is timed, and the warm-up's two epochs do not depend on the total.
+
+With --student-budget the call goes on to distil, which on the CPU takes four sessions: a student of the
+shipped model's architecture from scratch, with the CPU students' recipe (no label smoothing, soft weight 0.6),
+on the mean of the seeds' averaged predictions and the shipped model's committed ones
+(`models/distill/teacher_soft.npz`), equal members, for each picture and its mirror (the augmentation says
+which it mirrored). Its cosine is fitted to its own budget like the seeds'. Its averaged weights come back as one
+more shard, scored there like the seeds; `adopt-student` turns them into a run folder that
+scripts/distill_report.py and scripts/export_run_weights.py read.
 """
 from __future__ import annotations
 
@@ -150,7 +163,7 @@ def train(args) -> int:
     teacher = Teacher(cfg, spe)
     log(f"{cfg.arch}: {teacher.model.count_params():,} parameters, {len(data.train.y)} faces, {spe} steps an "
         f"epoch, seeds {args.seeds}, budget {args.budget:.0f} s")
-    files_left = MAX_FILES - 3          # the log, the summary and the probabilities
+    files_left = MAX_FILES - 3 - (1 if args.student_budget else 0)   # the log, the summary, the probabilities
     summary = {"recipe": asdict(cfg), "data_sha256": data.sha256, "seeds": []}
     train_p, val_p, cross_p = [], [], []
     for k, seed in enumerate(args.seeds):
@@ -183,7 +196,69 @@ def train(args) -> int:
                             cross=np.stack(cross_p).astype(np.float16) if cross_p else np.zeros(0),
                             seeds=np.array(args.seeds[:k + 1]), data_sha256=data.sha256)
         (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
+    if args.student_budget:
+        summary["student"] = distil_student(args, data, train_p, cross, out, log)
+        (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(f"done in {time.time() - started:.0f} s")
+    return 0
+
+
+def student_targets(seed_probs: list[np.ndarray], labels: np.ndarray, shipped: np.ndarray | None,
+                    soft_weight: float) -> np.ndarray:
+    """(n, 2, 7): soft_weight × the teacher + (1 − soft_weight) × the one-hot label, for each picture and its
+    mirror. The teacher is the mean of the seeds and, when given, the shipped model, each an equal member (as
+    `combine --members 0 1 shipped` makes it)."""
+    teacher = np.mean([*seed_probs, *([] if shipped is None else [shipped])], axis=0)
+    one_hot = np.eye(7, dtype=np.float32)[labels][:, None]
+    return (soft_weight * teacher + (1 - soft_weight) * one_hot).astype(np.float32)
+
+
+def distil_student(args, data, seed_probs: list[np.ndarray], cross, out: Path, log) -> dict:
+    """The student (see the module docstring) within --student-budget seconds: its scores, history and shard."""
+    from scripts.jax_teacher import Teacher, train_seed
+
+    shipped = None
+    if args.student_with_shipped:
+        with np.load(SHIPPED_SOFT) as z:
+            shipped = z["probs"].astype(np.float32)
+        if len(shipped) != len(data.train.y):   # a smoke run's subset (--max-train) has no shipped predictions
+            raise SystemExit(f"{SHIPPED_SOFT} covers {len(shipped)} faces, not {len(data.train.y)}: "
+                             "use --no-student-with-shipped with --max-train")
+    targets = student_targets(seed_probs, data.train.y, shipped, args.soft_weight)
+    cfg = recipe(args.student_arch, args.student_epochs).with_overrides(label_smoothing=0.0)
+    student = Teacher(cfg, len(data.train.y) // cfg.batch_size)
+    deadline = time.time() + args.student_budget
+    last, average, history = train_seed(student, data, args.student_seed, deadline, args.student_epochs, log,
+                                        targets)
+    entry = {"arch": cfg.arch, "seed": args.student_seed, "soft_weight": args.soft_weight,
+             "with_shipped": shipped is not None, "epochs": len(history), "history": history,
+             "recipe": asdict(cfg)}
+    for name, (tv, ntv) in (("last", last), ("average", average)):
+        entry[f"{name}_publictest"] = scores(student.probs(tv, ntv, data.val.x), data.val.y)
+        if cross is not None:
+            entry[f"{name}_crossdomain"] = scores(student.probs(tv, ntv, cross["x"]), cross_labels(cross))
+    entry["weights"] = save_shards(student.weights(*average), out, "student-average", 1)
+    log(f"student: average {entry['average_publictest']}"
+        + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
+    return entry
+
+
+def adopt_student(args) -> int:
+    """here: the student's shard and recipe from teachers.json as a run folder (state.json, last.weights.npz)."""
+    from emotune.training.config import TrainConfig
+
+    summary = json.loads((args.files / "teachers.json").read_text())
+    entry = summary["student"]
+    weights = read_shards([args.files / name for name in entry["weights"]])
+    cfg = TrainConfig.from_dict(entry["recipe"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out / "last.weights.npz", *weights)
+    state = {"config": asdict(cfg), "epochs_done": entry["epochs"], "history": entry["history"],
+             "trained_on": "a lent GPU (scripts/gpu_teacher.py --student-budget), weight average",
+             "scores": {k: v for k, v in entry.items() if k.endswith(("_publictest", "_crossdomain"))}}
+    (args.out / "state.json").write_text(json.dumps(state, indent=1) + "\n")
+    print(f"wrote {args.out}: {cfg.arch}, {entry['epochs']} epochs; score it with scripts/distill_report.py "
+          f"--run-dir {args.out}")
     return 0
 
 
@@ -253,6 +328,17 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                     help="bfloat16 arithmetic with float32 weights (default on; off for CPU smoke runs)")
     tr.add_argument("--out", type=Path, required=True)
+    tr.add_argument("--student-budget", type=float, default=0.0,
+                    help="seconds for a distilled student after the seeds (0: none)")
+    tr.add_argument("--student-arch", default="resnet18_w16")
+    tr.add_argument("--student-epochs", type=int, default=60)
+    tr.add_argument("--student-seed", type=int, default=23)
+    tr.add_argument("--soft-weight", type=float, default=0.6)
+    tr.add_argument("--student-with-shipped", action=argparse.BooleanOptionalAction, default=True,
+                    help="the shipped model's predictions as one more teacher (its committed soft targets)")
+    ad = sub.add_parser("adopt-student", help="here: the GPU student as a run folder")
+    ad.add_argument("files", type=Path, help="the folder the device returned (teachers.json and the shards)")
+    ad.add_argument("--out", type=Path, default=ROOT / "models" / "distill" / "gpu-student")
     co = sub.add_parser("combine", help="here: the chosen members' soft targets for the CPU trainer")
     co.add_argument("probs", type=Path, help="teacher_probs.npz from the train step")
     co.add_argument("--members", nargs="+", required=True, help="seed indices (0, 1, ...) and/or 'shipped'")
@@ -262,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pack-crossdomain":
         pack_crossdomain(args.out)
         return 0
-    return train(args) if args.command == "train" else combine(args)
+    commands = {"train": train, "combine": combine, "adopt-student": adopt_student}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

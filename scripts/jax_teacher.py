@@ -13,8 +13,9 @@ import numpy as np
 def make_augment(aug, size: int):
     """A compiled-friendly version of emotune.training.augment's webcam jitter for a float batch (n, s, s, 1)
     in 0-255: mirror, then zoom, roll and shift about the centre (edges mirrored, as cv2's BORDER_REFLECT_101),
-    a Gaussian blur on some faces, gamma, contrast and brightness, noise, and an erased patch. The domain
-    augmentation (JPEG, unsharp mask) has no GPU form and is refused."""
+    a Gaussian blur on some faces, gamma, contrast and brightness, noise, and an erased patch. Returns the batch
+    and which faces it mirrored (a soft target must be the mirror image's). The domain augmentation (JPEG,
+    unsharp mask) has no GPU form and is refused."""
     import jax
     import jax.numpy as jnp
     from jax.scipy.ndimage import map_coordinates
@@ -41,8 +42,8 @@ def make_augment(aug, size: int):
         cos, sin = jnp.cos(angle), jnp.sin(angle)     # the inverse of cv2.getRotationMatrix2D's map
         sx = (cos * dx - sin * dy) / zoom + c
         sy = (sin * dx + cos * dy) / zoom + c
-        if aug.flip:
-            sx = jnp.where(jax.random.bernoulli(k[3]), size - 1 - sx, sx)
+        mirrored = jax.random.bernoulli(k[3]) if aug.flip else jnp.zeros((), bool)
+        sx = jnp.where(mirrored, size - 1 - sx, sx)
         out = map_coordinates(img[:, :, 0], [sy, sx], order=1, mode="mirror")
         out = jnp.where(jax.random.bernoulli(k[4], aug.blur_p), blur(out, u(5, 0.5, 1.2)), out)
         f = jnp.clip(out / 255.0, 0.0, 1.0)
@@ -56,7 +57,7 @@ def make_augment(aug, size: int):
         inside = (yy >= y0x0[0]) & (yy < y0x0[0] + hw[0]) & (xx >= y0x0[1]) & (xx < y0x0[1] + hw[1])
         erase = jax.random.bernoulli(jax.random.fold_in(key, 1), aug.erase_p)
         f = jnp.where(erase & inside, jax.random.uniform(jax.random.fold_in(key, 2)), f)
-        return (jnp.clip(f, 0.0, 1.0) * 255.0)[:, :, None]
+        return (jnp.clip(f, 0.0, 1.0) * 255.0)[:, :, None], mirrored
 
     batch = jax.vmap(one)
     return lambda key, x: batch(jax.random.split(key, x.shape[0]), x)
@@ -64,7 +65,8 @@ def make_augment(aug, size: int):
 
 class Teacher:
     """One compiled training step and one compiled prediction for a Keras model of the recipe's architecture;
-    every seed reuses them with its own variables (a new seed costs no new compilation)."""
+    every seed reuses them with its own variables (a new seed costs no new compilation). A step's targets are
+    (n, 2, 7): each face's and its mirror image's (the one-hot label twice, or a teacher's soft predictions)."""
 
     def __init__(self, cfg, steps_per_epoch: int) -> None:
         import jax
@@ -93,9 +95,11 @@ class Teacher:
 
         grad = jax.value_and_grad(loss, has_aux=True)
 
-        def step(state, x, y, key, total):
+        def step(state, x, targets, key, total):
             tv, ntv, mom, avg, n = state
-            (value, (pred, ntv)), g = grad(tv, ntv, augment(key, x), y)
+            seen, mirrored = augment(key, x)
+            y = jnp.where(mirrored[:, None], targets[:, 1], targets[:, 0])
+            (value, (pred, ntv)), g = grad(tv, ntv, seen, y)
             lr = lr_at(n.astype(jnp.float32), total)
             new_tv, new_mom = [], []
             for w, gw, m in zip(tv, g, mom):   # keras SGD(nesterov=True, weight_decay=wd), decoupled decay
@@ -146,14 +150,19 @@ class Teacher:
         return self.model.get_weights()
 
 
-def train_seed(teacher: Teacher, data, seed: int, deadline: float, max_epochs: int, log) -> tuple:
-    """One seed within `deadline`: returns (last, average) as (tv, ntv) pairs and the per-epoch history."""
+def train_seed(teacher: Teacher, data, seed: int, deadline: float, max_epochs: int, log,
+               targets: np.ndarray | None = None) -> tuple:
+    """One seed within `deadline`: returns (last, average) as (tv, ntv) pairs and the per-epoch history.
+    `targets` (n, 2, 7) for each training face and its mirror, such as a teacher's soft predictions mixed with
+    the labels; by default the one-hot labels."""
     import jax
     import jax.numpy as jnp
 
     cfg, spe, bs = teacher.cfg, teacher.steps_per_epoch, teacher.cfg.batch_size
     x = jnp.asarray(data.train.x, jnp.float32)
-    y = jnp.asarray(np.eye(7, dtype=np.float32)[data.train.y])
+    if targets is None:
+        targets = np.repeat(np.eye(7, dtype=np.float32)[data.train.y][:, None], 2, axis=1)
+    y = jnp.asarray(targets, jnp.float32)
     state = teacher.initial_state(seed)
     key = jax.random.PRNGKey(seed)
     total_epochs, history = max_epochs, []

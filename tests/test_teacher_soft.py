@@ -3,6 +3,8 @@ are its raw probabilities for each picture and for its mirror image, averaged ov
 from __future__ import annotations
 
 import importlib.util
+import json
+from dataclasses import asdict
 
 import cv2
 import numpy as np
@@ -63,3 +65,40 @@ def test_the_gpu_teachers_scores_are_the_issues_figures():
     s = gpu.scores(p, y)
     assert (s["accuracy"], s["accuracy_tta"]) == (0.5, 0.75)
     assert (s["non_neutral_called_neutral"], s["neutral_recall"]) == (0.5, 1.0)
+
+
+def test_the_gpu_student_learns_from_each_picture_and_its_mirror_mixed_with_the_label():
+    gpu = _gpu_teacher()
+    seed = np.zeros((2, 2, 7), np.float32)
+    seed[:, 0, 2], seed[:, 1, 5] = 1.0, 1.0             # the seed reads fear, and surprise in the mirror
+    shipped = np.full((2, 2, 7), 1 / 7, np.float32)
+    targets = gpu.student_targets([seed, seed], np.array([3, 6]), shipped, soft_weight=0.6)
+    assert targets.shape == (2, 2, 7)
+    np.testing.assert_allclose(targets.sum(-1), 1.0, rtol=1e-6)
+    # teacher = the mean of three equal members: two seeds and the shipped model
+    np.testing.assert_allclose(targets[0, 0, 2], 0.6 * (2 / 3 + 1 / 21), rtol=1e-6)
+    np.testing.assert_allclose(targets[0, 1, 5], 0.6 * (2 / 3 + 1 / 21), rtol=1e-6)
+    np.testing.assert_allclose(targets[1, :, 6], 0.4 + 0.6 / 21, rtol=1e-6)   # the label, in both views
+    alone = gpu.student_targets([seed], np.array([3, 6]), None, soft_weight=1.0)
+    np.testing.assert_array_equal(alone, seed)
+
+
+def test_the_gpu_students_weights_become_a_run_folder_the_cpu_scripts_read(tmp_path):
+    from emotune.training.config import TrainConfig
+    from emotune.training.models import build_model
+    from emotune.training.trainer import read_state
+
+    gpu = _gpu_teacher()
+    cfg = gpu.recipe("tiny", 3).with_overrides(input_size=24, label_smoothing=0.0)
+    weights = build_model(cfg.arch, cfg.input_size, cfg.dropout).get_weights()
+    names = gpu.save_shards(weights, tmp_path, "student-average", 1)
+    entry = {"weights": names, "recipe": asdict(cfg), "epochs": 3, "history": [{"epoch": 3}],
+             "average_publictest": {"accuracy_tta": 0.5}}
+    (tmp_path / "teachers.json").write_text(json.dumps({"seeds": [], "student": entry}))
+    assert gpu.main(["adopt-student", str(tmp_path), "--out", str(tmp_path / "run")]) == 0
+    state = read_state(tmp_path / "run")
+    assert TrainConfig.from_dict(state["config"]) == cfg and state["epochs_done"] == 3
+    assert state["scores"] == {"average_publictest": {"accuracy_tta": 0.5}}
+    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
+    with np.load(tmp_path / "run" / "last.weights.npz") as z:
+        model.set_weights([z[f"arr_{i}"] for i in range(len(z.files))])
