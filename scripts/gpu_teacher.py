@@ -150,6 +150,9 @@ def train(args) -> int:
         log_file.write(line + "\n")
         log_file.flush()
 
+    if args.student_budget and args.student_with_shipped and args.max_train:   # before the seeds, not after
+        raise SystemExit("the shipped model's soft targets cover every training face: add "
+                         "--no-student-with-shipped to a --max-train run")
     if args.bf16:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     data = unpack(Path(args.pack))
@@ -221,9 +224,9 @@ def distil_student(args, data, seed_probs: list[np.ndarray], cross, out: Path, l
     if args.student_with_shipped:
         with np.load(SHIPPED_SOFT) as z:
             shipped = z["probs"].astype(np.float32)
-        if len(shipped) != len(data.train.y):   # a smoke run's subset (--max-train) has no shipped predictions
-            raise SystemExit(f"{SHIPPED_SOFT} covers {len(shipped)} faces, not {len(data.train.y)}: "
-                             "use --no-student-with-shipped with --max-train")
+        if len(shipped) != len(data.train.y):
+            raise SystemExit(f"{SHIPPED_SOFT} covers {len(shipped)} faces, not the pack's {len(data.train.y)}: "
+                             "the pack was made from other data")
     targets = student_targets(seed_probs, data.train.y, shipped, args.soft_weight)
     cfg = recipe(args.student_arch, args.student_epochs).with_overrides(label_smoothing=0.0)
     student = Teacher(cfg, len(data.train.y) // cfg.batch_size)
@@ -238,6 +241,8 @@ def distil_student(args, data, seed_probs: list[np.ndarray], cross, out: Path, l
         if cross is not None:
             entry[f"{name}_crossdomain"] = scores(student.probs(tv, ntv, cross["x"]), cross_labels(cross))
     entry["weights"] = save_shards(student.weights(*average), out, "student-average", 1)
+    if not entry["weights"]:
+        log(f"student: its weights need more than one {SHARD_BYTES >> 20} MiB file and stay there; scores only")
     log(f"student: average {entry['average_publictest']}"
         + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
     return entry
