@@ -172,18 +172,10 @@ def train(args) -> int:
     for k, seed in enumerate(args.seeds):
         deadline = started + args.budget * (k + 1) / len(args.seeds)
         last, average, history = train_seed(teacher, data, seed, deadline, args.max_epochs, log)
-        entry = {"seed": seed, "epochs": len(history), "history": history}
-        scored = {}
-        for name, (tv, ntv) in (("last", last), ("average", average)):
-            val = teacher.probs(tv, ntv, data.val.x)
-            entry[f"{name}_publictest"] = scores(val, data.val.y)
-            real = teacher.probs(tv, ntv, cross["x"]) if cross is not None else None
-            if real is not None:
-                entry[f"{name}_crossdomain"] = scores(real, cross_y)
-            scored[name] = val, real
+        scored, (val, real) = score_run(teacher, last, average, data, cross, cross_y)
+        entry = {"seed": seed, "epochs": len(history), "history": history, **scored}
         # the average is the teacher (it scored higher in every CPU run); its probabilities are kept, not recomputed
         tv, ntv = average
-        val, real = scored["average"]
         train_p.append(teacher.probs(tv, ntv, data.train.x))
         val_p.append(val)
         if real is not None:
@@ -191,8 +183,7 @@ def train(args) -> int:
         entry["weights"] = save_shards(teacher.weights(tv, ntv), out, f"seed{seed}-average", files_left)
         files_left -= len(entry["weights"])
         summary["seeds"].append(entry)
-        log(f"seed {seed}: average {entry['average_publictest']}"
-            + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
+        log(f"seed {seed}: {average_line(entry)}")
         # written after every seed: a call cut short still brings back the seeds it finished
         np.savez_compressed(out / "teacher_probs.npz", train=np.stack(train_p).astype(np.float16),
                             val=np.stack(val_p).astype(np.float16),
@@ -200,10 +191,30 @@ def train(args) -> int:
                             seeds=np.array(args.seeds[:k + 1]), data_sha256=data.sha256)
         (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     if args.student_budget:
-        summary["student"] = distil_student(args, data, train_p, cross, out, log)
+        summary["student"] = distil_student(args, data, train_p, cross, cross_y, out, log)
         (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(f"done in {time.time() - started:.0f} s")
     return 0
+
+
+def score_run(net, last, average, data, cross, cross_y) -> tuple[dict, tuple]:
+    """PublicTest and faces-crossdomain scores of a run's last and averaged (tv, ntv) pairs (`last_publictest`,
+    `average_crossdomain`, ...), and the average's probabilities on both (the crops' None without them)."""
+    scored, kept = {}, None
+    for name, (tv, ntv) in (("last", last), ("average", average)):
+        val = net.probs(tv, ntv, data.val.x)
+        real = net.probs(tv, ntv, cross["x"]) if cross is not None else None
+        scored[f"{name}_publictest"] = scores(val, data.val.y)
+        if real is not None:
+            scored[f"{name}_crossdomain"] = scores(real, cross_y)
+        kept = val, real
+    return scored, kept
+
+
+def average_line(entry: dict) -> str:
+    """The log's line for a run's weight average."""
+    real = entry.get("average_crossdomain")
+    return f"average {entry['average_publictest']}" + (f", faces-crossdomain {real}" if real else "")
 
 
 def student_targets(seed_probs: list[np.ndarray], labels: np.ndarray, shipped: np.ndarray | None,
@@ -216,7 +227,7 @@ def student_targets(seed_probs: list[np.ndarray], labels: np.ndarray, shipped: n
     return (soft_weight * teacher + (1 - soft_weight) * one_hot).astype(np.float32)
 
 
-def distil_student(args, data, seed_probs: list[np.ndarray], cross, out: Path, log) -> dict:
+def distil_student(args, data, seed_probs: list[np.ndarray], cross, cross_y, out: Path, log) -> dict:
     """The student (see the module docstring) within --student-budget seconds: its scores, history and shard."""
     from scripts.jax_teacher import Teacher, train_seed
 
@@ -235,33 +246,30 @@ def distil_student(args, data, seed_probs: list[np.ndarray], cross, out: Path, l
                                         targets)
     entry = {"arch": cfg.arch, "seed": args.student_seed, "soft_weight": args.soft_weight,
              "with_shipped": shipped is not None, "epochs": len(history), "history": history,
-             "recipe": asdict(cfg)}
-    for name, (tv, ntv) in (("last", last), ("average", average)):
-        entry[f"{name}_publictest"] = scores(student.probs(tv, ntv, data.val.x), data.val.y)
-        if cross is not None:
-            entry[f"{name}_crossdomain"] = scores(student.probs(tv, ntv, cross["x"]), cross_labels(cross))
+             "recipe": asdict(cfg), **score_run(student, last, average, data, cross, cross_y)[0]}
     entry["weights"] = save_shards(student.weights(*average), out, "student-average", 1)
     if not entry["weights"]:
         log(f"student: its weights need more than one {SHARD_BYTES >> 20} MiB file and stay there; scores only")
-    log(f"student: average {entry['average_publictest']}"
-        + (f", faces-crossdomain {entry['average_crossdomain']}" if cross is not None else ""))
+    log(f"student: {average_line(entry)}")
     return entry
 
 
 def adopt_student(args) -> int:
     """here: the student's shard and recipe from teachers.json as a run folder (state.json, last.weights.npz)."""
     from emotune.training.config import TrainConfig
+    from emotune.training.trainer import LAST_WEIGHTS, STATE, _save_weights
 
     summary = json.loads((args.files / "teachers.json").read_text())
     entry = summary["student"]
-    weights = read_shards([args.files / name for name in entry["weights"]])
+    if not entry["weights"]:
+        raise SystemExit(f"{args.files}: the student's weights did not come back (only its scores did)")
     cfg = TrainConfig.from_dict(entry["recipe"])
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out / "last.weights.npz", *weights)
+    _save_weights(read_shards([args.files / name for name in entry["weights"]]), args.out / LAST_WEIGHTS)
     state = {"config": asdict(cfg), "epochs_done": entry["epochs"], "history": entry["history"],
              "trained_on": "a lent GPU (scripts/gpu_teacher.py --student-budget), weight average",
              "scores": {k: v for k, v in entry.items() if k.endswith(("_publictest", "_crossdomain"))}}
-    (args.out / "state.json").write_text(json.dumps(state, indent=1) + "\n")
+    (args.out / STATE).write_text(json.dumps(state, indent=1) + "\n")
     print(f"wrote {args.out}: {cfg.arch}, {entry['epochs']} epochs; score it with scripts/distill_report.py "
           f"--run-dir {args.out}")
     return 0

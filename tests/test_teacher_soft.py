@@ -86,7 +86,7 @@ def test_the_gpu_student_learns_from_each_picture_and_its_mirror_mixed_with_the_
 def test_the_gpu_students_weights_become_a_run_folder_the_cpu_scripts_read(tmp_path):
     from emotune.training.config import TrainConfig
     from emotune.training.models import build_model
-    from emotune.training.trainer import read_state
+    from emotune.training.trainer import _start_from, read_state
 
     gpu = _gpu_teacher()
     cfg = gpu.recipe("tiny", 3).with_overrides(input_size=24, label_smoothing=0.0)
@@ -99,6 +99,4 @@ def test_the_gpu_students_weights_become_a_run_folder_the_cpu_scripts_read(tmp_p
     state = read_state(tmp_path / "run")
     assert TrainConfig.from_dict(state["config"]) == cfg and state["epochs_done"] == 3
     assert state["scores"] == {"average_publictest": {"accuracy_tta": 0.5}}
-    model = build_model(cfg.arch, cfg.input_size, cfg.dropout)
-    with np.load(tmp_path / "run" / "last.weights.npz") as z:
-        model.set_weights([z[f"arr_{i}"] for i in range(len(z.files))])
+    _start_from(build_model(cfg.arch, cfg.input_size, cfg.dropout), str(tmp_path / "run" / "last.weights.npz"))
