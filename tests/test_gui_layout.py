@@ -93,13 +93,15 @@ def test_the_window_at_its_minimum_size_has_no_overlap_and_no_cut_note(make_app,
     assert window.statusBar().isVisible() and window.rect().contains(window.statusBar().geometry())
     va = window.mood.va
     assert va.text() and va.isVisible() and va.height() >= max(va.fontMetrics().height(), va.heightForWidth(va.width()))
-    # the longest headline, a mix of the two longest words, is shown whole
+    # the longest headline, a mix of the two longest words, over a group's two-line detail, is shown whole
     window.mood.set_manual(None)
-    window.mood.show_mood(MoodSnapshot.from_distribution([0.0, 0.42, 0.0, 0.0, 0.0, 0.40, 0.18]))
+    window.mood.show_mood(MoodSnapshot.from_distribution([0.0, 0.42, 0.0, 0.0, 0.0, 0.40, 0.18], face_count=3))
     _sized(qtbot, window, MINIMUM_SIZE)
     headline = window.mood.headline
     assert headline.text().endswith("Mixed: disgusted and surprised")
     assert headline.isVisible() and headline.wordWrap() and _cut_labels(window) == []
+    timeline = window.mood.timeline   # its second line pushes nothing out of the mood box
+    assert timeline.visibleRegion().boundingRect() == timeline.rect()
 
 
 @pytest.mark.parametrize("size", [DEFAULT_SIZE, (1280, 800), (1600, 1000)])

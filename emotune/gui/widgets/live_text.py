@@ -8,10 +8,18 @@ another number of lines at the current width; otherwise it repaints itself alone
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 _FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+
+
+def relayout_if_lines_changed(widget: QWidget, event: QResizeEvent) -> None:
+    """For a wrapped text whose minimum height is its height at its current width: after a resize that changes
+    its number of lines, the layout must ask for that minimum again (it keeps the old one until told), or the
+    text pushes the widgets under it out of their box."""
+    if widget.heightForWidth(event.size().width()) != widget.heightForWidth(event.oldSize().width()):
+        widget.updateGeometry()
 
 
 class LiveText(QWidget):
@@ -52,6 +60,10 @@ class LiveText(QWidget):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(60, self.heightForWidth(max(60, self.width())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        relayout_if_lines_changed(self, event)
 
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)

@@ -6,13 +6,14 @@ follow it), so switching back shows a mood and a chart that agree. A mood with n
 called mixed (`MoodSnapshot.blend`), so the headline never names an emotion its own numbers contradict."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from emotune.core.emotions import signed
 from emotune.core.mood import MoodBlend, MoodSnapshot
 from emotune.gui.style import EMOTION_COLORS, MOOD_ADJECTIVES, MOOD_WORDS, describe_va, label
 from emotune.gui.widgets.live_text import LiveText
 from emotune.gui.widgets.mood_timeline import MoodTimeline
+from emotune.gui.widgets.wrapping_label import WrappingLabel
 
 TREND_WORDS = {"rising": "brightening", "falling": "darkening", "steady": "steady"}
 NO_MOOD = "No mood yet"
@@ -55,12 +56,11 @@ class MoodPanel(QWidget):
 
     def __init__(self, timeline: MoodTimeline | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.headline = QLabel(NO_MOOD)
+        self.headline = WrappingLabel(NO_MOOD)   # a mixed mood ("Mixed: disgusted and surprised") may take two lines
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         self.headline.setFont(font)
-        self.headline.setWordWrap(True)   # a mixed mood ("Mixed: disgusted and surprised") is wider than the column
         # these two change with every analysed frame: LiveText repaints itself, not the whole window
         self.detail = LiveText("Start the camera or open a photo to read a mood.")
         self.va = LiveText("")
