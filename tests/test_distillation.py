@@ -193,7 +193,8 @@ def test_the_cards_command_repeats_every_recipe_flag_given():
     args = argparse.Namespace(data=Path("fer"), preset="campaign", arch=None, epochs=24, batch_size=None,
                               learning_rate=0.02, optimizer=None, mixup_alpha=None, label_smoothing=None,
                               class_weight_power=0.0, warmup_epochs=0.0, augment="domain", max_train=None, seed=8,
-                              soft_targets=None, soft_weight=None, init_weights="models/teacher2/last.weights.npz",
+                              soft_targets=None, soft_weight=None, teacher_models=None,
+                              init_weights="models/teacher2/last.weights.npz",
                               precision="bfloat16", run_dir=Path("models/teacher2-cycle2"), export=Path("out.keras"))
     assert _command_line(args) == (
         "emotune train --data fer --preset campaign --epochs 24 --lr 0.02 --class-weight-power 0.0 --warmup 0.0 "

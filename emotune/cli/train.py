@@ -38,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--soft-targets", help="a teacher's teacher_soft.npz (scripts/teacher_soft_targets.py) to distil "
                                           "from; 'none' trains on the labels alone")
+    p.add_argument("--teacher-model", action="append", dest="teacher_models", metavar="ONNX",
+                   help="an ONNX emotion model that reads every augmented training picture and teaches the student "
+                        "(repeat for an ensemble; instead of --soft-targets)")
     p.add_argument("--soft-weight", type=float,
                    help="the teacher's share of each target, 0 to 1 (the preset's: 0.6 in distill)")
     p.add_argument("--warmup", type=float, dest="warmup_epochs",
@@ -104,6 +107,7 @@ def recipe(args: argparse.Namespace):
         optimizer=args.optimizer, mixup_alpha=args.mixup_alpha, label_smoothing=args.label_smoothing,
         class_weight_power=args.class_weight_power, max_train=args.max_train, seed=args.seed,
         warmup_epochs=args.warmup_epochs, soft_targets=_unless_none(args.soft_targets), soft_weight=args.soft_weight,
+        teacher_models=tuple(args.teacher_models) if args.teacher_models else None,
         init_weights=_unless_none(args.init_weights), augment=AUGMENTS[args.augment] if args.augment else None,
         precision=args.precision)
 
@@ -133,6 +137,8 @@ def _command_line(args: argparse.Namespace) -> str:
             name = {"learning_rate": "lr", "mixup_alpha": "mixup", "warmup_epochs": "warmup"}.get(flag, flag)
             name = name.replace("_", "-")
             parts += [f"--{name}", str(value)]
+    for teacher in args.teacher_models or ():
+        parts += ["--teacher-model", teacher]
     if args.run_dir:
         parts += ["--run-dir", str(args.run_dir)]
     return " ".join(parts + ["--export", str(args.export)])

@@ -38,6 +38,9 @@ class TrainConfig:
     # against its .json's data sha256); the target is soft_weight · teacher + (1 − soft_weight) · one-hot.
     soft_targets: str = ""              # "" = hard labels
     soft_weight: float = 0.7
+    # Consistent teaching (live_teacher.py): ONNX teachers read each augmented picture during training, and
+    # the target is soft_weight · their mean + (1 − soft_weight) · one-hot. Instead of soft_targets, not with them.
+    teacher_models: tuple[str, ...] = ()
     # Fine-tuning: a .keras model (same arch and input size) whose weights a fresh run starts from; "" = random.
     init_weights: str = ""
     seed: int = 1234
@@ -54,6 +57,8 @@ class TrainConfig:
         if isinstance(values.get("augment"), dict):
             aug_known = {f.name for f in fields(AugmentConfig)}
             values["augment"] = AugmentConfig(**{k: v for k, v in values["augment"].items() if k in aug_known})
+        if "teacher_models" in values:
+            values["teacher_models"] = tuple(values["teacher_models"])
         return cls(**values)
 
     def with_overrides(self, **overrides: Any) -> TrainConfig:

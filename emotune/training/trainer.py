@@ -29,6 +29,7 @@ from emotune.training.augment import augment_batch_with_flips, mixup
 from emotune.training.config import TrainConfig
 from emotune.training.curve import plot, write_csv
 from emotune.training.data import FerData
+from emotune.training.live_teacher import LiveTeacher, load_live_teacher
 from emotune.training.soft_targets import SoftTargets, load_soft_targets
 
 log = logging.getLogger(__name__)
@@ -301,6 +302,9 @@ def _open_run(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool, prec
 
 def _training_set(data: FerData, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, SoftTargets | None]:
     """The training pictures, labels and soft targets (if any), cut to `cfg.max_train` when set."""
+    if cfg.soft_targets and cfg.teacher_models:
+        raise ValueError("a run learns from stored soft targets or from live teacher models, not both; "
+                         "drop --soft-targets (or write 'none') or the --teacher-model options")
     x_train, y_train = data.train.x, data.train.y
     soft: SoftTargets | None = None
     if cfg.soft_targets:
@@ -347,6 +351,9 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
     run = _open_run(data, cfg, run_dir, resume, precision)
     cfg, model, state, history = run.cfg, run.model, run.state, run.history
     x_train, y_train, soft = _training_set(data, cfg)
+    teacher: LiveTeacher | None = None
+    if cfg.teacher_models:
+        teacher = load_live_teacher(cfg.teacher_models, cfg.soft_weight, cfg.input_size)
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
     x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
@@ -362,6 +369,8 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
         sw = weights[y_train[order]]
         if cfg.mixup_alpha > 0:
             xb, yb = mixup(xb, yb, rng, cfg.mixup_alpha)
+        if teacher:   # the teacher reads the same (mixed) pictures the student is fed
+            yb = teacher.targets(xb, yb)
         fit = model.fit(xb.astype(np.float32), yb, sample_weight=sw, batch_size=cfg.batch_size, epochs=1,
                         shuffle=False, verbose=verbose, callbacks=callbacks)
         row = {"epoch": epoch + 1, "loss": float(fit.history["loss"][-1]),
