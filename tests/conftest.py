@@ -129,6 +129,22 @@ def window_factory(qtbot, tmp_path):
 
 
 @pytest.fixture
+def fed_to_fit(monkeypatch) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (pictures, targets) of every `keras.Model.fit` call the test makes, recorded before the real fit runs."""
+    import keras
+
+    fed: list[tuple[np.ndarray, np.ndarray]] = []
+    fit = keras.Model.fit
+
+    def spy(self, x=None, y=None, **kwargs):
+        fed.append((np.asarray(x), np.asarray(y)))
+        return fit(self, x, y, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    return fed
+
+
+@pytest.fixture
 def dirs(tmp_path):
     """The app's folders (settings, data, cache) under a fresh temp home, created."""
     from emotune.appdirs import AppDirs

@@ -24,20 +24,6 @@ def _data(per_class: int = 3, side: int = 40) -> FerData:
     return FerData(Split(x, y), val, val, source="synthetic", sha256="abc")
 
 
-def _fed_to_fit(monkeypatch) -> list[tuple[np.ndarray, np.ndarray]]:
-    import keras
-
-    fed: list[tuple[np.ndarray, np.ndarray]] = []
-    fit = keras.Model.fit
-
-    def spy(self, x=None, y=None, **kwargs):
-        fed.append((np.asarray(x), np.asarray(y)))
-        return fit(self, x, y, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", spy)
-    return fed
-
-
 def _shipped_reading(pictures: np.ndarray) -> np.ndarray:
     model = OnnxEmotionClassifier(SHIPPED, card_path=False, tta=False)
     return model.predict_prepared(pictures, calibrated=False)
@@ -52,10 +38,9 @@ def _train(tmp_path: Path, **overrides) -> None:
     train(_data(), cfg, tmp_path / "run", verbose=0)
 
 
-def test_the_teacher_reads_the_augmented_pictures_the_student_is_fed(tmp_path, monkeypatch):
-    fed = _fed_to_fit(monkeypatch)
+def test_the_teacher_reads_the_augmented_pictures_the_student_is_fed(tmp_path, fed_to_fit):
     _train(tmp_path)
-    (xb, yb), = fed
+    (xb, yb), = fed_to_fit
     data = _data()
     assert not any(np.array_equal(face, clean) for face in xb for clean in data.train.x.astype(np.float32))
     teacher = _shipped_reading(xb)
@@ -67,10 +52,9 @@ def test_the_teacher_reads_the_augmented_pictures_the_student_is_fed(tmp_path, m
     assert not np.allclose(np.sort(teacher.max(axis=1)), np.sort(stored_view.max(axis=1)), atol=1e-3)
 
 
-def test_with_mixup_the_teacher_reads_the_mixed_pictures(tmp_path, monkeypatch):
-    fed = _fed_to_fit(monkeypatch)
+def test_with_mixup_the_teacher_reads_the_mixed_pictures(tmp_path, fed_to_fit):
     _train(tmp_path, mixup_alpha=0.4)
-    (xb, yb), = fed
+    (xb, yb), = fed_to_fit
     label_part = yb - 0.6 * _shipped_reading(xb)
     np.testing.assert_allclose(label_part.sum(axis=1), 0.4, atol=1e-4)
     assert (label_part > -1e-4).all() and (np.sort(label_part, axis=1)[:, -2] > 1e-3).any()   # two labels mixed
