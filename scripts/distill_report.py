@@ -83,9 +83,10 @@ def row(name: str, model, data, crops, found, photos, card: dict, prior_fix: np.
     from emotune.inference.calibrated import calibrate
 
     out = {"model": name}
-    for tta in (False, True):
-        out["public_flip" if tta else "public_plain"] = float((probs(model, data.val.x, tta).argmax(1)
-                                                               == data.val.y).mean())
+    out["public_plain"] = float((probs(model, data.val.x, False).argmax(1) == data.val.y).mean())
+    right = probs(model, data.val.x, True).argmax(1) == data.val.y
+    out["public_flip"] = float(right.mean())
+    out["_right_flip"] = right   # per face, for the paired comparison with the shipped model (not written out)
     p = probs(model, crops, True)
     labels = [ph.label for ph in photos]
     biases = [("alone", np.zeros(7)), ("card_bias", np.asarray(card["logit_bias"], float))]
@@ -143,10 +144,16 @@ def reestimate_batch_norm(model, x: np.ndarray, batches: int = 60, batch_size: i
         layer.momentum = momentum
 
 
-def format_row(r: dict) -> str:
+def format_row(r: dict, shipped: dict | None = None) -> str:
+    """One model's line; beside the shipped model's row `shipped`, also the paired PublicTest (flip) difference."""
+    from emotune.training.evaluation import paired_difference
+
     a, b = r["alone"], r["card_bias"]
     rec = " ".join(f"{k[:3]} {v:.2f}" for k, v in a["recall"].items())
-    return (f"{r['model']:<14} PublicTest {r['public_plain']:.2%} / {r['public_flip']:.2%} flip | cross, alone: "
+    versus = "" if shipped is None or shipped is r else \
+        f" (against the shipped model: {paired_difference(shipped['_right_flip'], r['_right_flip']).describe()})"
+    return (f"{r['model']:<14} PublicTest {r['public_plain']:.2%} / {r['public_flip']:.2%} flip{versus} | cross, "
+            "alone: "
             f"acc {a['acc']:.3f}, non-neutral→neutral {a['non_neutral_called_neutral']:.1%}, neutral recall "
             f"{a['neutral_recall']:.3f} ({rec}) | with the card's bias: acc {b['acc']:.3f}, "
             f"{b['non_neutral_called_neutral']:.1%}, {b['neutral_recall']:.3f}" + (
@@ -189,31 +196,31 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     teacher = keras.models.load_model(ROOT / "models" / "emotion_cnn.keras", compile=False)
     rows.append(row("teacher", teacher, data, crops, found, photos, card))
-    print(format_row(rows[-1]), flush=True)
+    print(format_row(rows[-1], rows[0]), flush=True)
     default = [args.run_dir / "last.weights.npz"] if (args.run_dir / "last.weights.npz").is_file() else []
     weight_files = default if args.weights is None else args.weights
     for path in weight_files:
         student = run_model(path, cfg)
         fix = prior_correction(cfg, data.train.y) if args.prior_correct else None
         rows.append(row(path.name, student, data, crops, found, photos, card, fix))
-        print(format_row(rows[-1]), flush=True)
+        print(format_row(rows[-1], rows[0]), flush=True)
         if args.ensemble:
             rows.append(row(f"ensemble({path.stem})", Ensemble(teacher, student), data, crops, found, photos, card))
-            print(format_row(rows[-1]), flush=True)
+            print(format_row(rows[-1], rows[0]), flush=True)
         if args.soup:
             soup = build_model(cfg.arch, cfg.input_size, cfg.dropout)
             soup.set_weights([(a + b) / 2 for a, b in zip(teacher.get_weights(), _read_weights(path))])
             rows.append(row(f"soup({path.stem})", soup, data, crops, found, photos, card))
-            print(format_row(rows[-1]), flush=True)
+            print(format_row(rows[-1], rows[0]), flush=True)
             reestimate_batch_norm(soup, data.train.x)
             rows.append(row(f"soup({path.stem}), BN re-estimated", soup, data, crops, found, photos, card))
-            print(format_row(rows[-1]), flush=True)
+            print(format_row(rows[-1], rows[0]), flush=True)
             np.savez(args.run_dir / f"soup-{path.stem}.weights.npz", *soup.get_weights())
     if args.ensemble_all:
         members = [teacher] + [run_model(path, cfg) for path in weight_files]
         rows.append(row(f"ensemble(shipped + {len(weight_files)})", Ensemble(*members), data, crops, found, photos,
                         card))
-        print(format_row(rows[-1]), flush=True)
+        print(format_row(rows[-1], rows[0]), flush=True)
     if args.private:
         for name, model in (("teacher", teacher), (args.private.name, run_model(args.private, cfg))):
             plain = float((probs(model, data.test.x, False).argmax(1) == data.test.y).mean())
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "a") as fh:
             for r in rows:
-                fh.write(json.dumps(r) + "\n")
+                fh.write(json.dumps({k: v for k, v in r.items() if not k.startswith("_")}) + "\n")
     return 0
 
 

@@ -89,3 +89,27 @@ def test_the_command_line_takes_several_teachers_and_the_card_repeats_them():
     assert "--soft-targets none --teacher-model a.onnx --teacher-model b.onnx" in _command_line(
         argparse.Namespace(**{**vars(args), "export": Path("out.keras")}))
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg   # a resumed run's stored config is the same run
+
+
+def test_a_run_resumes_with_its_teachers_and_refuses_a_teacher_file_replaced_since(tmp_path):
+    import shutil
+
+    from emotune.training.trainer import read_state, train
+    from tests.test_training import _Interrupt, _interrupted_after_one_epoch
+
+    def stop(row):
+        raise _Interrupt
+
+    teacher = tmp_path / "teacher.onnx"
+    shutil.copy(SHIPPED, teacher)
+    cfg = TrainConfig(arch="tiny", input_size=40, epochs=3, batch_size=8, warmup_epochs=0.0,
+                      teacher_models=(str(teacher),), soft_weight=0.6, seed=3)
+    _interrupted_after_one_epoch(_data(), cfg, tmp_path / "run")
+    recorded = read_state(tmp_path / "run")["teacher_sha256"]
+    assert list(recorded) == [str(teacher)] and len(recorded[str(teacher)]) == 64
+    with pytest.raises(_Interrupt):   # resumed: the same file goes on teaching
+        train(_data(), cfg, tmp_path / "run", resume=True, verbose=0, on_epoch=stop)
+    assert read_state(tmp_path / "run")["epochs_done"] == 2
+    shutil.copy(SHIPPED.parent / "teacher-w32" / "ema.onnx", teacher)   # another model at the same path
+    with pytest.raises(TeacherError, match="not the file this run began with"):
+        train(_data(), cfg, tmp_path / "run", resume=True, verbose=0)

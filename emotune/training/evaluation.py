@@ -121,3 +121,43 @@ def evaluate(predict: Predict, x_test: np.ndarray, y_test: np.ndarray, x_val: np
         ece_before=expected_calibration_error(tta, y_test), ece_after=expected_calibration_error(calibrated, y_test),
         nll_before=nll(tta, y_test), nll_after=nll(calibrated, y_test), n=len(y_test),
     )
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Two models scored on the same faces: the accuracy difference (b − a) and the noise of that difference.
+    Both models get most faces right or wrong together, so the paired standard error is a fraction of either
+    accuracy's own (~0.8 points on PublicTest): a 0.4-point lead can be real, or noise, and this says which."""
+
+    n: int
+    only_b: int    # faces b gets right and a does not
+    only_a: int    # the reverse
+
+    @property
+    def difference(self) -> float:
+        return (self.only_b - self.only_a) / self.n
+
+    @property
+    def standard_error(self) -> float:
+        discordant = self.only_a + self.only_b
+        return float(np.sqrt(max(discordant - (self.only_b - self.only_a) ** 2 / self.n, 0.0))) / self.n
+
+    @property
+    def p_value(self) -> float:
+        """Exact two-sided McNemar test: the chance of a split this uneven among the faces where they differ."""
+        from math import comb
+
+        k, m = min(self.only_a, self.only_b), self.only_a + self.only_b
+        if m == 0:
+            return 1.0
+        return min(1.0, 2.0 * sum(comb(m, i) for i in range(k + 1)) / 2.0 ** m)
+
+    def describe(self) -> str:
+        return (f"{self.difference * 100:+.2f} points (paired s.e. {self.standard_error * 100:.2f}; right only here "
+                f"{self.only_b}, only there {self.only_a}; McNemar p = {self.p_value:.3f})")
+
+
+def paired_difference(right_a: np.ndarray, right_b: np.ndarray) -> PairedDifference:
+    """`right_a`, `right_b`: per face, whether model a and model b got it right (the same faces, in order)."""
+    right_a, right_b = np.asarray(right_a, bool), np.asarray(right_b, bool)
+    return PairedDifference(len(right_a), int((right_b & ~right_a).sum()), int((right_a & ~right_b).sum()))

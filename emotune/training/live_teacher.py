@@ -42,6 +42,19 @@ class LiveTeacher:
         return (self.weight * self.probabilities(pictures) + (1.0 - self.weight) * labels).astype(np.float32)
 
 
+def teacher_fingerprints(paths: Sequence[str], recorded: dict[str, str] | None) -> dict[str, str]:
+    """The teachers' sha256 by path, checked against those a run `recorded` when it began: a run that spans
+    sessions must not change teacher halfway because a file at the same path was replaced (a new shipped model)."""
+    from emotune.inference.onnx_classifier import file_sha256
+
+    now = {str(path): file_sha256(Path(path)) for path in paths if Path(path).is_file()}
+    changed = [path for path, digest in (recorded or {}).items() if now.get(path) != digest]
+    if changed:
+        raise TeacherError(f"the teacher {changed[0]} is not the file this run began with (its sha256 differs); put "
+                           "that file back, or start a new run with the new teacher")
+    return now
+
+
 def load_live_teacher(paths: Sequence[str], weight: float, input_size: int,
                       threads: int | None = None) -> LiveTeacher:
     """Opens the ONNX teachers at `paths`; a missing, unreadable or differently sized model is refused."""

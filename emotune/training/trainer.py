@@ -29,7 +29,7 @@ from emotune.training.augment import augment_batch_with_flips, mixup
 from emotune.training.config import TrainConfig
 from emotune.training.curve import plot, write_csv
 from emotune.training.data import FerData
-from emotune.training.live_teacher import LiveTeacher, load_live_teacher
+from emotune.training.live_teacher import LiveTeacher, load_live_teacher, teacher_fingerprints
 from emotune.training.soft_targets import SoftTargets, load_soft_targets
 
 log = logging.getLogger(__name__)
@@ -353,6 +353,7 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
     x_train, y_train, soft = _training_set(data, cfg)
     teacher: LiveTeacher | None = None
     if cfg.teacher_models:
+        state["teacher_sha256"] = teacher_fingerprints(cfg.teacher_models, state.get("teacher_sha256"))
         teacher = load_live_teacher(cfg.teacher_models, cfg.soft_weight, cfg.input_size)
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
