@@ -35,7 +35,9 @@ on the mean of the seeds' averaged predictions and the shipped model's committed
 (`models/distill/teacher_soft.npz`), equal members, for each picture and its mirror (the augmentation says
 which it mirrored). Its cosine is fitted to its own budget like the seeds'. Its averaged weights come back as one
 more shard, scored there like the seeds; `adopt-student` turns them into a run folder that
-scripts/distill_report.py and scripts/export_run_weights.py read.
+scripts/distill_report.py and scripts/export_run_weights.py read. With --student-live the seeds' averaged nets and
+the shipped model (models/emotion_cnn.keras) read each augmented picture inside the student's compiled step
+instead (consistent teaching, as `emotune train --teacher-model` does on the CPU; docs/model.md).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 PACK = ROOT / ".data" / "fer40.npz.xz"
 CROSS = ROOT / ".data" / "crossdomain40.npz"
 SHIPPED_SOFT = ROOT / "models" / "distill" / "teacher_soft.npz"   # the shipped model's own soft predictions
+SHIPPED_MODEL = ROOT / "models" / "emotion_cnn.keras"
 SHARD_BYTES = 15 * 2**20          # the device tool returns files of at most 16 MiB
 MAX_FILES = 8                     # ... and at most eight of them
 NEUTRAL = 6                       # index in emotune.core.emotions.EMOTIONS
@@ -150,7 +153,7 @@ def train(args) -> int:
         log_file.write(line + "\n")
         log_file.flush()
 
-    if args.student_budget and args.student_with_shipped and args.max_train:   # before the seeds, not after
+    if args.student_budget and args.student_with_shipped and args.max_train and not args.student_live:
         raise SystemExit("the shipped model's soft targets cover every training face: add "
                          "--no-student-with-shipped to a --max-train run")
     if args.bf16:
@@ -168,7 +171,7 @@ def train(args) -> int:
         f"epoch, seeds {args.seeds}, budget {args.budget:.0f} s")
     files_left = MAX_FILES - 3 - (1 if args.student_budget else 0)   # the log, the summary, the probabilities
     summary = {"recipe": asdict(cfg), "data_sha256": data.sha256, "seeds": []}
-    train_p, val_p, cross_p = [], [], []
+    train_p, val_p, cross_p, averages = [], [], [], []
     for k, seed in enumerate(args.seeds):
         deadline = started + args.budget * (k + 1) / len(args.seeds)
         last, average, history = train_seed(teacher, data, seed, deadline, args.max_epochs, log)
@@ -176,6 +179,7 @@ def train(args) -> int:
         entry = {"seed": seed, "epochs": len(history), "history": history, **scored}
         # the average is the teacher (it scored higher in every CPU run); its probabilities are kept, not recomputed
         tv, ntv = average
+        averages.append(average)
         train_p.append(teacher.probs(tv, ntv, data.train.x))
         val_p.append(val)
         if real is not None:
@@ -191,7 +195,8 @@ def train(args) -> int:
                             seeds=np.array(args.seeds[:k + 1]), data_sha256=data.sha256)
         (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     if args.student_budget:
-        summary["student"] = distil_student(args, data, train_p, cross, cross_y, out, log)
+        seeds = (teacher.model, averages) if args.student_live else None
+        summary["student"] = distil_student(args, data, train_p, cross, cross_y, out, log, seeds)
         (out / "teachers.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(f"done in {time.time() - started:.0f} s")
     return 0
@@ -227,31 +232,57 @@ def student_targets(seed_probs: list[np.ndarray], labels: np.ndarray, shipped: n
     return (soft_weight * teacher + (1 - soft_weight) * one_hot).astype(np.float32)
 
 
-def distil_student(args, data, seed_probs: list[np.ndarray], cross, cross_y, out: Path, log) -> dict:
-    """The student (see the module docstring) within --student-budget seconds: its scores, history and shard."""
-    from scripts.jax_teacher import Teacher, train_seed
+def distil_student(args, data, seed_probs: list[np.ndarray], cross, cross_y, out: Path, log, seeds=None) -> dict:
+    """The student (see the module docstring) within --student-budget seconds: its scores, history and shard.
+    With `seeds` (the seeds' net and their averaged (tv, ntv) pairs) the teachers read each augmented picture."""
+    from scripts.jax_teacher import Teacher, live_teacher, train_seed
 
-    shipped = None
-    if args.student_with_shipped:
-        with np.load(SHIPPED_SOFT) as z:
-            shipped = z["probs"].astype(np.float32)
-        if len(shipped) != len(data.train.y):
-            raise SystemExit(f"{SHIPPED_SOFT} covers {len(shipped)} faces, not the pack's {len(data.train.y)}: "
-                             "the pack was made from other data")
-    targets = student_targets(seed_probs, data.train.y, shipped, args.soft_weight)
     cfg = recipe(args.student_arch, args.student_epochs).with_overrides(label_smoothing=0.0)
-    student = Teacher(cfg, len(data.train.y) // cfg.batch_size)
+    steps = len(data.train.y) // cfg.batch_size
+    if seeds is None:
+        shipped = _shipped_soft_targets(len(data.train.y)) if args.student_with_shipped else None
+        targets = student_targets(seed_probs, data.train.y, shipped, args.soft_weight)
+        student, live_vars = Teacher(cfg, steps), None
+    else:
+        models, live_vars = _live_members(seeds, args.student_with_shipped)
+        targets = np.repeat(np.eye(7, dtype=np.float32)[data.train.y][:, None], 2, axis=1)
+        student = Teacher(cfg, steps, live=live_teacher(models), live_weight=args.soft_weight)
     deadline = time.time() + args.student_budget
     last, average, history = train_seed(student, data, args.student_seed, deadline, args.student_epochs, log,
-                                        targets)
+                                        targets, live_vars)
     entry = {"arch": cfg.arch, "seed": args.student_seed, "soft_weight": args.soft_weight,
-             "with_shipped": shipped is not None, "epochs": len(history), "history": history,
-             "recipe": asdict(cfg), **score_run(student, last, average, data, cross, cross_y)[0]}
+             "with_shipped": args.student_with_shipped, "live_teacher": seeds is not None, "epochs": len(history),
+             "history": history, "recipe": asdict(cfg),
+             **score_run(student, last, average, data, cross, cross_y)[0]}
     entry["weights"] = save_shards(student.weights(*average), out, "student-average", 1)
     if not entry["weights"]:
         log(f"student: its weights need more than one {SHARD_BYTES >> 20} MiB file and stay there; scores only")
     log(f"student: {average_line(entry)}")
     return entry
+
+
+def _shipped_soft_targets(faces: int) -> np.ndarray:
+    with np.load(SHIPPED_SOFT) as z:
+        shipped = z["probs"].astype(np.float32)
+    if len(shipped) != faces:
+        raise SystemExit(f"{SHIPPED_SOFT} covers {len(shipped)} faces, not the pack's {faces}: the pack was made "
+                         "from other data")
+    return shipped
+
+
+def _live_members(seeds, with_shipped: bool) -> tuple[list, list]:
+    """The live teacher's Keras models and their variables: each seed's average, and the shipped model."""
+    import keras
+
+    from scripts.jax_teacher import model_variables
+
+    net, averages = seeds
+    models, live_vars = [net] * len(averages), list(averages)
+    if with_shipped:
+        shipped = keras.saving.load_model(SHIPPED_MODEL, compile=False)
+        models.append(shipped)
+        live_vars.append(model_variables(shipped))
+    return models, live_vars
 
 
 def adopt_student(args) -> int:
@@ -349,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--soft-weight", type=float, default=0.6)
     tr.add_argument("--student-with-shipped", action=argparse.BooleanOptionalAction, default=True,
                     help="the shipped model's predictions as one more teacher (its committed soft targets)")
+    tr.add_argument("--student-live", action="store_true",
+                    help="the teachers read each augmented picture in the student's step (consistent teaching) "
+                         "instead of their stored predictions for the picture and its mirror")
     ad = sub.add_parser("adopt-student", help="here: the GPU student as a run folder")
     ad.add_argument("files", type=Path, help="the folder the device returned (teachers.json and the shards)")
     ad.add_argument("--out", type=Path, default=ROOT / "models" / "distill" / "gpu-student")

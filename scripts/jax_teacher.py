@@ -66,9 +66,12 @@ def make_augment(aug, size: int):
 class Teacher:
     """One compiled training step and one compiled prediction for a Keras model of the recipe's architecture;
     every seed reuses them with its own variables (a new seed costs no new compilation). A step's targets are
-    (n, 2, 7): each face's and its mirror image's (the one-hot label twice, or a teacher's soft predictions)."""
+    (n, 2, 7): each face's and its mirror image's (the one-hot label twice, or a teacher's soft predictions).
+    With `live` (`live_teacher`'s function) the teacher reads the augmented picture itself instead, inside the
+    step (consistent teaching, emotune/training/live_teacher.py): the target is `live_weight · live(variables,
+    picture) + (1 − live_weight) · targets[:, 0]`, the variables handed to each step as `live_vars`."""
 
-    def __init__(self, cfg, steps_per_epoch: int) -> None:
+    def __init__(self, cfg, steps_per_epoch: int, live=None, live_weight: float = 0.6) -> None:
         import jax
         import jax.numpy as jnp
         import keras
@@ -95,10 +98,13 @@ class Teacher:
 
         grad = jax.value_and_grad(loss, has_aux=True)
 
-        def step(state, x, targets, key, total):
+        def step(state, x, targets, key, total, live_vars=None):
             tv, ntv, mom, avg, n = state
             seen, mirrored = augment(key, x)
-            y = jnp.where(mirrored[:, None], targets[:, 1], targets[:, 0])
+            if live is None:
+                y = jnp.where(mirrored[:, None], targets[:, 1], targets[:, 0])
+            else:
+                y = live_weight * jax.lax.stop_gradient(live(live_vars, seen)) + (1 - live_weight) * targets[:, 0]
             (value, (pred, ntv)), g = grad(tv, ntv, seen, y)
             lr = lr_at(n.astype(jnp.float32), total)
             new_tv, new_mom = [], []
@@ -125,8 +131,7 @@ class Teacher:
 
         keras.utils.set_random_seed(seed)
         fresh = build_model(self.cfg.arch, self.cfg.input_size, self.cfg.dropout)
-        tv = [jnp.asarray(v.value) for v in fresh.trainable_variables]
-        ntv = [jnp.asarray(v.value) for v in fresh.non_trainable_variables]
+        tv, ntv = model_variables(fresh)
         average = [jnp.array(v, copy=True) for v in tv + ntv]   # its own buffers: the step donates the state
         return tv, ntv, [jnp.zeros_like(v) for v in tv], average, jnp.zeros((), jnp.int32)
 
@@ -150,11 +155,31 @@ class Teacher:
         return self.model.get_weights()
 
 
+def live_teacher(models: list) -> callable:
+    """The mean probability of Keras `models` (the seeds' net, the shipped model) for a batch: `live_vars` is one
+    (trainable, non-trainable) pair of variables per model, in the same order."""
+    import jax.numpy as jnp
+
+    def predict(live_vars, x):
+        return jnp.mean(jnp.stack([model.stateless_call(tv, ntv, x, training=False)[0].astype(jnp.float32)
+                                   for model, (tv, ntv) in zip(models, live_vars)]), axis=0)
+
+    return predict
+
+
+def model_variables(model) -> tuple[list, list]:
+    """A Keras model's (trainable, non-trainable) values as JAX arrays, the pair `stateless_call` takes."""
+    import jax.numpy as jnp
+
+    return ([jnp.asarray(v.value) for v in model.trainable_variables],
+            [jnp.asarray(v.value) for v in model.non_trainable_variables])
+
+
 def train_seed(teacher: Teacher, data, seed: int, deadline: float, max_epochs: int, log,
-               targets: np.ndarray | None = None) -> tuple:
+               targets: np.ndarray | None = None, live_vars=None) -> tuple:
     """One seed within `deadline`: returns (last, average) as (tv, ntv) pairs and the per-epoch history.
     `targets` (n, 2, 7) for each training face and its mirror, such as a teacher's soft predictions mixed with
-    the labels; by default the one-hot labels."""
+    the labels; by default the one-hot labels. `live_vars`: the live teacher's variables (`Teacher(live=...)`)."""
     import jax
     import jax.numpy as jnp
 
@@ -175,7 +200,8 @@ def train_seed(teacher: Teacher, data, seed: int, deadline: float, max_epochs: i
         for b in range(spe):
             idx = order[b * bs:(b + 1) * bs]
             key, step_key = jax.random.split(key)
-            state, value, right = teacher.step(state, x[idx], y[idx], step_key, float(total_epochs * spe))
+            state, value, right = teacher.step(state, x[idx], y[idx], step_key, float(total_epochs * spe),
+                                               live_vars)
             losses.append(value)
             rights.append(right)
         row = {"epoch": epoch + 1, "loss": float(jnp.mean(jnp.stack(losses))),
