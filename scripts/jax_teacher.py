@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -155,7 +156,7 @@ class Teacher:
         return self.model.get_weights()
 
 
-def live_teacher(models: list) -> callable:
+def live_teacher(models: list) -> Callable:
     """The mean probability of Keras `models` (the seeds' net, the shipped model) for a batch: `live_vars` is one
     (trainable, non-trainable) pair of variables per model, in the same order."""
     import jax.numpy as jnp
