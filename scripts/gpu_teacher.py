@@ -42,7 +42,6 @@ instead (consistent teaching, as `emotune train --teacher-model` does on the CPU
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -245,7 +244,7 @@ def distil_student(args, data, seed_probs: list[np.ndarray], cross, cross_y, out
         student, live_vars = Teacher(cfg, steps), None
     else:
         models, live_vars = _live_members(seeds, args.student_with_shipped)
-        targets = np.repeat(np.eye(7, dtype=np.float32)[data.train.y][:, None], 2, axis=1)
+        targets = None   # train_seed's one-hot labels; the teacher's share comes from the step
         student = Teacher(cfg, steps, live=live_teacher(models), live_weight=args.soft_weight)
     deadline = time.time() + args.student_budget
     last, average, history = train_seed(student, data, args.student_seed, deadline, args.student_epochs, log,
@@ -313,7 +312,7 @@ def combine(args) -> int:
     """The mean of the chosen members (seed indices and/or 'shipped'), scored on PublicTest and
     faces-crossdomain, written as teacher_soft.npz + .json in the trainer's format."""
     from benchmarks.detection_set import fer_dir
-    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier, file_sha256
     from emotune.training.data import load_fer
     from scripts.teacher_soft_targets import ORDER, VALUES, teacher_probs, write_soft_targets
 
@@ -348,7 +347,7 @@ def combine(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"teachers": names, "probabilities_file": Path(args.probs).name,
-            "probabilities_sha256": hashlib.sha256(Path(args.probs).read_bytes()).hexdigest(),
+            "probabilities_sha256": file_sha256(Path(args.probs)),
             "data_sha256": data.sha256, "faces": len(data.train.y), "input_size": 40, "order": ORDER,
             "values": VALUES, "scores": report}
     agree = write_soft_targets(out, train_p, data.train.y, meta)

@@ -18,7 +18,6 @@ Run: `PYTHONPATH=$PWD python scripts/teacher_soft_targets.py [--teacher a.onnx -
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -35,23 +34,17 @@ ORDER = ("emotune.training.data.load_fer(...).train, in its order; [:, 0] the pi
 VALUES = "mean of the teachers' raw softmax probabilities (no temperature, no logit bias), float16"
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def teacher_probs(models: list, faces: np.ndarray) -> np.ndarray:
     """(n, 2, 7): the mean of the models' raw probabilities for each face and for its mirror image."""
+    from emotune.training.live_teacher import mean_probabilities
+
     mirrored = np.ascontiguousarray(faces[:, :, ::-1])
-    out = np.zeros((len(faces), 2, 7))
-    for m in models:
-        out[:, 0] += m.predict_prepared(faces, calibrated=False)
-        out[:, 1] += m.predict_prepared(mirrored, calibrated=False)
-    return out / len(models)
+    return np.stack([mean_probabilities(models, faces), mean_probabilities(models, mirrored)], axis=1)
 
 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.detection_set import fer_dir
-    from emotune.inference.onnx_classifier import OnnxEmotionClassifier
+    from emotune.inference.onnx_classifier import OnnxEmotionClassifier, file_sha256
     from emotune.resources import model_path
     from emotune.training.data import load_fer
 
@@ -68,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"the teachers take different input sizes {sorted(sizes)}: give models of one size")
     data = load_fer(fer_dir(), sizes.pop())
     train = data.train
-    meta = {"teachers": [{"file": str(Path(path).name), "sha256": sha256(path)} for path in paths],
+    meta = {"teachers": [{"file": str(Path(path).name), "sha256": file_sha256(path)} for path in paths],
             "data_sha256": data.sha256, "faces": len(train), "input_size": models[0].input_size,
             "order": ORDER, "values": VALUES}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -32,14 +32,19 @@ class LiveTeacher:
 
     def probabilities(self, pictures: np.ndarray) -> np.ndarray:
         """(n, 7) float32: the mean of the models' raw probabilities (no temperature, no logit bias)."""
-        total = np.zeros((len(pictures), N_EMOTIONS))
-        for model in self.models:
-            total += model.predict_prepared(pictures, calibrated=False)
-        return (total / len(self.models)).astype(np.float32)
+        return mean_probabilities(self.models, pictures).astype(np.float32)
 
     def targets(self, pictures: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """`weight · teacher(pictures) + (1 − weight) · labels`, where `labels` are the (mixed) one-hot rows."""
         return (self.weight * self.probabilities(pictures) + (1.0 - self.weight) * labels).astype(np.float32)
+
+
+def mean_probabilities(models: Sequence, pictures: np.ndarray) -> np.ndarray:
+    """(n, 7) float64: the mean of `predict_prepared` classifiers' raw probabilities for prepared pictures."""
+    total = np.zeros((len(pictures), N_EMOTIONS))
+    for model in models:
+        total += model.predict_prepared(pictures, calibrated=False)
+    return total / len(models)
 
 
 def teacher_fingerprints(paths: Sequence[str], recorded: dict[str, str] | None) -> dict[str, str]:
