@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 import json
 import subprocess
@@ -139,6 +138,7 @@ def match_by_pixels(ours: np.ndarray, theirs: np.ndarray, block: int = 1024) -> 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.detection_set import fer_dir
     from emotune.core.emotions import EMOTIONS
+    from emotune.inference.onnx_classifier import file_sha256
     from emotune.training.config import preset
     from emotune.training.data import load_fer
     from emotune.training.ferplus import CONTEMPT, FERPLUS_COLUMNS, TO_OURS, agreement, vote_shares
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(meta["agreement_with_fer2013_on_training"]))
     print("contempt-majority faces by FER2013 label:", contempt_labels)
     print(f"wrote {final} ({final.stat().st_size / 1e6:.2f} MB), sha256 "
-          f"{hashlib.sha256(final.read_bytes()).hexdigest()[:12]}")
+          f"{file_sha256(final)[:12]}")
     return 0
 
 
