@@ -117,3 +117,43 @@ def test_a_run_resumes_with_its_teachers_and_refuses_a_teacher_file_replaced_sin
     onnx.save(other, str(teacher))
     with pytest.raises(TeacherError, match="not the file this run began with"):
         train(_data(), cfg, tmp_path / "run", resume=True, verbose=0)
+
+
+def test_a_teacher_exported_again_elsewhere_goes_on_teaching_once_the_run_records_it(tmp_path):
+    """The same weights give other ONNX bytes on another CPU: the run refuses the file until it is recorded as a
+    re-export of its teacher, and then goes on (the digest it began with stays its record)."""
+    import shutil
+
+    import onnx
+
+    from emotune.inference.onnx_classifier import file_sha256
+    from emotune.training.live_teacher import reexport_entry
+    from emotune.training.trainer import _write_state, read_state, train
+    from tests.test_training import _interrupted_after_one_epoch
+
+    teacher = tmp_path / "teacher.onnx"
+    shutil.copy(SHIPPED, teacher)
+    cfg = TrainConfig(arch="tiny", input_size=40, epochs=2, batch_size=8, warmup_epochs=0.0,
+                      teacher_models=(str(teacher),), soft_weight=0.6, seed=3)
+    _interrupted_after_one_epoch(_data(), cfg, tmp_path / "run")
+    began = read_state(tmp_path / "run")["teacher_sha256"][str(teacher)]
+    again = onnx.load(str(SHIPPED))   # stands in for the other CPU's export: the same network, other bytes
+    again.doc_string = "exported on another machine"
+    onnx.save(again, str(teacher))
+    with pytest.raises(TeacherError, match="--for-run"):
+        train(_data(), cfg, tmp_path / "run", resume=True, verbose=0)
+
+    state = read_state(tmp_path / "run")
+    entry = reexport_entry(state, str(teacher), file_sha256(teacher), weights_digest="w1")
+    assert entry == {"path": str(teacher), "sha256": file_sha256(teacher), "weights_sha256": "w1", "from_epoch": 2}
+    state["teacher_reexports"] = [entry]
+    _write_state(tmp_path / "run", state)
+    assert reexport_entry(state, str(teacher), file_sha256(teacher), "w1") is None   # already accepted
+    with pytest.raises(TeacherError, match="other weights"):
+        reexport_entry(state, str(teacher), "another digest", "w2")
+    with pytest.raises(TeacherError, match="not taught by"):
+        reexport_entry(state, str(tmp_path / "other.onnx"), "d", "w1")
+
+    train(_data(), cfg, tmp_path / "run", resume=True, verbose=0)
+    state = read_state(tmp_path / "run")
+    assert state["epochs_done"] == 2 and state["teacher_sha256"][str(teacher)] == began

@@ -47,17 +47,39 @@ def mean_probabilities(models: Sequence, pictures: np.ndarray) -> np.ndarray:
     return total / len(models)
 
 
-def teacher_fingerprints(paths: Sequence[str], recorded: dict[str, str] | None) -> dict[str, str]:
+def teacher_fingerprints(paths: Sequence[str], recorded: dict[str, str] | None,
+                         reexports: Sequence[dict] = ()) -> dict[str, str]:
     """The teachers' sha256 by path, checked against those a run `recorded` when it began: a run that spans
-    sessions must not change teacher halfway because a file at the same path was replaced (a new shipped model)."""
+    sessions must not change teacher halfway because a file at the same path was replaced (a new shipped model).
+    The same weights exported on another CPU give other bytes; such a file is accepted once the run lists its
+    digest in `reexports` (`scripts/export_run_weights.py --for-run`). Returns the digests the run began with."""
     from emotune.inference.onnx_classifier import file_sha256
 
     now = {str(path): file_sha256(Path(path)) for path in paths if Path(path).is_file()}
-    changed = [path for path, digest in (recorded or {}).items() if now.get(path) != digest]
+    accepted = {path: {digest} for path, digest in (recorded or {}).items()}
+    for entry in reexports:
+        accepted.setdefault(entry["path"], set()).add(entry["sha256"])
+    changed = [path for path, digests in accepted.items() if now.get(path) not in digests]
     if changed:
         raise TeacherError(f"the teacher {changed[0]} is not the file this run began with (its sha256 differs); put "
-                           "that file back, or start a new run with the new teacher")
-    return now
+                           "that file back, or start a new run with the new teacher (the same weights exported on "
+                           "another machine: record that file with scripts/export_run_weights.py --for-run)")
+    return {**now, **(recorded or {})}
+
+
+def reexport_entry(state: dict, path: str, digest: str, weights_digest: str) -> dict | None:
+    """The record (for the run's "teacher_reexports") that lets a run go on with its teacher at `path` exported
+    again from the same weights on another machine; None when the run already accepts `digest`. Refused for a
+    path the run was not taught by, and for weights other than those of an earlier re-export."""
+    recorded = state.get("teacher_sha256") or {}
+    if path not in recorded:
+        raise TeacherError(f"this run was not taught by {path}; its teachers are {', '.join(recorded) or 'none'}")
+    earlier = [entry for entry in state.get("teacher_reexports", ()) if entry["path"] == path]
+    if digest == recorded[path] or any(entry["sha256"] == digest for entry in earlier):
+        return None
+    if any(entry["weights_sha256"] != weights_digest for entry in earlier):
+        raise TeacherError(f"{path} was exported from other weights than its earlier re-export; start a new run")
+    return {"path": path, "sha256": digest, "weights_sha256": weights_digest, "from_epoch": state["epochs_done"] + 1}
 
 
 def load_live_teacher(paths: Sequence[str], weight: float, input_size: int,

@@ -354,7 +354,8 @@ def train(data: FerData, cfg: TrainConfig, run_dir: Path, resume: bool = False, 
     teacher: LiveTeacher | None = None
     if cfg.teacher_models:
         teacher = load_live_teacher(cfg.teacher_models, cfg.soft_weight, cfg.input_size)   # missing files first
-        state["teacher_sha256"] = teacher_fingerprints(cfg.teacher_models, state.get("teacher_sha256"))
+        state["teacher_sha256"] = teacher_fingerprints(cfg.teacher_models, state.get("teacher_sha256"),
+                                                      state.get("teacher_reexports", ()))
     weights = class_weights(np.bincount(y_train, minlength=N_EMOTIONS), cfg.class_weight_power).astype(np.float32)
     eye = np.eye(N_EMOTIONS, dtype=np.float32)
     x_val, y_val = data.val.x.astype(np.float32), eye[data.val.y]
