@@ -70,7 +70,8 @@ def teacher_fingerprints(paths: Sequence[str], recorded: dict[str, str] | None,
 def reexport_entry(state: dict, path: str, digest: str, weights_digest: str) -> dict | None:
     """The record (for the run's "teacher_reexports") that lets a run go on with its teacher at `path` exported
     again from the same weights on another machine; None when the run already accepts `digest`. Refused for a
-    path the run was not taught by, and for weights other than those of an earlier re-export."""
+    path the run was not taught by, and for weights other than those of an earlier re-export. The first re-export
+    is taken on trust: a run records its teachers' files, not the weights they were exported from."""
     recorded = state.get("teacher_sha256") or {}
     if path not in recorded:
         raise TeacherError(f"this run was not taught by {path}; its teachers are {', '.join(recorded) or 'none'}")
